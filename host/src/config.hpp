@@ -1,0 +1,168 @@
+// The pipeline model and its loading/validation API. Owned by the config
+// room (config.cpp, json_source.cpp, expression.cpp, validation.cpp); used by
+// the runtime room (scheduler, CLI).
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pw {
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based
+};
+
+// One problem a user caused. format() gives "file:line:col: error: message\n  hint: ...".
+struct ConfigError {
+  SourceLocation where;
+  std::string message;
+  std::string hint;  // what to do; may be empty
+  std::string format() const;
+};
+
+struct InputSpec {
+  std::string name;
+  bool required = false;
+  std::optional<boost::json::value> default_value;
+  std::string description;
+  SourceLocation where;
+};
+
+struct RetrySpec {
+  int max_attempts = 1;  // 1 = no retry
+  std::chrono::milliseconds initial_backoff{1000};
+  double factor = 2.0;
+  std::chrono::milliseconds max_backoff{30000};
+};
+
+struct AuthSpec {
+  std::string name;  // key in "auth"
+  std::string uses;  // plugin name, kind auth
+  boost::json::object with;  // unresolved: may hold ${{ }} strings
+  std::string isolation;     // "" | "in-process" | "process"
+  SourceLocation where;
+};
+
+// A step's `matrix`: one run of `uses` per combination of the listed values.
+struct MatrixSpec {
+  std::map<std::string, std::vector<boost::json::value>> axes;
+  int max_parallel = 0;  // 0 = no extra limit
+};
+
+struct StepSpec {
+  std::string id;
+  std::string name;  // display name; defaults to id
+  std::string uses;  // plugin name, or a pipeline (path ending .json/.jsonc, or a ready pipeline name prefixed "pipeline:")
+  boost::json::object with;  // unresolved
+  std::string auth;          // name of an AuthSpec, may be empty
+  std::vector<std::string> needs;
+  std::string if_expr;       // "" = always run when needs succeeded
+  bool continue_on_error = false;
+  RetrySpec retry;
+  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<MatrixSpec> matrix;
+  std::string isolation;
+  SourceLocation where;
+};
+
+struct Pipeline {
+  std::filesystem::path file;
+  std::string name;
+  std::string description;
+  std::map<std::string, InputSpec> inputs;
+  std::map<std::string, AuthSpec> auths;
+  std::vector<StepSpec> steps;
+  // Pipeline outputs (for composition): name -> expression template.
+  std::map<std::string, boost::json::value> outputs;
+  // Location of every value by JSON Pointer ("/steps/0/with/name").
+  std::map<std::string, SourceLocation> positions;
+
+  SourceLocation locate(std::string_view json_pointer) const;
+};
+
+struct LoadResult {
+  std::optional<Pipeline> pipeline;  // set when the file parsed into the model
+  std::vector<ConfigError> errors;   // every problem found, in file order
+};
+
+// Reads and parses one pipeline file (JSON with comments and trailing
+// commas), checking its shape strictly (unknown keys, types). Never throws
+// for user mistakes.
+LoadResult load_pipeline(const std::filesystem::path& file);
+LoadResult parse_pipeline(std::string_view text, const std::filesystem::path& file);
+
+// What validation needs to know about a plugin.
+struct PluginInfo {
+  std::string name;
+  int kind = 0;  // PW_KIND_*
+  boost::json::value params_schema;
+  boost::json::value outputs_schema;
+};
+
+struct ValidationContext {
+  std::function<const PluginInfo*(std::string_view name)> find_plugin;
+  // Resolves a step's pipeline `uses` to a file; empty when not found.
+  std::function<std::filesystem::path(std::string_view uses, const std::filesystem::path& from)> find_pipeline;
+  std::map<std::string, boost::json::value> given_inputs;  // --input k=v
+  bool check_required_inputs = true;  // false for `pipewright validate`
+};
+
+// Full semantic validation: plugins exist and have the right kind, every
+// `with` against its plugin's params schema (valijson), every ${{ }}
+// reference, `needs` ids and cycles, auth names. Returns every error.
+std::vector<ConfigError> validate_pipeline(const Pipeline& pipeline, const ValidationContext& ctx);
+
+// ---- expressions -------------------------------------------------------
+
+// A reference found in a template: "env.X", "secrets.X", "inputs.X",
+// "steps.ID.outputs.X", "matrix.X".
+struct Reference {
+  std::string scope;  // env | secrets | inputs | steps | matrix
+  std::string name;   // X, or the step id for steps
+  std::string output; // output name for steps
+  std::string text;   // the whole expression text, for messages
+};
+
+// Every reference in a JSON template (strings holding ${{ }}), recursively.
+std::vector<Reference> references_in(const boost::json::value& templ);
+std::vector<Reference> references_in_expression(std::string_view expr);
+
+// Values an expression can see. Lookups return nullopt when unknown.
+struct EvalScope {
+  std::function<std::optional<std::string>(std::string_view)> env;
+  std::function<std::optional<std::string>(std::string_view)> secrets;
+  std::function<std::optional<boost::json::value>(std::string_view)> inputs;
+  std::function<std::optional<boost::json::value>(std::string_view step, std::string_view output)> step_output;
+  std::function<std::optional<boost::json::value>(std::string_view)> matrix;
+  // Status of the needed steps for success()/failure()/always()/cancelled().
+  bool needs_succeeded = true;
+  bool run_cancelled = false;
+  // Called with every secret value an expression reads, so it can be masked.
+  std::function<void(std::string_view)> on_secret;
+};
+
+class ExpressionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Replaces every ${{ }} in a template. A string that is exactly one
+// expression keeps the value's JSON type; an expression inside a longer
+// string is converted to text. Throws ExpressionError.
+boost::json::value evaluate_template(const boost::json::value& templ, const EvalScope& scope);
+
+// Evaluates an `if` condition (with or without ${{ }}): literals, references,
+// == != && || ! ( ), success() failure() always() cancelled().
+bool evaluate_condition(std::string_view expr, const EvalScope& scope);
+
+}  // namespace pw
