@@ -35,6 +35,7 @@ struct InputSpec {
   bool required = false;
   std::optional<boost::json::value> default_value;
   std::string description;
+  std::string type;  // "" (any) | string | number | boolean | object | array
   SourceLocation where;
 };
 
@@ -86,9 +87,27 @@ struct Pipeline {
   std::map<std::string, boost::json::value> outputs;
   // Location of every value by JSON Pointer ("/steps/0/with/name").
   std::map<std::string, SourceLocation> positions;
+  // Location of every object key, by the pointer of the member it names.
+  std::map<std::string, SourceLocation> key_positions;
 
+  // The value's location, or its nearest located parent's.
   SourceLocation locate(std::string_view json_pointer) const;
+  // The member's key location; falls back to locate().
+  SourceLocation locate_key(std::string_view json_pointer) const;
+  const StepSpec* find_step(std::string_view id) const;
 };
+
+// True when `uses` names a pipeline (a path ending .json/.jsonc or holding a
+// '/', or "pipeline:NAME") rather than a plugin.
+bool uses_is_pipeline(std::string_view uses);
+// True for a plugin name: dot-separated lowercase identifiers ("core.echo").
+bool is_plugin_name(std::string_view uses);
+// "500ms", "30s", "5m", "1h" (a decimal number and a unit); nullopt otherwise.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+// Every step id `step` must wait for: its `needs`, plus the steps referenced
+// by its with/if and by the `with` of the auth it names. Sorted, unique,
+// without the step itself.
+std::vector<std::string> step_dependencies(const Pipeline& pipeline, const StepSpec& step);
 
 struct LoadResult {
   std::optional<Pipeline> pipeline;  // set when the file parsed into the model
@@ -115,6 +134,10 @@ struct ValidationContext {
   std::function<std::filesystem::path(std::string_view uses, const std::filesystem::path& from)> find_pipeline;
   std::map<std::string, boost::json::value> given_inputs;  // --input k=v
   bool check_required_inputs = true;  // false for `pipewright validate`
+  // Optional: when set, env.X / secrets.X references that these deny are
+  // reported at validation time.
+  std::function<bool(std::string_view)> has_env;
+  std::function<bool(std::string_view)> has_secret;
 };
 
 // Full semantic validation: plugins exist and have the right kind, every
@@ -131,6 +154,7 @@ struct Reference {
   std::string name;   // X, or the step id for steps
   std::string output; // output name for steps
   std::string text;   // the whole expression text, for messages
+  std::vector<std::string> path;  // further ".field" accesses after X
 };
 
 // Every reference in a JSON template (strings holding ${{ }}), recursively.

@@ -1,0 +1,50 @@
+// Helpers shared by the config room's source files; not part of its API.
+#pragma once
+
+#include "config.hpp"
+
+#include <boost/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pw::config_detail {
+
+struct ParsedJson {
+  boost::json::value value;
+  std::map<std::string, SourceLocation> positions;
+  std::map<std::string, SourceLocation> key_positions;
+  std::vector<ConfigError> errors;  // syntax error, or duplicate keys
+  bool ok = false;                  // value is usable
+};
+
+// Parses JSON with comments and trailing commas and records the 1-based
+// line:column of every value and key, keyed by JSON Pointer.
+ParsedJson parse_json_with_positions(std::string_view text, const std::string& file);
+
+// "/a" + "b/c" -> "/a/b~1c" (RFC 6901 escaping).
+std::string pointer_append(std::string_view parent, std::string_view token);
+std::string pointer_append(std::string_view parent, std::size_t index);
+
+// The candidate closest to `word` by edit distance, or "" when none is close
+// enough to be a plausible typo.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+// True when the string holds at least one "${{".
+bool has_expression(std::string_view text);
+
+}  // namespace pw::config_detail
+
+namespace pw::config_detail {
+
+// The bodies of every ${{ }} in one string, in order. Sets `error` (and
+// returns what was found so far) when a ${{ has no closing }}.
+std::vector<std::string> expressions_in_string(std::string_view text, std::string* error);
+
+// nullopt when `expr` (a body, without ${{ }}) parses; otherwise why not.
+std::optional<std::string> expression_syntax_error(std::string_view expr);
+
+}  // namespace pw::config_detail

@@ -1,0 +1,200 @@
+// Reading JSON text: the value (Boost.JSON) plus a position map built by a
+// second, small scan of the same text, which is simpler than recovering
+// offsets from parser callbacks (escaped strings arrive in a temp buffer).
+#include "config_internal.hpp"
+
+#include <cctype>
+
+namespace pw::config_detail {
+namespace {
+
+// Walks text that Boost.JSON has already accepted, so it only needs to find
+// where things are, not to diagnose malformed input.
+class PositionScanner {
+ public:
+  PositionScanner(std::string_view text, const std::string& file, ParsedJson& out)
+      : text_(text), file_(file), out_(out) {}
+
+  void run() {
+    skip_space();
+    value("");
+  }
+
+ private:
+  SourceLocation here() const { return {file_, line_, column_}; }
+
+  void advance() {
+    const unsigned char c = static_cast<unsigned char>(text_[pos_]);
+    ++pos_;
+    if (c == '\n') {
+      ++line_;
+      column_ = 1;
+    } else if ((c & 0xC0) != 0x80) {  // columns count code points, not bytes
+      ++column_;
+    }
+  }
+  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+
+  void skip_space() {
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        advance();
+      } else if (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '/') {
+        while (pos_ < text_.size() && text_[pos_] != '\n') advance();
+      } else if (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '*') {
+        advance();
+        advance();
+        while (pos_ < text_.size() && !(text_[pos_] == '*' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '/')) advance();
+        if (pos_ < text_.size()) {
+          advance();
+          advance();
+        }
+      } else {
+        return;
+      }
+    }
+  }
+
+  std::string string_token() {
+    const std::size_t start = pos_;
+    advance();  // opening quote
+    while (pos_ < text_.size() && text_[pos_] != '"') {
+      if (text_[pos_] == '\\') advance();
+      advance();
+    }
+    advance();  // closing quote
+    // Let Boost.JSON decode the escapes of the exact token.
+    boost::system::error_code ec;
+    auto decoded = boost::json::parse(text_.substr(start, pos_ - start), ec);
+    return !ec && decoded.is_string() ? std::string(decoded.as_string()) : std::string();
+  }
+
+  void value(const std::string& pointer) {
+    out_.positions[pointer] = here();
+    const char c = peek();
+    if (c == '{') {
+      object(pointer);
+    } else if (c == '[') {
+      array(pointer);
+    } else if (c == '"') {
+      string_token();
+    } else {
+      while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
+                                     text_[pos_] == '-' || text_[pos_] == '+' || text_[pos_] == '.'))
+        advance();
+    }
+  }
+
+  void object(const std::string& pointer) {
+    advance();
+    std::map<std::string, bool> seen;
+    for (;;) {
+      skip_space();
+      if (peek() == '}' || pos_ >= text_.size()) break;
+      const SourceLocation key_at = here();
+      const std::string key = string_token();
+      const std::string member = pointer_append(pointer, key);
+      if (seen[key]) {
+        out_.errors.push_back({key_at, "duplicate key \"" + key + "\"", "remove one of the two"});
+      }
+      seen[key] = true;
+      out_.key_positions[member] = key_at;
+      skip_space();
+      advance();  // ':'
+      skip_space();
+      value(member);
+      skip_space();
+      if (peek() == ',') advance();
+    }
+    advance();
+  }
+
+  void array(const std::string& pointer) {
+    advance();
+    for (std::size_t index = 0;; ++index) {
+      skip_space();
+      if (peek() == ']' || pos_ >= text_.size()) break;
+      value(pointer_append(pointer, index));
+      skip_space();
+      if (peek() == ',') advance();
+    }
+    advance();
+  }
+
+  std::string_view text_;
+  const std::string& file_;
+  ParsedJson& out_;
+  std::size_t pos_ = 0;
+  int line_ = 1;
+  int column_ = 1;
+};
+
+SourceLocation location_of_offset(std::string_view text, std::size_t offset, const std::string& file) {
+  SourceLocation at{file, 1, 1};
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++at.line;
+      at.column = 1;
+    } else if ((c & 0xC0) != 0x80) {
+      ++at.column;
+    }
+  }
+  return at;
+}
+
+std::string describe_syntax_error(std::string_view text, std::size_t& offset, const boost::system::error_code& ec) {
+  while (offset < text.size() && std::isspace(static_cast<unsigned char>(text[offset]))) ++offset;
+  if (offset >= text.size()) return "invalid JSON: unexpected end of file (an unclosed '{', '[' or string?)";
+  std::size_t end = offset;
+  while (end < text.size() && end - offset < 12 && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+  std::string what = ec == boost::json::error::extra_data ? "unexpected text after the end of the document"
+                                                           : "syntax error";
+  return "invalid JSON: " + what + " at '" + std::string(text.substr(offset, end - offset)) + "'";
+}
+
+}  // namespace
+
+std::string pointer_append(std::string_view parent, std::string_view token) {
+  std::string out(parent);
+  out += '/';
+  for (const char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string pointer_append(std::string_view parent, std::size_t index) {
+  return std::string(parent) + "/" + std::to_string(index);
+}
+
+ParsedJson parse_json_with_positions(std::string_view text, const std::string& file) {
+  ParsedJson out;
+  boost::json::parse_options options;
+  options.allow_comments = true;
+  options.allow_trailing_commas = true;
+  boost::json::stream_parser parser({}, options);
+  boost::system::error_code ec;
+  std::size_t consumed = parser.write(text.data(), text.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    const std::string message = describe_syntax_error(text, consumed, ec);
+    out.errors.push_back({location_of_offset(text, consumed, file), message,
+                          "comments (// and /* */) and trailing commas are allowed; check quotes, "
+                          "commas and brackets near this point"});
+    return out;
+  }
+  out.value = parser.release();
+  PositionScanner(text, file, out).run();
+  out.ok = true;
+  return out;
+}
+
+}  // namespace pw::config_detail

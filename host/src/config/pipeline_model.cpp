@@ -1,0 +1,126 @@
+// Queries on a parsed pipeline: locations, `uses` kinds, durations and the
+// dependency list the scheduler orders steps by.
+#include "config_internal.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <set>
+
+namespace pw {
+namespace {
+
+SourceLocation nearest(const std::map<std::string, SourceLocation>& positions, std::string_view pointer) {
+  std::string at(pointer);
+  for (;;) {
+    if (auto it = positions.find(at); it != positions.end()) return it->second;
+    if (at.empty()) return {};
+    at.erase(at.rfind('/'));
+  }
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+void add_step_references(const boost::json::value& templ, std::set<std::string>& out) {
+  for (const auto& ref : references_in(templ)) {
+    if (ref.scope == "steps") out.insert(ref.name);
+  }
+}
+
+}  // namespace
+
+SourceLocation Pipeline::locate(std::string_view json_pointer) const {
+  SourceLocation at = nearest(positions, json_pointer);
+  if (at.file.empty()) at.file = file.string();
+  return at;
+}
+
+SourceLocation Pipeline::locate_key(std::string_view json_pointer) const {
+  if (auto it = key_positions.find(std::string(json_pointer)); it != key_positions.end()) return it->second;
+  return locate(json_pointer);
+}
+
+const StepSpec* Pipeline::find_step(std::string_view id) const {
+  for (const auto& step : steps) {
+    if (step.id == id) return &step;
+  }
+  return nullptr;
+}
+
+bool uses_is_pipeline(std::string_view uses) {
+  return uses.starts_with("pipeline:") || ends_with(uses, ".json") || ends_with(uses, ".jsonc") ||
+         uses.find('/') != std::string_view::npos;
+}
+
+bool is_plugin_name(std::string_view uses) {
+  if (uses.empty() || uses.front() == '.' || uses.back() == '.') return false;
+  bool segment_start = true;
+  for (const char c : uses) {
+    if (c == '.') {
+      if (segment_start) return false;  // empty segment
+      segment_start = true;
+      continue;
+    }
+    const bool lower = c >= 'a' && c <= 'z';
+    const bool digit_or_underscore = (c >= '0' && c <= '9') || c == '_';
+    if (segment_start && !lower) return false;
+    if (!lower && !digit_or_underscore) return false;
+    segment_start = false;
+  }
+  return true;
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  // One or more <number><unit> pairs ("1m30s"), units ms, s, m, h.
+  if (text.empty()) return std::nullopt;
+  double total_ms = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t number_start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    if (i == number_start) return std::nullopt;
+    const std::string number(text.substr(number_start, i - number_start));
+    if (std::count(number.begin(), number.end(), '.') > 1 || number == ".") return std::nullopt;
+    const double amount = std::strtod(number.c_str(), nullptr);
+    const std::size_t unit_start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    const std::string_view unit = text.substr(unit_start, i - unit_start);
+    if (unit == "ms") {
+      total_ms += amount;
+    } else if (unit == "s") {
+      total_ms += amount * 1000;
+    } else if (unit == "m") {
+      total_ms += amount * 60'000;
+    } else if (unit == "h") {
+      total_ms += amount * 3'600'000;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(total_ms)));
+}
+
+std::vector<std::string> step_dependencies(const Pipeline& pipeline, const StepSpec& step) {
+  std::set<std::string> ids(step.needs.begin(), step.needs.end());
+  add_step_references(boost::json::value(step.with), ids);
+  if (!step.if_expr.empty()) {
+    for (const auto& ref : references_in_expression(step.if_expr)) {
+      if (ref.scope == "steps") ids.insert(ref.name);
+    }
+  }
+  if (auto it = pipeline.auths.find(step.auth); !step.auth.empty() && it != pipeline.auths.end()) {
+    add_step_references(boost::json::value(it->second.with), ids);
+  }
+  if (step.matrix) {
+    for (const auto& [axis, values] : step.matrix->axes) {
+      for (const auto& value : values) add_step_references(value, ids);
+    }
+  }
+  ids.erase(step.id);
+  return {ids.begin(), ids.end()};
+}
+
+}  // namespace pw

@@ -1,0 +1,66 @@
+// The run's one event stream: every step start/finish, retry, log line, HTTP
+// attempt, progress report, diagnostic and output. Events are JSON objects
+// with a "type"; a renderer turns each into terminal text or a JSON line.
+// Every rendered byte passes through the run's Redactor.
+#pragma once
+
+#include "redactor.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace pw {
+
+enum class OutputFormat { text, json };
+
+// Event types, as they appear in "type".
+namespace event {
+inline constexpr std::string_view run_started = "run_started";
+inline constexpr std::string_view run_finished = "run_finished";
+inline constexpr std::string_view step_started = "step_started";
+inline constexpr std::string_view step_finished = "step_finished";
+inline constexpr std::string_view step_retried = "step_retried";
+inline constexpr std::string_view log = "log";
+inline constexpr std::string_view http = "http";
+inline constexpr std::string_view progress = "progress";
+inline constexpr std::string_view diagnostic = "diagnostic";
+inline constexpr std::string_view output_set = "output";
+}  // namespace event
+
+// Milliseconds since the Unix epoch; every event carries it as "ts".
+std::int64_t now_ms();
+
+// Turns one event into one line of text (no trailing newline); an empty
+// result means "not shown at this verbosity".
+std::string render_text(const boost::json::object& event, int verbosity);
+std::string render_json(const boost::json::object& event);
+
+// Thread-safe: events from many worker threads are written one whole line at
+// a time. The writer defaults to stdout.
+class EventStream {
+ public:
+  using Writer = std::function<void(std::string_view line)>;
+
+  EventStream(const Redactor& redactor, OutputFormat format, int verbosity,
+              Writer writer = {});
+
+  // Adds "type" and "ts", renders, masks secrets, writes.
+  void emit(std::string_view type, boost::json::object fields);
+
+  OutputFormat format() const { return format_; }
+  const Redactor& redactor() const { return redactor_; }
+
+ private:
+  const Redactor& redactor_;
+  OutputFormat format_;
+  int verbosity_;
+  Writer writer_;
+  std::mutex mutex_;
+};
+
+}  // namespace pw
