@@ -138,6 +138,8 @@ struct ValidationContext {
   // reported at validation time.
   std::function<bool(std::string_view)> has_env;
   std::function<bool(std::string_view)> has_secret;
+  // Optional: every plugin name, for "did you mean" hints on unknown plugins.
+  std::function<std::vector<std::string>()> plugin_names;
 };
 
 // Full semantic validation: plugins exist and have the right kind, every

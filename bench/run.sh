@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): measured on this machine, reported in docs/benchmarks.md.
+#   bench/run.sh BUILD_DIR [verify|puts|flow|all]
+# Every server started here listens on 127.0.0.1 only and is stopped on exit.
+set -euo pipefail
+BUILD=${1:?usage: bench/run.sh BUILD_DIR [verify|puts|flow|all]}
+WHAT=${2:-all}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PW=$BUILD/bin/pipewright
+DURATION=${BENCH_DURATION:-10s}
+WORK=$(mktemp -d /tmp/pw-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_sandbox() {
+  # Rate limiting off: the benchmark measures the server, not the budget.
+  "$PW" sandbox --listen 127.0.0.1:0 --rate-limit off --output json >"$WORK/sandbox.json" 2>"$WORK/sandbox.err" &
+  PIDS+=($!)
+  for _ in $(seq 50); do [[ -s $WORK/sandbox.json ]] && break; sleep 0.1; done
+  SANDBOX_JSON=$(head -1 "$WORK/sandbox.json")
+  BASE=$(jq -r .base_url <<<"$SANDBOX_JSON")
+  EMAIL=$(jq -r .email <<<"$SANDBOX_JSON")
+  KEY=$(jq -r .global_key <<<"$SANDBOX_JSON")
+  ACCOUNT=$(jq -r .account_id <<<"$SANDBOX_JSON")
+}
+
+machine() {
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+}
+
+bench_verify() {
+  start_sandbox
+  # A token to verify, created with the demo global key.
+  local token
+  token=$(curl -sf -X POST "$BASE/user/tokens" -H "X-Auth-Email: $EMAIL" -H "X-Auth-Key: $KEY" \
+    -d '{"name":"bench","policies":[{"effect":"allow","resources":{"com.cloudflare.api.account.'"$ACCOUNT"'":"*"},"permission_groups":[{"id":"c1fde68c7bcc44588cbb6ddbc16d6480"}]}]}' | jq -r .result.value)
+  curl -sf "$BASE/user/tokens/verify" -H "Authorization: Bearer $token" >"$WORK/verify.json"
+  # nginx serving the same JSON body from a static location, keep-alive on.
+  local nport; nport=$(free_port)
+  mkdir -p "$WORK/nginx/logs" "$WORK/nginx/html"
+  cp "$WORK/verify.json" "$WORK/nginx/html/verify.json"
+  cat >"$WORK/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+error_log $WORK/nginx/logs/error.log;
+pid $WORK/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  server {
+    listen 127.0.0.1:$nport;
+    location = /client/v4/user/tokens/verify { default_type application/json; alias $WORK/nginx/html/verify.json; }
+  }
+}
+NGINX
+  nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+  PIDS+=($!)
+  sleep 0.5
+  echo "== GET /user/tokens/verify, keep-alive, wrk -t2 -c32 -d$DURATION"
+  echo "-- pipewright sandbox"
+  # The token goes in a header file read by wrk's Lua, so it never shows in ps.
+  printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token" >"$WORK/auth.lua"
+  wrk -t2 -c32 -d"$DURATION" -s "$WORK/auth.lua" "$BASE/user/tokens/verify" | tee "$WORK/wrk-sandbox.txt" | grep -E "Requests/sec|Latency|Non-2xx" || true
+  echo "-- nginx (same body, static)"
+  wrk -t2 -c32 -d"$DURATION" "http://127.0.0.1:$nport/client/v4/user/tokens/verify" | tee "$WORK/wrk-nginx.txt" | grep -E "Requests/sec|Latency|Non-2xx" || true
+  local a b
+  a=$(awk '/Requests\/sec/{print $2}' "$WORK/wrk-sandbox.txt"); b=$(awk '/Requests\/sec/{print $2}' "$WORK/wrk-nginx.txt")
+  echo "ratio sandbox/nginx: $(python3 -c "print(f'{$a/$b:.2f}')")"
+}
+
+bench_puts() {
+  start_sandbox
+  curl -sf -X POST "$BASE/accounts/$ACCOUNT/r2/buckets" -H "X-Auth-Email: $EMAIL" -H "X-Auth-Key: $KEY" -d '{"name":"bench-bucket"}' >/dev/null
+  cat >"$WORK/put.lua" <<LUA
+local body = string.rep("x", 10240)
+local n = 0
+wrk.method = "PUT"
+wrk.body = body
+wrk.headers["X-Auth-Email"] = "$EMAIL"
+wrk.headers["X-Auth-Key"] = "$KEY"
+wrk.headers["Content-Type"] = "text/plain"
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/client/v4/accounts/$ACCOUNT/r2/buckets/bench-bucket/objects/o/" .. n .. ".txt")
+end
+LUA
+  echo "== PUT 10 KB objects, wrk -t2 -c200 -d$DURATION (200 concurrent connections)"
+  wrk -t2 -c200 -d"$DURATION" -s "$WORK/put.lua" "$BASE/" | tee "$WORK/wrk-put.txt" | grep -E "Requests/sec|Latency|Non-2xx|Socket errors" || echo "no errors reported"
+}
+
+bench_flow() {
+  local site=$WORK/site
+  mkdir -p "$site"
+  python3 - "$site" <<'PY'
+import os, sys
+root = sys.argv[1]
+for i in range(1000):
+    d = os.path.join(root, f"dir{i % 20}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"page{i}.html"), "wb") as f:
+        f.write((f"<p>page {i}</p>" + "x" * 10240)[:10240].encode())
+with open(os.path.join(root, "index.html"), "w") as f:
+    f.write("<h1>bench</h1>")
+PY
+  mkdir -p "$WORK/run" && cd "$WORK/run"
+  echo "== create-test-deploy, one tenant, 1001 files of ~10 KB, on the sandbox"
+  for pass in first second; do
+    /usr/bin/time -f "$pass run: wall %e s, peak RSS %M KB" "$PW" run create-test-deploy --sandbox \
+      --sandbox-state "$WORK/state" --input site="$site" --input tenant=bench --input domain=shop.bench-tenant.net \
+      --output json >"$WORK/flow-$pass.jsonl" 2>"$WORK/flow-$pass.err" || { tail -20 "$WORK/flow-$pass.err"; tail -5 "$WORK/flow-$pass.jsonl"; }
+    tail -1 "$WORK/flow-$pass.err"
+    echo "$pass run: http requests $(grep -c '"type":"http"' "$WORK/flow-$pass.jsonl" || true)"
+  done
+  cd "$ROOT"
+}
+
+machine
+case $WHAT in
+  verify) bench_verify ;;
+  puts) bench_puts ;;
+  flow) bench_flow ;;
+  all) bench_verify; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_puts; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_flow ;;
+  *) echo "unknown benchmark: $WHAT" >&2; exit 2 ;;
+esac

@@ -1,0 +1,160 @@
+// Checks a `with` object against a plugin's params schema (JSON Schema,
+// valijson), mapping each schema error to the offending member's location.
+// Must be the only file that includes valijson: it needs exceptions enabled.
+#define VALIJSON_USE_EXCEPTIONS 1
+#include <valijson/adapters/boost_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include "with_schema.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace pw::config_detail {
+namespace {
+
+bool holds_expression(const boost::json::value& v) {
+  if (const auto* text = v.if_string()) return has_expression(*text);
+  if (const auto* array = v.if_array()) return std::any_of(array->begin(), array->end(), holds_expression);
+  if (const auto* object = v.if_object()) {
+    return std::any_of(object->begin(), object->end(), [](const auto& m) { return holds_expression(m.value()); });
+  }
+  return false;
+}
+
+std::string quoted_between(const std::string& text, char open, char close) {
+  const auto start = text.find(open);
+  const auto end = start == std::string::npos ? std::string::npos : text.find(close, start + 1);
+  return end == std::string::npos ? std::string() : text.substr(start + 1, end - start - 1);
+}
+
+// Wrapper errors that only repeat that a nested value failed; the nested
+// error itself is reported with a better location.
+bool is_wrapper(const std::string& description) {
+  return description.starts_with("Failed to validate against schema associated with property") ||
+         description.starts_with("Failed to validate item #") ||
+         description.starts_with("Failed to validate against additional properties schema");
+}
+
+std::string schema_type_at(const boost::json::value& schema, const std::vector<std::string>& path) {
+  const boost::json::value* at = &schema;
+  for (const auto& part : path) {
+    const auto* object = at->if_object();
+    const auto* properties = object ? object->if_contains("properties") : nullptr;
+    const auto* next = properties && properties->is_object() ? properties->as_object().if_contains(part) : nullptr;
+    if (!next) return {};
+    at = next;
+  }
+  const auto* object = at->if_object();
+  const auto* type = object ? object->if_contains("type") : nullptr;
+  if (!type) return {};
+  return type->is_string() ? std::string(type->get_string()) : boost::json::serialize(*type);
+}
+
+std::string kind_word(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64: return "integer";
+    case boost::json::kind::double_: return "number";
+    case boost::json::kind::string: return "string";
+    case boost::json::kind::array: return "array";
+    case boost::json::kind::object: return "object";
+  }
+  return "value";
+}
+
+}  // namespace
+
+std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, const boost::json::object& with) {
+  std::vector<SchemaProblem> problems;
+  if (!schema.is_object() || schema.as_object().empty()) return problems;
+
+  // Values holding ${{ }} are unknown until run time: leave them out, and
+  // forgive "required" for them.
+  boost::json::object known;
+  std::set<std::string> deferred;
+  for (const auto& member : with) {
+    if (holds_expression(member.value())) {
+      deferred.insert(std::string(member.key()));
+    } else {
+      known.emplace(member.key(), member.value());
+    }
+  }
+  const boost::json::value instance(known);
+
+  valijson::Schema parsed;
+  try {
+    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+    valijson::adapters::BoostJsonAdapter schema_adapter(schema);
+    parser.populateSchema(schema_adapter, parsed);
+  } catch (const std::exception& e) {
+    problems.push_back({{}, std::string("the plugin's parameter schema is invalid: ") + e.what(), false, {}});
+    return problems;
+  }
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::BoostJsonAdapter instance_adapter(instance);
+  validator.validate(parsed, instance_adapter, &results);
+
+  std::vector<std::string> property_names;
+  if (const auto* properties = schema.as_object().if_contains("properties"); properties && properties->is_object()) {
+    for (const auto& member : properties->as_object()) property_names.emplace_back(member.key());
+  }
+
+  valijson::ValidationResults::Error error;
+  while (results.popError(error)) {
+    if (is_wrapper(error.description)) continue;
+    SchemaProblem problem;
+    for (std::size_t i = 1; i < error.context.size(); ++i) {
+      const std::string& part = error.context[i];
+      problem.path.push_back(part.size() >= 2 ? part.substr(1, part.size() - 2) : part);
+    }
+    const std::string where = problem.path.empty() ? std::string() : "parameter \"" + problem.path.back() + "\"";
+    const std::string& d = error.description;
+    if (d.starts_with("Missing required property")) {
+      const std::string name = quoted_between(d, '\'', '\'');
+      if (problem.path.empty() && deferred.contains(name)) continue;
+      problem.message = "missing required parameter \"" + name + "\"";
+    } else if (d.starts_with("Object contains a property that could not be validated")) {
+      const std::string name = d.substr(d.rfind(": '") + 3, d.size() - d.rfind(": '") - 5);
+      problem.path.push_back(name);
+      problem.at_key = true;
+      problem.message = "unknown parameter \"" + name + "\"";
+      if (problem.path.size() == 1) {
+        const std::string guess = closest_match(name, property_names);
+        if (!guess.empty()) {
+          problem.hint = "did you mean \"" + guess + "\"?";
+        } else if (!property_names.empty()) {
+          problem.hint = "parameters:";
+          for (const auto& p : property_names) problem.hint += " " + p;
+        }
+      }
+    } else if (d.starts_with("Value type not permitted")) {
+      const std::string expected = schema_type_at(schema, problem.path);
+      const boost::json::value* got = &instance;
+      for (const auto& part : problem.path) {
+        const auto* object = got->if_object();
+        const auto* next = object ? object->if_contains(part) : nullptr;
+        if (!next) break;
+        got = next;
+      }
+      problem.message = (where.empty() ? std::string("\"with\"") : where) + " has the wrong type" +
+                        (expected.empty() ? std::string() : ": expected " + expected + ", got " + kind_word(*got));
+    } else {
+      // valijson's own wording, minus its trailing period.
+      std::string text = d;
+      if (!text.empty() && text.back() == '.') text.pop_back();
+      if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+      problem.message = (where.empty() ? std::string("\"with\"") : where) + ": " + text;
+    }
+    problems.push_back(std::move(problem));
+  }
+  return problems;
+}
+
+}  // namespace pw::config_detail

@@ -1,0 +1,180 @@
+#include "http/exchange.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/file.hpp>
+#include <boost/beast/http/file_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+
+namespace pw::http {
+
+namespace bhttp = beast::http;
+using asio::use_awaitable;
+constexpr auto as_result = asio::as_tuple(use_awaitable);
+
+namespace {
+
+bool is_transport_header(const std::string& name) {
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // The client owns framing and connection management.
+  return lower == "host" || lower == "content-length" || lower == "transfer-encoding" ||
+         lower == "connection";
+}
+
+template <class Body>
+void fill_head(bhttp::request<Body>& message, const Connection& connection,
+               const HttpRequest& request) {
+  message.version(11);
+  message.method_string(request.method);
+  message.target(connection.target.target);
+  message.set(bhttp::field::host, connection.target.host_header);
+  message.set(bhttp::field::user_agent, "pipewright/" PIPEWRIGHT_VERSION);
+  for (const auto& [name, value] : request.headers)
+    if (!is_transport_header(name)) message.insert(name, value);
+  message.keep_alive(true);
+}
+
+bool was_dropped(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::ssl::error::stream_truncated;
+}
+
+std::string describe(const beast::error_code& ec, const std::atomic<bool>& cancelled) {
+  if (cancelled) return "cancelled";
+  if (ec == beast::error::timeout) return "timed out";
+  return ec.message();
+}
+
+template <class Stream>
+asio::awaitable<void> write_and_read(Stream& stream, Connection& connection,
+                                     const HttpRequest& request, ExchangeLimits limits,
+                                     const std::atomic<bool>& cancelled, ExchangeResult& result) {
+  beast::error_code ec;
+  connection.lowest().expires_at(limits.deadline);
+  if (request.body_file) {
+    bhttp::request<bhttp::file_body> message;
+    fill_head(message, connection, request);
+    message.body().open(request.body_file->c_str(), beast::file_mode::scan, ec);
+    if (ec) {
+      result.error = "cannot read body_file " + request.body_file->string() + ": " + ec.message();
+      co_return;
+    }
+    message.prepare_payload();
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, message, as_result);
+  } else {
+    bhttp::request<bhttp::string_body> message;
+    fill_head(message, connection, request);
+    message.body() = request.body;
+    message.prepare_payload();
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, message, as_result);
+  }
+  if (ec) {
+    result.stale_connection = connection.exchanges > 0 && was_dropped(ec);
+    result.error = "sending the request failed: " + describe(ec, cancelled);
+    co_return;
+  }
+  result.request_written = true;
+  if (cancelled) {
+    result.error = "cancelled";
+    co_return;
+  }
+
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.header_limit(64 * 1024);
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  if (request.method == "HEAD") parser.skip(true);
+  connection.lowest().expires_at(limits.deadline);
+  std::tie(ec, std::ignore) = co_await bhttp::async_read(stream, connection.buffer, parser, as_result);
+  if (ec) {
+    result.stale_connection =
+        connection.exchanges > 0 && !parser.got_some() && connection.buffer.size() == 0 && was_dropped(ec);
+    result.error = "reading the response failed: " + describe(ec, cancelled);
+    co_return;
+  }
+  auto message = parser.release();
+  result.response.status = static_cast<int>(message.result_int());
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    result.response.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  result.response.body = std::move(message.body());
+  result.reusable = message.keep_alive();
+  ++connection.exchanges;
+  connection.lowest().expires_never();
+}
+
+asio::awaitable<bool> connect(Connection& connection, ExchangeLimits limits,
+                              const std::atomic<bool>& cancelled, ExchangeResult& result) {
+  const auto& target = connection.target;
+  const std::string where = target.host + ":" + std::to_string(target.port);
+  auto [rec, endpoints] = co_await connection.resolver.async_resolve(
+      target.host, std::to_string(target.port), as_result);
+  if (rec || connection.aborted) {
+    result.error = "cannot resolve " + target.host + ": " + describe(rec, cancelled);
+    co_return false;
+  }
+  connection.lowest().expires_at(
+      std::min(limits.deadline, std::chrono::steady_clock::now() + limits.connect_timeout));
+  auto [cec, endpoint] = co_await connection.lowest().async_connect(endpoints, as_result);
+  if (cec || connection.aborted) {
+    result.error = "cannot connect to " + where + ": " + describe(cec, cancelled);
+    co_return false;
+  }
+  if (connection.secure) {
+    auto& tls = *connection.secure;
+    // SNI names a host; RFC 6066 forbids sending an IP literal.
+    if (!target.host_is_ip && !SSL_set_tlsext_host_name(tls.native_handle(), target.host.c_str())) {
+      result.error = "cannot set TLS server name for " + target.host;
+      co_return false;
+    }
+    if (limits.verify_tls) {
+      tls.set_verify_mode(asio::ssl::verify_peer);
+      tls.set_verify_callback(asio::ssl::host_name_verification(target.host));
+    } else {
+      tls.set_verify_mode(asio::ssl::verify_none);
+    }
+    auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, as_result);
+    if (hec || connection.aborted) {
+      result.error = "TLS handshake with " + where + " failed: " + describe(hec, cancelled);
+      co_return false;
+    }
+  }
+  connection.connected = true;
+  co_return true;
+}
+
+}  // namespace
+
+asio::awaitable<ExchangeResult> exchange(std::shared_ptr<Connection> connection,
+                                         const HttpRequest& request, ExchangeLimits limits,
+                                         const std::atomic<bool>& cancelled) {
+  ExchangeResult result;
+  if (cancelled || connection->aborted) {
+    result.error = "cancelled";
+    co_return result;
+  }
+  if (!connection->connected && !co_await connect(*connection, limits, cancelled, result))
+    co_return result;
+  if (connection->secure)
+    co_await write_and_read(*connection->secure, *connection, request, limits, cancelled, result);
+  else
+    co_await write_and_read(*connection->plain, *connection, request, limits, cancelled, result);
+  co_return result;
+}
+
+}  // namespace pw::http

@@ -1,0 +1,374 @@
+#include "http_client.hpp"
+
+// GCC 12 misreads Asio's recycling allocator for coroutine frames as a
+// new/delete mismatch (a known false positive in awaitable_frame_base).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "http/connection_pool.hpp"
+#include "http/exchange.hpp"
+#include "http/rate_limiter.hpp"
+#include "http/request_target.hpp"
+#include "http/retry_policy.hpp"
+
+namespace pw {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using http::Strand;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// How often a blocked caller looks at its CancelCheck: cancellation is
+// noticed within this time, without calling the check from io threads.
+constexpr auto kCancelPoll = 20ms;
+
+std::chrono::milliseconds since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+}
+
+HttpResponse failure(std::string error, std::string outcome = "failed") {
+  HttpResponse response;
+  response.error = std::move(error);
+  response.outcome = std::move(outcome);
+  return response;
+}
+
+// What io threads hand to the thread blocked in send()/send_batch(): events
+// and finished responses, delivered there so that callbacks never run on
+// io threads and never concurrently.
+struct Mailbox {
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<HttpEvent> events;
+  std::deque<std::pair<std::size_t, HttpResponse>> done;
+
+  void post_event(HttpEvent event) {
+    {
+      std::lock_guard lock(mutex);
+      events.push_back(std::move(event));
+    }
+    ready.notify_one();
+  }
+  void post_done(std::size_t index, HttpResponse response) {
+    {
+      std::lock_guard lock(mutex);
+      done.emplace_back(index, std::move(response));
+    }
+    ready.notify_one();
+  }
+};
+
+// One request in flight. Lives on its own strand; the coroutine, the
+// cancel action and pool wake-ups all run there.
+struct RequestState {
+  RequestState(asio::io_context& io, const HttpRequest& r, std::size_t i, std::shared_ptr<Mailbox> m)
+      : strand(asio::make_strand(io)), timer(strand), request(r), index(i), mailbox(std::move(m)) {}
+
+  Strand strand;
+  asio::steady_timer timer;
+  const HttpRequest& request;  // owned by the blocked caller, which outlives us
+  std::size_t index;
+  std::shared_ptr<Mailbox> mailbox;
+  std::atomic<bool> cancelled{false};
+  bool woken = false;                              // a pool slot may be free
+  std::shared_ptr<http::Connection> active;        // connection in use, if any
+};
+
+void cancel(const std::shared_ptr<RequestState>& state) {
+  asio::post(state->strand, [state] {
+    state->cancelled = true;
+    state->timer.cancel();
+    if (auto connection = state->active)
+      asio::post(connection->strand, [connection] { connection->abort(); });
+  });
+}
+
+}  // namespace
+
+struct HttpClient::Impl {
+  explicit Impl(HttpClientOptions o)
+      : options(std::move(o)),
+        tls(asio::ssl::context::tls_client),
+        pool(io, tls, options.max_connections_per_origin),
+        limiter(options.rate),
+        random(std::random_device{}()) {
+    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+    if (!options.ca_file.empty())
+      tls.load_verify_file(options.ca_file);
+    else
+      tls.set_default_verify_paths();
+    tls.set_verify_mode(options.verify_tls ? asio::ssl::verify_peer : asio::ssl::verify_none);
+    const std::size_t threads = std::max<std::size_t>(1, options.io_threads);
+    for (std::size_t i = 0; i < threads; ++i) workers.emplace_back([this] { io.run(); });
+  }
+
+  ~Impl() {
+    work.reset();
+    io.stop();
+    for (auto& worker : workers) worker.join();
+  }
+
+  std::shared_ptr<RequestState> start(const HttpRequest& request, std::size_t index,
+                                      std::shared_ptr<Mailbox> mailbox) {
+    auto state = std::make_shared<RequestState>(io, request, index, std::move(mailbox));
+    asio::co_spawn(state->strand, perform(state),
+                   [state](std::exception_ptr error, HttpResponse response) {
+                     if (error) {
+                       try {
+                         std::rethrow_exception(error);
+                       } catch (const std::exception& e) {
+                         response = failure(std::string("internal error: ") + e.what());
+                       }
+                     }
+                     state->mailbox->post_done(state->index, std::move(response));
+                   });
+    return state;
+  }
+
+  // Sleeps until `until` on the request's timer; false if cancelled.
+  asio::awaitable<bool> sleep_until(RequestState& state, Clock::time_point until) {
+    while (!state.cancelled && Clock::now() < until) {
+      state.timer.expires_at(until);
+      co_await state.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return !state.cancelled;
+  }
+
+  asio::awaitable<std::shared_ptr<http::Connection>> take_connection(
+      std::shared_ptr<RequestState> state, const http::RequestTarget& target) {
+    while (!state->cancelled) {
+      state->woken = false;
+      std::weak_ptr<RequestState> weak = state;
+      auto connection = pool.take(target, [weak] {
+        if (auto s = weak.lock())
+          asio::post(s->strand, [s] {
+            s->woken = true;
+            s->timer.cancel();
+          });
+      });
+      if (connection) co_return connection;
+      // Wake-ups can race with the wait; a bounded wait makes a lost one harmless.
+      const auto until = Clock::now() + 200ms;
+      while (!state->woken && !state->cancelled && Clock::now() < until) {
+        state->timer.expires_at(until);
+        co_await state->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+    }
+    co_return nullptr;
+  }
+
+  void emit(RequestState& state, const http::RequestTarget& target, int attempt,
+            const http::ExchangeResult& result, std::chrono::milliseconds duration,
+            std::optional<std::chrono::milliseconds> retry_delay) {
+    HttpEvent event;
+    event.method = state.request.method;
+    event.url_path = target.target;
+    event.host = target.host;
+    event.status = result.response.status;
+    event.duration = duration;
+    event.attempt = attempt;
+    event.will_retry = retry_delay.has_value();
+    event.retry_delay = retry_delay.value_or(0ms);
+    event.error = result.response.status == 0 ? result.error : std::string();
+    state.mailbox->post_event(std::move(event));
+  }
+
+  asio::awaitable<HttpResponse> perform(std::shared_ptr<RequestState> state) {
+    const HttpRequest& request = state->request;
+    const auto started = Clock::now();
+    std::string error;
+    const auto target = http::parse_request_target(request.url, error);
+    if (!target) co_return failure(std::move(error));
+    if (request.body_file && !std::ifstream(*request.body_file, std::ios::binary))
+      co_return failure("cannot read body_file " + request.body_file->string());
+    const bool safe = request.safe_to_retry.value_or(http::method_is_idempotent(request.method));
+    const std::string rate_key = target->origin + " " + request.rate_key;
+    const int max_attempts = std::max(1, options.max_attempts);
+    auto cancelled_response = [&](int attempts) {
+      HttpResponse response = failure("cancelled");
+      response.attempts = attempts;
+      response.duration = since(started);
+      return response;
+    };
+
+    bool stale_retried = false;
+    for (int attempt = 1;; ++attempt) {
+      for (auto wait = limiter.try_acquire(rate_key); wait > 0ms; wait = limiter.try_acquire(rate_key))
+        if (!co_await sleep_until(*state, Clock::now() + wait)) co_return cancelled_response(attempt - 1);
+
+      auto connection = co_await take_connection(state, *target);
+      if (!connection || state->cancelled) {
+        if (connection) pool.give_back(std::move(connection), false);
+        co_return cancelled_response(attempt - 1);
+      }
+      state->active = connection;
+      const auto attempt_started = Clock::now();
+      const http::ExchangeLimits limits{options.connect_timeout, attempt_started + request.timeout,
+                                        options.verify_tls};
+      auto result = co_await asio::co_spawn(
+          connection->strand, http::exchange(connection, request, limits, state->cancelled),
+          asio::use_awaitable);
+      state->active.reset();
+      pool.give_back(std::move(connection), result.reusable && !state->cancelled);
+      const auto took = since(attempt_started);
+      if (state->cancelled) {
+        emit(*state, *target, attempt, result, took, std::nullopt);
+        co_return cancelled_response(attempt);
+      }
+
+      // A keep-alive connection the server had just closed: one free retry
+      // on a fresh connection, if repeating the request is harmless.
+      if (result.stale_connection && (safe || !result.request_written) && !stale_retried) {
+        stale_retried = true;
+        emit(*state, *target, attempt, result, took, 0ms);
+        --attempt;
+        continue;
+      }
+
+      bool retry = false;
+      std::optional<std::chrono::milliseconds> server_delay;
+      const int status = result.response.status;
+      if (status != 0) {
+        server_delay = http::server_retry_delay(result.response);
+        if (status == 429 && server_delay)
+          limiter.pause(rate_key, std::min(*server_delay, options.max_retry_after));
+        retry = safe && http::status_is_retryable(status) &&
+                (!server_delay || *server_delay <= options.max_retry_after);
+      } else {
+        retry = safe || !result.request_written;
+      }
+
+      if (retry && attempt < max_attempts) {
+        std::chrono::milliseconds delay;
+        {
+          std::lock_guard lock(random_mutex);
+          delay = server_delay ? *server_delay : http::backoff_delay(options, attempt + 1, random);
+        }
+        emit(*state, *target, attempt, result, took, delay);
+        if (!co_await sleep_until(*state, Clock::now() + delay)) co_return cancelled_response(attempt);
+        continue;
+      }
+
+      emit(*state, *target, attempt, result, took, std::nullopt);
+      HttpResponse response = std::move(result.response);
+      response.attempts = attempt;
+      response.duration = since(started);
+      if (status == 0) {
+        response.error = result.error;
+        response.outcome = result.request_written && !safe ? "unknown" : "failed";
+      } else {
+        response.outcome = "ok";
+      }
+      co_return response;
+    }
+  }
+
+  // Blocks the calling thread until `remaining` requests are done, handing
+  // events and responses to the callbacks here, and forwarding cancellation.
+  template <class OnDone>
+  void drain(Mailbox& mailbox, std::size_t remaining, const CancelCheck& cancelled,
+             const HttpEventSink& on_event, const std::function<void()>& on_cancel, OnDone&& on_done) {
+    bool cancel_sent = false;
+    while (remaining > 0) {
+      std::deque<HttpEvent> events;
+      std::deque<std::pair<std::size_t, HttpResponse>> done;
+      {
+        std::unique_lock lock(mailbox.mutex);
+        mailbox.ready.wait_for(lock, kCancelPoll,
+                               [&] { return !mailbox.events.empty() || !mailbox.done.empty(); });
+        events.swap(mailbox.events);
+        done.swap(mailbox.done);
+      }
+      if (on_event)
+        for (const auto& event : events) on_event(event);
+      for (auto& [index, response] : done) {
+        --remaining;
+        on_done(index, std::move(response));
+      }
+      if (!cancel_sent && cancelled && cancelled()) {
+        cancel_sent = true;
+        on_cancel();
+      }
+    }
+  }
+
+  HttpClientOptions options;
+  asio::io_context io;  // declared before everything that holds io objects
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  asio::ssl::context tls;
+  http::ConnectionPool pool;
+  http::RateLimiter limiter;
+  std::mutex random_mutex;
+  std::mt19937_64 random;
+  std::vector<std::thread> workers;  // last: joined first
+};
+
+HttpClient::HttpClient(HttpClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+HttpClient::~HttpClient() = default;
+
+HttpResponse HttpClient::send(const HttpRequest& request, const CancelCheck& cancelled,
+                              const HttpEventSink& on_event) {
+  if (cancelled && cancelled()) return failure("cancelled");
+  auto mailbox = std::make_shared<Mailbox>();
+  auto state = impl_->start(request, 0, mailbox);
+  HttpResponse result;
+  impl_->drain(*mailbox, 1, cancelled, on_event, [&] { cancel(state); },
+               [&](std::size_t, HttpResponse&& response) { result = std::move(response); });
+  return result;
+}
+
+void HttpClient::send_batch(std::vector<HttpRequest> requests, std::size_t concurrency,
+                            const std::function<void(std::size_t, HttpResponse&&)>& on_done,
+                            const CancelCheck& cancelled, const HttpEventSink& on_event) {
+  if (requests.empty()) return;
+  concurrency = std::clamp<std::size_t>(concurrency, 1, requests.size());
+  auto mailbox = std::make_shared<Mailbox>();
+  std::map<std::size_t, std::shared_ptr<RequestState>> running;
+  std::size_t next = 0;
+  bool stopped = false;
+  auto start_more = [&] {
+    while (!stopped && running.size() < concurrency && next < requests.size()) {
+      running.emplace(next, impl_->start(requests[next], next, mailbox));
+      ++next;
+    }
+  };
+  if (cancelled && cancelled()) stopped = true;
+  start_more();
+  impl_->drain(
+      *mailbox, requests.size(), cancelled, on_event,
+      [&] {
+        stopped = true;
+        for (auto& [index, state] : running) cancel(state);
+        // Never started: they complete as cancelled, through the same path.
+        for (; next < requests.size(); ++next) mailbox->post_done(next, failure("cancelled"));
+      },
+      [&](std::size_t index, HttpResponse&& response) {
+        running.erase(index);
+        on_done(index, std::move(response));
+        start_more();
+      });
+}
+
+}  // namespace pw

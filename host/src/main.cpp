@@ -1,0 +1,15 @@
+// The pipewright executable: everything lives in the runtime room's CLI.
+#include "cli.hpp"
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv) {
+  try {
+    return pw::run_cli(argc, argv);
+  } catch (const std::exception& e) {
+    // Only a bug gets here; user mistakes are reported where they happen.
+    std::fprintf(stderr, "pipewright: internal error: %s\n  hint: please report this\n", e.what());
+    return 70;
+  }
+}

@@ -1,0 +1,191 @@
+#include "host_http.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+namespace pw {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Turns one request object into an HttpRequest, or an error message saying
+// which member is wrong.
+std::optional<std::string> parse_request(const json::value& v, const CallContext& ctx,
+                                         bool inline_body_allowed, HttpRequest& out) {
+  if (!v.is_object()) return "the request must be a JSON object";
+  const auto& o = v.as_object();
+  for (const auto& kv : o) {
+    static const std::string_view known[] = {"method", "url", "headers", "body_file",
+                                             "safe_to_retry", "timeout_ms", "body"};
+    if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known) ||
+        (kv.key() == "body" && !inline_body_allowed))
+      return "unknown request member \"" + std::string(kv.key()) + "\"";
+  }
+  if (auto* m = o.if_contains("method")) {
+    if (!m->is_string() || m->as_string().empty()) return "\"method\" must be a non-empty string";
+    out.method = std::string(m->as_string());
+    std::transform(out.method.begin(), out.method.end(), out.method.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  }
+  auto* url = o.if_contains("url");
+  if (!url || !url->is_string()) return "\"url\" is required and must be a string";
+  out.url = std::string(url->as_string());
+  if (!boost::urls::parse_absolute_uri(out.url)) return "\"url\" must be an absolute http(s) URL";
+  if (auto* h = o.if_contains("headers")) {
+    if (!h->is_object()) return "\"headers\" must be an object of strings";
+    for (const auto& kv : h->as_object()) {
+      if (!kv.value().is_string()) return "header \"" + std::string(kv.key()) + "\" must be a string";
+      out.headers.emplace_back(std::string(kv.key()), std::string(kv.value().as_string()));
+    }
+  }
+  if (auto* f = o.if_contains("body_file")) {
+    if (!f->is_string()) return "\"body_file\" must be a string path";
+    std::filesystem::path p(std::string(f->as_string()));
+    out.body_file = p.is_relative() ? ctx.workdir / p : p;
+  }
+  if (auto* s = o.if_contains("safe_to_retry")) {
+    if (!s->is_bool()) return "\"safe_to_retry\" must be true or false";
+    out.safe_to_retry = s->as_bool();
+  }
+  if (auto* t = o.if_contains("timeout_ms")) {
+    if (!t->is_int64() || t->as_int64() <= 0) return "\"timeout_ms\" must be a positive integer";
+    out.timeout = std::chrono::milliseconds(t->as_int64());
+  }
+  if (auto* b = o.if_contains("body")) {
+    if (!b->is_string()) return "\"body\" must be a string";
+    out.body = std::string(b->as_string());
+  }
+  return std::nullopt;
+}
+
+// Auth headers replace any header of the same name the plugin set: the
+// plugin must not be able to shadow or read them.
+void inject_auth(const CallContext& ctx, HttpRequest& request) {
+  for (const auto& [name, value] : ctx.auth_headers) {
+    std::string key = lower(name);
+    std::erase_if(request.headers, [&](const auto& h) { return lower(h.first) == key; });
+    request.headers.emplace_back(name, value);
+  }
+  request.rate_key = ctx.rate_key;
+}
+
+// A request never outlives the step's deadline.
+void cap_timeout(const CallContext& ctx, HttpRequest& request) {
+  std::int64_t deadline = ctx.cancel.deadline();
+  if (deadline == 0) return;
+  auto left = std::chrono::milliseconds(std::max<std::int64_t>(1, deadline - now_ms()));
+  request.timeout = std::min(request.timeout, left);
+}
+
+std::string meta_json(std::size_t index, const HttpResponse& r) {
+  json::object headers;
+  for (const auto& [name, value] : r.headers) headers[lower(name)] = value;
+  json::object meta{{"index", static_cast<std::int64_t>(index)},
+                    {"status", r.status},
+                    {"headers", std::move(headers)},
+                    {"duration_ms", r.duration.count()},
+                    {"attempts", r.attempts},
+                    {"outcome", r.outcome}};
+  if (!r.error.empty()) meta["error"] = r.error;
+  return json::serialize(meta);
+}
+
+void deliver(pw_http_response_fn on_response, void* user, std::size_t index,
+             const HttpResponse& r) {
+  std::string meta = meta_json(index, r);
+  on_response(user, pw_str{meta.data(), meta.size()}, pw_str{r.body.data(), r.body.size()});
+}
+
+HttpEventSink event_sink(CallContext& ctx) {
+  return [&ctx](const HttpEvent& e) {
+    json::object fields{{"step", ctx.step_id},     {"method", e.method},
+                        {"host", e.host},          {"path", e.url_path},
+                        {"status", e.status},      {"duration_ms", e.duration.count()},
+                        {"attempt", e.attempt}};
+    if (e.will_retry) fields["retry_in_ms"] = e.retry_delay.count();
+    if (!e.error.empty()) fields["error"] = e.error;
+    ctx.run.events.emit(event::http, std::move(fields));
+  };
+}
+
+pw_status bad_input(CallContext& ctx, std::string_view service, const std::string& why) {
+  std::string summary = "plugin " + (ctx.plugin ? ctx.plugin->name : std::string("?")) +
+                        " sent a malformed " + std::string(service) + " request: " + why;
+  {
+    std::lock_guard lock(ctx.mutex);
+    ctx.diagnostics.push_back({PW_SEVERITY_ERROR, summary, {}, {}});
+  }
+  ctx.run.events.emit(event::diagnostic,
+                      {{"step", ctx.step_id},
+                       {"severity", "error"},
+                       {"summary", summary},
+                       {"hint", "this is a bug in the plugin; report it to its author"}});
+  return PW_STATUS_BAD_INPUT;
+}
+
+}  // namespace
+
+pw_status host_http(CallContext& ctx, std::string_view request_json, std::string_view body,
+                    pw_http_response_fn on_response, void* user) {
+  if (!on_response) return bad_input(ctx, "http", "no response callback");
+  json::error_code ec;
+  json::value v = json::parse(request_json, ec);
+  if (ec) return bad_input(ctx, "http", "the request is not valid JSON");
+  HttpRequest request;
+  if (auto why = parse_request(v, ctx, false, request)) return bad_input(ctx, "http", *why);
+  if (!request.body_file) request.body.assign(body);
+  inject_auth(ctx, request);
+  cap_timeout(ctx, request);
+  HttpResponse response = ctx.run.http.send(
+      request, [&ctx] { return ctx.cancel.cancelled(); }, event_sink(ctx));
+  deliver(on_response, user, 0, response);
+  return ctx.cancel.cancelled() ? PW_STATUS_CANCELLED : PW_STATUS_OK;
+}
+
+pw_status host_http_batch(CallContext& ctx, std::string_view batch_json,
+                          pw_http_response_fn on_response, void* user) {
+  if (!on_response) return bad_input(ctx, "http_batch", "no response callback");
+  json::error_code ec;
+  json::value v = json::parse(batch_json, ec);
+  if (ec || !v.is_object()) return bad_input(ctx, "http_batch", "the batch is not a JSON object");
+  const auto& o = v.as_object();
+  std::size_t concurrency = 16;
+  if (auto* c = o.if_contains("concurrency")) {
+    if (!c->is_int64() || c->as_int64() <= 0)
+      return bad_input(ctx, "http_batch", "\"concurrency\" must be a positive integer");
+    concurrency = static_cast<std::size_t>(c->as_int64());
+  }
+  auto* list = o.if_contains("requests");
+  if (!list || !list->is_array())
+    return bad_input(ctx, "http_batch", "\"requests\" is required and must be an array");
+  std::vector<HttpRequest> requests;
+  requests.reserve(list->as_array().size());
+  for (std::size_t i = 0; i < list->as_array().size(); ++i) {
+    HttpRequest request;
+    if (auto why = parse_request(list->as_array()[i], ctx, true, request))
+      return bad_input(ctx, "http_batch", "requests[" + std::to_string(i) + "]: " + *why);
+    inject_auth(ctx, request);
+    cap_timeout(ctx, request);
+    requests.push_back(std::move(request));
+  }
+  ctx.run.http.send_batch(
+      std::move(requests), concurrency,
+      [&](std::size_t index, HttpResponse&& response) {
+        deliver(on_response, user, index, response);
+      },
+      [&ctx] { return ctx.cancel.cancelled(); }, event_sink(ctx));
+  return ctx.cancel.cancelled() ? PW_STATUS_CANCELLED : PW_STATUS_OK;
+}
+
+}  // namespace pw

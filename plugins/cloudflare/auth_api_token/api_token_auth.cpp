@@ -1,0 +1,160 @@
+// cloudflare.auth.api_token: turns a User API token into the
+// "Authorization: Bearer" header the host injects into steps that name this
+// auth. Checks the shape locally, then (verify: true) asks
+// GET /user/tokens/verify and refuses a token that is unknown, disabled,
+// expired or not yet valid, saying which.
+#include <pipewright/cloudflare/api.hpp>
+#include <pipewright/cloudflare/credentials.hpp>
+#include <pipewright/cloudflare/timestamps.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace cf = pipewright::cloudflare;
+namespace json = boost::json;
+
+namespace {
+
+void check_format(std::string_view token) {
+  if (token.empty())
+    throw pipewright::Failure("the API token is empty",
+                              "set CLOUDFLARE_API_TOKEN (or create one: pipewright run create-token)", "/token");
+  if (cf::looks_like_global_key(token) && !cf::looks_like_api_token(token))
+    throw pipewright::Failure(
+        "this looks like a Global API Key, not an API token: use cloudflare.auth.global_key",
+        "the value has the shape of a Global API Key (" + cf::credential_shape(token) +
+            "); a key goes with the login email in X-Auth-Email/X-Auth-Key. Put it in CLOUDFLARE_GLOBAL_KEY "
+            "and use an auth with \"uses\": \"cloudflare.auth.global_key\", or create a token with "
+            "pipewright run create-token",
+        "/token");
+  if (token.starts_with("Bearer ") || token.starts_with("bearer "))
+    throw pipewright::Failure("the API token starts with \"Bearer \"",
+                              "give the token value alone; pipewright adds the Bearer scheme", "/token");
+  if (!cf::is_token68(token))
+    throw pipewright::Failure("the API token holds characters a token cannot have",
+                              "expected letters, digits, - and _ only; got " + cf::credential_shape(token) +
+                                  ". Check for quotes or spaces pasted with it",
+                              "/token");
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// What a refused verify means, as precisely as the answer allows.
+std::string refusal_reason(const cf::ApiResult& r) {
+  std::string text;
+  for (const auto& e : r.errors) text += lower(e.message) + " ";
+  if (text.find("expired") != std::string::npos) return "the token has expired";
+  if (text.find("disabled") != std::string::npos) return "the token is disabled";
+  if (text.find("not yet valid") != std::string::npos || text.find("not_before") != std::string::npos ||
+      text.find("not before") != std::string::npos)
+    return "the token is not valid yet (its not_before lies in the future)";
+  if (text.find("location") != std::string::npos || text.find("ip") != std::string::npos)
+    return "the token may not be used from this IP address (its IP address filter)";
+  return "Cloudflare does not know this token: it is wrong, was deleted or rolled, or has expired or been "
+         "disabled";
+}
+
+}  // namespace
+
+struct ApiTokenAuth {
+  static constexpr pipewright::Kind kind = pipewright::Kind::auth;
+  static constexpr const char* name = "cloudflare.auth.api_token";
+  static constexpr const char* version = "1.0.0";
+  static constexpr const char* description =
+      "Authenticates Cloudflare API calls with a User API token (Bearer), verified first";
+  static constexpr const char* params_schema = R"json({
+    "type": "object",
+    "additionalProperties": false,
+    "required": ["token"],
+    "properties": {
+      "token": {"type": "string", "x-secret": true,
+                "description": "the API token value (secrets.CLOUDFLARE_API_TOKEN)"},
+      "verify": {"type": "boolean", "default": true,
+                 "description": "check the token with GET /user/tokens/verify before any step uses it"}
+    }
+  })json";
+  static constexpr const char* outputs_schema = R"json({
+    "type": "object",
+    "properties": {
+      "headers": {"type": "object", "x-secret": true},
+      "token_id": {"type": "string"},
+      "status": {"type": "string"},
+      "expires_on": {"type": ["string", "null"]},
+      "not_before": {"type": ["string", "null"]}
+    }
+  })json";
+
+  void run(pipewright::Call& call) {
+    const auto with = pipewright::with_object(call);
+    const std::string token(cf::trim(cf::string_at(with, "token")));
+    check_format(token);
+
+    json::object headers;
+    headers["Authorization"] = "Bearer " + token;
+    if (!cf::bool_at(with, "verify", true)) {
+      pipewright::set_output(call, "headers", headers, true);
+      return;
+    }
+
+    cf::Client api(call);
+    cf::Request request;
+    request.path = "/user/tokens/verify";
+    request.headers = headers;  // this plugin produced the credential, so it may send it
+    const auto r = api.request(request);
+    const bool account_token = cf::looks_like_account_token(token);
+    if (r.status == 0)
+      throw pipewright::Failure("could not reach the Cloudflare API at " + api.base_url() + " to verify the token",
+                                cf::describe(r));
+    if (!r.ok()) {
+      if (account_token)
+        throw pipewright::Failure(
+            "this is an account-owned API token; pipewright needs a User API token",
+            "GET /user/tokens/verify answered " + cf::describe(r) +
+                ". Account-owned tokens (prefix cfat_, made under Manage Account → Account API Tokens) have no "
+                "user identity and cannot create or read user tokens. Create a User API token under My Profile → "
+                "API Tokens, or run: pipewright run create-token",
+            "/token");
+      if (r.status == 401 || r.has_error(1000) || r.has_error(9109))
+        throw pipewright::Failure("Cloudflare refused the API token: " + refusal_reason(r),
+                                  cf::describe(r) +
+                                      ". Check the value in CLOUDFLARE_API_TOKEN (My Profile → API Tokens lists "
+                                      "your tokens and their status), or create a new one: pipewright run "
+                                      "create-token",
+                                  "/token");
+      if (r.has_error(6111) || r.has_error(6003))
+        throw pipewright::Failure("Cloudflare rejected the format of the API token", cf::describe(r), "/token");
+      throw pipewright::Failure("verifying the API token failed", cf::describe(r), "/token");
+    }
+
+    const json::object result = r.result.is_object() ? r.result.as_object() : json::object();
+    const std::string id = cf::string_at(result, "id");
+    const std::string status = cf::string_at(result, "status");
+    const std::string expires_on = cf::string_at(result, "expires_on");
+    const std::string not_before = cf::string_at(result, "not_before");
+    const auto now = cf::now_seconds();
+    if (!status.empty() && status != "active")
+      throw pipewright::Failure("Cloudflare reports the API token as " + status + "; it cannot be used",
+                                status == "expired"
+                                    ? "its expires_on was " + expires_on + "; create a new token: pipewright run create-token"
+                                    : "enable it again under My Profile → API Tokens, or create a new one",
+                                "/token");
+    if (auto t = cf::parse_rfc3339(expires_on); t && *t <= now)
+      throw pipewright::Failure("the API token has expired", "it expired on " + expires_on, "/token");
+    if (auto t = cf::parse_rfc3339(not_before); t && *t > now)
+      throw pipewright::Failure("the API token is not valid yet", "it becomes valid on " + not_before, "/token");
+
+    pipewright::set_output(call, "headers", headers, true);
+    pipewright::set_output(call, "token_id", json::value(id));
+    pipewright::set_output(call, "status", json::value(status.empty() ? "active" : status));
+    pipewright::set_output(call, "expires_on", expires_on.empty() ? json::value(nullptr) : json::value(expires_on));
+    pipewright::set_output(call, "not_before", not_before.empty() ? json::value(nullptr) : json::value(not_before));
+    call.info("API token " + id + " is valid and active" +
+              (expires_on.empty() ? std::string() : " (expires " + expires_on + ")"));
+  }
+};
+
+PIPEWRIGHT_PLUGIN(ApiTokenAuth)

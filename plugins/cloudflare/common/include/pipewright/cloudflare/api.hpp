@@ -1,0 +1,130 @@
+// The Cloudflare v4 API as Cloudflare plugins see it: URL building, one
+// request through the host's HTTP service, the response envelope decoded,
+// and list helpers for both pagination styles. Auth headers are added by the
+// host, never here (an auth plugin may pass its own in Request::headers).
+#pragma once
+
+#include <pipewright/plugin_json.hpp>
+
+#include <boost/json.hpp>
+
+#include <cstddef>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pipewright::cloudflare {
+
+inline constexpr std::string_view default_base_url = "https://api.cloudflare.com/client/v4";
+
+// Percent-encodes one path segment: everything except A-Z a-z 0-9 - . _ ~,
+// so a '/' inside an id becomes %2F.
+std::string encode_segment(std::string_view segment);
+// Percent-encodes like encode_segment but keeps '/' literal (R2 object keys).
+std::string encode_key_path(std::string_view key);
+// Percent-encodes a query value (same set as a segment).
+std::string encode_query_value(std::string_view value);
+// "/seg1/seg2/..." with every segment encoded.
+std::string api_path(std::initializer_list<std::string_view> segments);
+// `path` plus "?k=v&..." (or "&..." when it already has a query); values encoded.
+std::string with_query(std::string path,
+                       std::initializer_list<std::pair<std::string_view, std::string>> query);
+
+// The base URL of the Cloudflare API from a plugin's context_json
+// (base_urls.cloudflare), without a trailing '/'; default_base_url when the
+// context names none.
+std::string base_url_from_context(std::string_view context_json);
+
+struct ApiError {
+  long long code = 0;
+  std::string message;
+};
+
+// One API call's outcome, decoded from Cloudflare's envelope.
+struct ApiResult {
+  int status = 0;        // HTTP status; 0 when no response arrived
+  bool success = false;  // 2xx and the envelope did not say success:false
+  boost::json::value result;       // envelope "result" (null when absent)
+  boost::json::object result_info; // empty when absent
+  std::vector<ApiError> errors;    // each error followed by its error_chain, flattened
+  std::string transport_error;     // set when status == 0
+  std::string outcome;             // "ok" | "failed" | "unknown" (see plugin.h)
+  std::string body;                // raw response body
+  boost::json::object headers;     // lower-case names
+  int attempts = 1;
+
+  bool ok() const noexcept { return success; }
+  // Sent, but the connection broke before an answer: it may have happened.
+  bool unknown_outcome() const noexcept { return outcome == "unknown"; }
+  bool has_error(long long code) const noexcept;
+  long long first_error_code() const noexcept;  // 0 when none
+  // 403 with 10000 or 9109: the credential lacks a permission (or resource).
+  bool forbidden() const noexcept;
+};
+
+// Decodes a host response (status, headers, body) into an ApiResult.
+ApiResult decode(const Response& response);
+// "403 Forbidden: Authentication error (10000)"; for no answer, what happened.
+// Never includes request or response headers.
+std::string describe(const ApiResult& result);
+// "Forbidden" for 403 and so on; "" when unknown.
+std::string_view reason_phrase(int status);
+
+struct Request {
+  std::string method = "GET";
+  std::string path;  // relative to the base: "/zones/<id>"; may carry a query
+  std::optional<boost::json::value> json;  // sent as application/json
+  std::string body;                        // raw body, used when json is empty
+  std::string content_type;                // for the raw body
+  std::optional<std::string> body_file;    // stream the body from this file
+  // nullopt: the host's default (GET/HEAD/PUT/DELETE safe, POST/PATCH not).
+  std::optional<bool> safe_to_retry;
+  int timeout_ms = 0;  // 0: the host's default
+  // Extra headers. Step plugins never set credentials; the host injects them.
+  boost::json::object headers;
+};
+
+// One Cloudflare API client per plugin run. Holds a reference to the call:
+// use it only inside that run.
+class Client {
+ public:
+  explicit Client(const Call& call);
+  Client(const Call& call, std::string base_url);
+
+  const std::string& base_url() const noexcept { return base_; }
+  const Call& call() const noexcept { return call_; }
+
+  ApiResult request(const Request& request) const;
+  ApiResult get(std::string_view path) const;
+  // JSON body; POST/PATCH are not repeated by the host unless safe_to_retry.
+  ApiResult send(std::string_view method, std::string_view path,
+                 const boost::json::value& json_body,
+                 std::optional<bool> safe_to_retry = std::nullopt) const;
+
+  // Page-number list: page=1,2,... with per_page until a page comes back
+  // empty (or shorter than per_page with total_pages reached). Appends every
+  // item to `items`. Returns the last result: success, or the failing page.
+  ApiResult list_pages(std::string_view path, boost::json::array& items,
+                       int per_page = 50, int max_pages = 200) const;
+  // Cursor list: follows result_info.cursor until it is absent or empty.
+  // `items_key` names the array inside result ("buckets" for R2 buckets);
+  // empty when result itself is the array.
+  ApiResult list_cursor(std::string_view path, boost::json::array& items,
+                        std::string_view items_key = {}, int per_page = 0,
+                        int max_pages = 1000) const;
+
+ private:
+  const Call& call_;
+  std::string base_;
+};
+
+// Small JSON accessors used by every Cloudflare plugin.
+std::string string_at(const boost::json::object& object, std::string_view key);
+const boost::json::object* object_at(const boost::json::object& object, std::string_view key);
+const boost::json::array* array_at(const boost::json::object& object, std::string_view key);
+bool bool_at(const boost::json::object& object, std::string_view key, bool fallback);
+
+}  // namespace pipewright::cloudflare

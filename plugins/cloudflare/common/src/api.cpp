@@ -1,0 +1,222 @@
+#include <pipewright/cloudflare/api.hpp>
+
+#include <cstdlib>
+#include <string>
+
+namespace pipewright::cloudflare {
+namespace json = boost::json;
+
+namespace {
+
+void flatten_errors(const json::array& items, std::vector<ApiError>& out, int depth = 0) {
+  for (const auto& item : items) {
+    if (!item.is_object()) continue;
+    const auto& error = item.as_object();
+    ApiError e;
+    if (const auto* code = error.if_contains("code")) {
+      if (code->is_int64()) e.code = code->as_int64();
+      else if (code->is_uint64()) e.code = static_cast<long long>(code->as_uint64());
+      else if (code->is_string()) e.code = std::atoll(code->as_string().c_str());
+    }
+    e.message = string_at(error, "message");
+    out.push_back(std::move(e));
+    if (depth < 8) {
+      if (const auto* chain = array_at(error, "error_chain")) flatten_errors(*chain, out, depth + 1);
+    }
+  }
+}
+
+}  // namespace
+
+bool ApiResult::has_error(long long code) const noexcept {
+  for (const auto& e : errors)
+    if (e.code == code) return true;
+  return false;
+}
+
+long long ApiResult::first_error_code() const noexcept { return errors.empty() ? 0 : errors.front().code; }
+
+bool ApiResult::forbidden() const noexcept { return status == 403 && (has_error(10000) || has_error(9109)); }
+
+ApiResult decode(const Response& response) {
+  ApiResult r;
+  r.status = response.status;
+  r.headers = response.headers;
+  r.body = response.body;
+  r.transport_error = response.error;
+  r.outcome = response.outcome.empty() ? (response.status ? "ok" : "failed") : response.outcome;
+  r.attempts = response.attempts;
+  if (r.status == 0) return r;
+
+  bool envelope_success = true;
+  boost::system::error_code ec;
+  auto parsed = json::parse(response.body, ec);
+  if (!ec && parsed.is_object()) {
+    auto& envelope = parsed.as_object();
+    if (auto* s = envelope.if_contains("success"); s && s->is_bool()) envelope_success = s->as_bool();
+    if (auto* v = envelope.if_contains("result")) r.result = std::move(*v);
+    if (const auto* info = object_at(envelope, "result_info")) r.result_info = *info;
+    if (const auto* errors = array_at(envelope, "errors")) flatten_errors(*errors, r.errors);
+  }
+  r.success = r.status >= 200 && r.status < 300 && envelope_success;
+  return r;
+}
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+  }
+}
+
+std::string describe(const ApiResult& result) {
+  if (result.status == 0) {
+    std::string error = result.transport_error.empty() ? "no response" : result.transport_error;
+    if (result.unknown_outcome())
+      return "no answer: the connection broke after the request was sent (" + error +
+             "), so it may or may not have taken effect";
+    return "no response: " + error;
+  }
+  std::string out = std::to_string(result.status);
+  if (auto phrase = reason_phrase(result.status); !phrase.empty()) {
+    out.push_back(' ');
+    out += phrase;
+  }
+  std::string details;
+  for (const auto& e : result.errors) {
+    if (!details.empty()) details += "; ";
+    details += e.message.empty() ? std::string("error") : e.message;
+    details += " (" + std::to_string(e.code) + ")";
+  }
+  if (!details.empty()) out += ": " + details;
+  return out;
+}
+
+Client::Client(const Call& call) : call_(call), base_(base_url_from_context(call.context_json())) {}
+
+Client::Client(const Call& call, std::string base_url) : call_(call), base_(std::move(base_url)) {
+  while (!base_.empty() && base_.back() == '/') base_.pop_back();
+}
+
+ApiResult Client::request(const Request& request) const {
+  json::object r;
+  r["method"] = request.method;
+  std::string path = request.path;
+  if (!path.empty() && path.front() != '/') path.insert(path.begin(), '/');
+  r["url"] = base_ + path;
+  json::object headers = request.headers;
+  std::string body;
+  if (request.json) {
+    body = json::serialize(*request.json);
+    headers["Content-Type"] = "application/json";
+  } else {
+    body = request.body;
+    if (!request.content_type.empty()) headers["Content-Type"] = request.content_type;
+  }
+  if (!headers.empty()) r["headers"] = std::move(headers);
+  if (request.body_file) r["body_file"] = *request.body_file;
+  if (request.safe_to_retry) r["safe_to_retry"] = *request.safe_to_retry;
+  if (request.timeout_ms > 0) r["timeout_ms"] = request.timeout_ms;
+  return decode(http(call_, r, body));
+}
+
+ApiResult Client::get(std::string_view path) const {
+  Request r;
+  r.path = std::string(path);
+  return request(r);
+}
+
+ApiResult Client::send(std::string_view method, std::string_view path, const json::value& json_body,
+                       std::optional<bool> safe_to_retry) const {
+  Request r;
+  r.method = std::string(method);
+  r.path = std::string(path);
+  r.json = json_body;
+  r.safe_to_retry = safe_to_retry;
+  return request(r);
+}
+
+ApiResult Client::list_pages(std::string_view path, json::array& items, int per_page, int max_pages) const {
+  ApiResult last;
+  for (int page = 1; page <= max_pages; ++page) {
+    call_.throw_if_cancelled();
+    last = get(with_query(std::string(path), {{"page", std::to_string(page)},
+                                              {"per_page", std::to_string(per_page)}}));
+    if (!last.ok()) return last;
+    if (!last.result.is_array() || last.result.as_array().empty()) return last;
+    for (auto& item : last.result.as_array()) items.push_back(item);
+    // A short page with total_pages reached is the end; otherwise ask on
+    // until an empty page, as the API's own SDK does.
+    const auto* total_pages = last.result_info.if_contains("total_pages");
+    if (total_pages && total_pages->is_int64() && page >= total_pages->as_int64() &&
+        static_cast<int>(last.result.as_array().size()) < per_page)
+      return last;
+  }
+  return last;
+}
+
+ApiResult Client::list_cursor(std::string_view path, json::array& items, std::string_view items_key,
+                              int per_page, int max_pages) const {
+  ApiResult last;
+  std::string cursor;
+  for (int page = 0; page < max_pages; ++page) {
+    call_.throw_if_cancelled();
+    std::string target(path);
+    if (per_page > 0) target = with_query(std::move(target), {{"per_page", std::to_string(per_page)}});
+    if (!cursor.empty()) target = with_query(std::move(target), {{"cursor", cursor}});
+    last = get(target);
+    if (!last.ok()) return last;
+    const json::array* page_items = nullptr;
+    if (items_key.empty()) {
+      if (last.result.is_array()) page_items = &last.result.as_array();
+    } else if (last.result.is_object()) {
+      page_items = array_at(last.result.as_object(), items_key);
+    }
+    if (page_items)
+      for (const auto& item : *page_items) items.push_back(item);
+    std::string next = string_at(last.result_info, "cursor");
+    if (next.empty() || next == cursor) return last;
+    cursor = std::move(next);
+  }
+  return last;
+}
+
+std::string string_at(const json::object& object, std::string_view key) {
+  if (const auto* v = object.if_contains(key); v && v->is_string()) return std::string(v->as_string());
+  return {};
+}
+
+const json::object* object_at(const json::object& object, std::string_view key) {
+  if (const auto* v = object.if_contains(key); v && v->is_object()) return &v->as_object();
+  return nullptr;
+}
+
+const json::array* array_at(const json::object& object, std::string_view key) {
+  if (const auto* v = object.if_contains(key); v && v->is_array()) return &v->as_array();
+  return nullptr;
+}
+
+bool bool_at(const json::object& object, std::string_view key, bool fallback) {
+  if (const auto* v = object.if_contains(key); v && v->is_bool()) return v->as_bool();
+  return fallback;
+}
+
+}  // namespace pipewright::cloudflare

@@ -1,0 +1,284 @@
+// cloudflare.r2.upload: mirrors a site directory into an R2 bucket under a
+// prefix. Unchanged files (local MD5 == stored ETag, same Content-Type and
+// Cache-Control) are skipped; the rest go out in one host http_batch, so the
+// host owns concurrency, retries and the shared rate budget.
+#include "site_files.hpp"
+
+#include <pipewright/cloudflare/api.hpp>
+#include <pipewright/plugin_json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+namespace cf = pipewright::cloudflare;
+namespace site = pipewright::cloudflare::site;
+using pipewright::Failure;
+
+// The REST API refuses larger bodies (wrangler enforces the same limit).
+constexpr std::uintmax_t max_object_bytes = 300ull * 1024 * 1024;
+constexpr std::size_t max_listed_names = 20;
+
+struct StoredObject {
+  std::string etag;
+  std::string content_type;
+  std::string cache_control;
+};
+
+struct Work {
+  std::string method;  // PUT or DELETE
+  std::string key;
+  const site::SiteFile* file = nullptr;  // for PUT
+};
+
+std::string list_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < max_listed_names; ++i) out += "\n  " + names[i];
+  if (names.size() > max_listed_names)
+    out += "\n  ... and " + std::to_string(names.size() - max_listed_names) + " more";
+  return out;
+}
+
+fs::path resolve_directory(const pipewright::Call& call, const std::string& directory) {
+  fs::path path(directory);
+  if (path.is_relative()) {
+    auto workdir = cf::string_at(pipewright::context_object(call), "workdir");
+    path = (workdir.empty() ? fs::current_path() : fs::path(workdir)) / path;
+  }
+  std::error_code ec;
+  if (!fs::is_directory(path, ec))
+    throw Failure("the site directory " + path.string() + " does not exist or is not a directory",
+                  "`directory` is relative to the run's working directory unless absolute",
+                  "/directory");
+  return path.lexically_normal();
+}
+
+int int_or(const json::object& with, std::string_view key, int fallback) {
+  if (const auto* v = with.if_contains(key); v && v->is_int64()) return static_cast<int>(v->as_int64());
+  return fallback;
+}
+
+struct R2Upload {
+  static constexpr pipewright::Kind kind = pipewright::Kind::step;
+  static constexpr const char* name = "cloudflare.r2.upload";
+  static constexpr const char* version = "1.0.0";
+  static constexpr const char* description =
+      "Uploads a directory to an R2 bucket under a prefix, skipping unchanged files";
+  static constexpr const char* params_schema = R"({
+    "type": "object",
+    "properties": {
+      "account_id": {"type": "string", "minLength": 1, "description": "Cloudflare account id"},
+      "bucket": {"type": "string", "minLength": 3, "maxLength": 63, "description": "R2 bucket name"},
+      "directory": {"type": "string", "minLength": 1,
+                    "description": "site directory, relative to the working directory unless absolute"},
+      "prefix": {"type": "string", "minLength": 1,
+                 "description": "key prefix, e.g. the tenant; keys are prefix/relative/path"},
+      "concurrency": {"type": "integer", "minimum": 1, "maximum": 64, "default": 16},
+      "delete_stale": {"type": "boolean", "default": false,
+                       "description": "delete objects under the prefix that have no local file"},
+      "cache_control": {"type": "string", "description": "Cache-Control stored with every object"},
+      "skip_hidden": {"type": "boolean", "default": false,
+                      "description": "skip files and directories whose name starts with '.'"}
+    },
+    "required": ["account_id", "bucket", "directory", "prefix"],
+    "additionalProperties": false
+  })";
+  static constexpr const char* outputs_schema = R"({
+    "type": "object",
+    "properties": {
+      "files": {"type": "integer", "description": "local files considered"},
+      "uploaded": {"type": "integer"},
+      "skipped": {"type": "integer", "description": "unchanged files not uploaded"},
+      "deleted": {"type": "integer"},
+      "bytes": {"type": "integer", "description": "bytes uploaded"},
+      "prefix": {"type": "string"}
+    }
+  })";
+
+  void run(pipewright::Call& call) {
+    const auto with = pipewright::with_object(call);
+    const auto account = cf::string_at(with, "account_id");
+    const auto bucket = cf::string_at(with, "bucket");
+    const auto prefix = site::normalise_prefix(cf::string_at(with, "prefix"));
+    if (prefix.empty())
+      throw Failure("the prefix '" + cf::string_at(with, "prefix") + "' is not a usable R2 key prefix",
+                    "use '/'-separated names without empty, '.' or '..' segments, e.g. the tenant id",
+                    "/prefix");
+    const auto cache_control = cf::string_at(with, "cache_control");
+    const bool delete_stale = cf::bool_at(with, "delete_stale", false);
+    const int concurrency = int_or(with, "concurrency", 16);
+    const auto root = resolve_directory(call, cf::string_at(with, "directory"));
+
+    auto walked = site::walk(root, cf::bool_at(with, "skip_hidden", false));
+    if (!walked.invalid_names.empty())
+      throw Failure("file names in " + root.string() + " are not valid UTF-8, which R2 keys must be",
+                    "rename them:" + list_names(walked.invalid_names), "/directory");
+    if (!walked.symlinks.empty())
+      call.info("skipped " + std::to_string(walked.symlinks.size()) +
+                " symbolic link(s); links are never followed:" + list_names(walked.symlinks));
+    std::vector<std::string> too_big;
+    for (const auto& f : walked.files)
+      if (f.size > max_object_bytes) too_big.push_back(f.relative);
+    if (!too_big.empty())
+      throw Failure("files larger than 300 MB cannot be uploaded through the R2 REST API",
+                    "remove or split them:" + list_names(too_big), "/directory");
+
+    const cf::Client client(call);
+    const auto stored = list_stored(client, account, bucket, prefix);
+
+    std::vector<Work> work;
+    std::size_t skipped = 0;
+    std::set<std::string> local_keys;
+    for (const auto& file : walked.files) {
+      call.throw_if_cancelled();
+      auto key = site::object_key(prefix, file.relative);
+      local_keys.insert(key);
+      auto found = stored.find(key);
+      if (found != stored.end() && unchanged(found->second, file, cache_control)) {
+        ++skipped;
+        continue;
+      }
+      work.push_back({"PUT", std::move(key), &file});
+    }
+    if (delete_stale)
+      for (const auto& [key, object] : stored)
+        if (!local_keys.contains(key)) work.push_back({"DELETE", key, nullptr});
+
+    std::uintmax_t planned_bytes = 0;
+    std::size_t puts = 0;
+    for (const auto& w : work)
+      if (w.file) planned_bytes += w.file->size, ++puts;
+    call.info(std::to_string(walked.files.size()) + " files under " + root.string() + ": " +
+              std::to_string(skipped) + " unchanged, " + std::to_string(puts) + " to upload (" +
+              std::to_string(planned_bytes) + " bytes), " + std::to_string(work.size() - puts) +
+              " stale to delete");
+
+    auto outcome = send(call, client, account, bucket, cache_control, concurrency, work);
+
+    pipewright::set_output(call, "files", static_cast<std::int64_t>(walked.files.size()));
+    pipewright::set_output(call, "uploaded", static_cast<std::int64_t>(outcome.uploaded));
+    pipewright::set_output(call, "skipped", static_cast<std::int64_t>(skipped));
+    pipewright::set_output(call, "deleted", static_cast<std::int64_t>(outcome.deleted));
+    pipewright::set_output(call, "bytes", static_cast<std::int64_t>(outcome.bytes));
+    pipewright::set_output(call, "prefix", json::value(prefix));
+    if (!outcome.failures.empty())
+      throw Failure(std::to_string(outcome.failures.size()) + " of " + std::to_string(work.size()) +
+                        " R2 requests failed in bucket " + bucket,
+                    "failed keys:" + list_names(outcome.failures) +
+                        "\nrun the step again: unchanged files are skipped, so only these are retried");
+  }
+
+ private:
+  static std::map<std::string, StoredObject> list_stored(const cf::Client& client, const std::string& account,
+                                                         const std::string& bucket, const std::string& prefix) {
+    json::array items;
+    auto listed = client.list_cursor(
+        cf::with_query(cf::api_path({"accounts", account, "r2", "buckets", bucket, "objects"}),
+                       {{"prefix", prefix + "/"}}),
+        items, {}, 1000);
+    if (!listed.ok()) {
+      if (listed.status == 404)
+        throw Failure("the R2 bucket '" + bucket + "' does not exist in account " + account,
+                      cf::describe(listed) + "\ncreate it first (cloudflare.r2.bucket)", "/bucket");
+      throw Failure("listing the objects under '" + prefix + "/' in bucket " + bucket + " failed",
+                    cf::describe(listed), "/bucket");
+    }
+    std::map<std::string, StoredObject> stored;
+    for (const auto& item : items) {
+      if (!item.is_object()) continue;
+      const auto& o = item.as_object();
+      auto key = cf::string_at(o, "key");
+      if (key.empty()) continue;
+      StoredObject s;
+      s.etag = site::strip_etag_quotes(cf::string_at(o, "etag"));
+      if (const auto* meta = cf::object_at(o, "http_metadata")) {
+        s.content_type = cf::string_at(*meta, "contentType");
+        s.cache_control = cf::string_at(*meta, "cacheControl");
+      }
+      stored.emplace(std::move(key), std::move(s));
+    }
+    return stored;
+  }
+
+  static bool unchanged(const StoredObject& stored, const site::SiteFile& file, const std::string& cache_control) {
+    if (!stored.content_type.empty() && stored.content_type != site::content_type_for(file.relative))
+      return false;
+    if (stored.cache_control != cache_control) return false;
+    return stored.etag == site::md5_file(file.absolute);
+  }
+
+  struct Outcome {
+    std::size_t uploaded = 0;
+    std::size_t deleted = 0;
+    std::uintmax_t bytes = 0;
+    std::vector<std::string> failures;
+  };
+
+  static Outcome send(const pipewright::Call& call, const cf::Client& client, const std::string& account,
+                      const std::string& bucket, const std::string& cache_control, int concurrency,
+                      const std::vector<Work>& work) {
+    Outcome outcome;
+    if (work.empty()) {
+      call.progress(R"({"done":0,"total":0,"message":"nothing to upload"})");
+      return outcome;
+    }
+    json::array requests;
+    for (const auto& w : work) {
+      json::object r{{"method", w.method},
+                     {"url", client.base_url() + site::object_path(account, bucket, w.key)}};
+      if (w.file) {
+        json::object headers{{"Content-Type", site::content_type_for(w.file->relative)}};
+        if (!cache_control.empty()) headers["Cache-Control"] = cache_control;
+        r["headers"] = std::move(headers);
+        r["body_file"] = w.file->absolute.string();
+      }
+      requests.push_back(std::move(r));
+    }
+    json::object batch{{"concurrency", concurrency}, {"requests", std::move(requests)}};
+
+    // The host calls back on this thread, one response at a time, so the
+    // counters need no lock.
+    std::vector<bool> answered(work.size(), false);
+    std::size_t done = 0;
+    call.http_batch(json::serialize(batch), [&](std::string_view meta, std::string_view body) {
+      auto response = pipewright::decode_response(meta, body);
+      boost::system::error_code ec;
+      auto parsed = json::parse(meta, ec);
+      const json::value* index = (!ec && parsed.is_object()) ? parsed.as_object().if_contains("index") : nullptr;
+      if (index == nullptr || !index->is_int64() || index->as_int64() < 0 ||
+          static_cast<std::size_t>(index->as_int64()) >= work.size())
+        return;
+      auto i = static_cast<std::size_t>(index->as_int64());
+      answered[i] = true;
+      const auto& w = work[i];
+      auto result = cf::decode(response);
+      bool gone = w.method == "DELETE" && result.status == 404;
+      if (result.ok() || gone) {
+        if (w.file) {
+          ++outcome.uploaded;
+          outcome.bytes += w.file->size;
+        } else {
+          ++outcome.deleted;
+        }
+      } else {
+        outcome.failures.push_back(w.method + " " + w.key + ": " + cf::describe(result));
+      }
+      ++done;
+      json::object progress{{"done", done}, {"total", work.size()}, {"message", w.key}};
+      call.progress(json::serialize(progress));
+    });
+    for (std::size_t i = 0; i < work.size(); ++i)
+      if (!answered[i]) outcome.failures.push_back(work[i].method + " " + work[i].key + ": no answer from the host");
+    return outcome;
+  }
+};
+
+}  // namespace
+
+PIPEWRIGHT_PLUGIN(R2Upload)

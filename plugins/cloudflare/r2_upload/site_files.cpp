@@ -1,0 +1,204 @@
+#include "site_files.hpp"
+
+#include <pipewright/cloudflare/api.hpp>
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <system_error>
+
+namespace pipewright::cloudflare::site {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool hidden(const fs::path& name) {
+  auto text = name.filename().native();
+  return !text.empty() && text.front() == '.';
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
+  return out;
+}
+
+}  // namespace
+
+WalkResult walk(const fs::path& root, bool skip_hidden) {
+  WalkResult result;
+  // Without follow_directory_symlink the iterator never enters a linked
+  // directory; links to files are recognised below and skipped too.
+  fs::recursive_directory_iterator it(root, fs::directory_options::none);
+  for (auto end = fs::recursive_directory_iterator(); it != end; ++it) {
+    const auto& entry = *it;
+    auto relative = entry.path().lexically_relative(root).generic_string();
+    if (skip_hidden && hidden(entry.path())) {
+      std::error_code ec;
+      if (!entry.is_symlink(ec) && entry.is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (entry.is_symlink()) {
+      result.symlinks.push_back(relative);
+      continue;
+    }
+    if (!entry.is_regular_file()) continue;
+    if (!is_valid_utf8(relative)) {
+      result.invalid_names.push_back(relative);
+      continue;
+    }
+    result.files.push_back({relative, entry.path(), entry.file_size()});
+  }
+  std::sort(result.files.begin(), result.files.end(),
+            [](const SiteFile& a, const SiteFile& b) { return a.relative < b.relative; });
+  return result;
+}
+
+std::string md5_file(const fs::path& file) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.c_str(), "rb"), &std::fclose);
+  if (!in) throw std::runtime_error("cannot open " + file.string() + " for reading");
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1)
+    throw std::runtime_error("OpenSSL could not start an MD5 digest");
+  std::array<unsigned char, 64 * 1024> buffer;
+  for (;;) {
+    auto n = std::fread(buffer.data(), 1, buffer.size(), in.get());
+    if (n > 0 && EVP_DigestUpdate(ctx.get(), buffer.data(), n) != 1)
+      throw std::runtime_error("OpenSSL failed while hashing " + file.string());
+    if (n < buffer.size()) {
+      if (std::ferror(in.get())) throw std::runtime_error("read error on " + file.string());
+      break;
+    }
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &length) != 1)
+    throw std::runtime_error("OpenSSL could not finish the MD5 of " + file.string());
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 0xF]);
+  }
+  return out;
+}
+
+std::string_view content_type_for(std::string_view path) {
+  struct Mapping {
+    std::string_view extension;
+    std::string_view type;
+  };
+  static constexpr std::array<Mapping, 21> types{{
+      {"html", "text/html; charset=utf-8"},
+      {"htm", "text/html; charset=utf-8"},
+      {"css", "text/css; charset=utf-8"},
+      {"js", "text/javascript; charset=utf-8"},
+      {"mjs", "text/javascript; charset=utf-8"},
+      {"json", "application/json"},
+      {"map", "application/json"},
+      {"svg", "image/svg+xml"},
+      {"png", "image/png"},
+      {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},
+      {"gif", "image/gif"},
+      {"webp", "image/webp"},
+      {"ico", "image/x-icon"},
+      {"txt", "text/plain; charset=utf-8"},
+      {"xml", "application/xml"},
+      {"woff", "font/woff"},
+      {"woff2", "font/woff2"},
+      {"wasm", "application/wasm"},
+      {"pdf", "application/pdf"},
+      {"", "application/octet-stream"},
+  }};
+  auto name = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
+  auto dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return types.back().type;
+  auto extension = lower(name.substr(dot + 1));
+  for (const auto& m : types)
+    if (!m.extension.empty() && m.extension == extension) return m.type;
+  return types.back().type;
+}
+
+std::string object_key(std::string_view prefix, std::string_view relative) {
+  std::string key(prefix);
+  key.push_back('/');
+  key += relative;
+  return key;
+}
+
+std::string normalise_prefix(std::string_view prefix) {
+  while (!prefix.empty() && prefix.front() == '/') prefix.remove_prefix(1);
+  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
+  if (prefix.find('\\') != std::string_view::npos) return {};
+  std::string_view rest = prefix;
+  while (!rest.empty()) {
+    auto slash = rest.find('/');
+    auto segment = rest.substr(0, slash);
+    if (segment.empty() || segment == "." || segment == "..") return {};
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  return std::string(prefix);
+}
+
+std::string encode_key(std::string_view key) {
+  std::string out;
+  std::size_t start = 0;
+  for (;;) {
+    auto slash = key.find('/', start);
+    out += encode_segment(key.substr(start, slash == std::string_view::npos ? key.npos : slash - start));
+    if (slash == std::string_view::npos) break;
+    out.push_back('/');
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::string object_path(std::string_view account_id, std::string_view bucket, std::string_view key) {
+  return api_path({"accounts", account_id, "r2", "buckets", bucket, "objects"}) + "/" + encode_key(key);
+}
+
+std::string strip_etag_quotes(std::string_view etag) {
+  if (etag.starts_with("W/")) etag.remove_prefix(2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  return std::string(etag);
+}
+
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t extra = 0;
+    std::uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1, code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2, code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3, code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    static constexpr std::uint32_t minimum[] = {0, 0x80, 0x800, 0x10000};
+    if (code < minimum[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+}  // namespace pipewright::cloudflare::site

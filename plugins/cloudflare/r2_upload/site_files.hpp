@@ -1,0 +1,60 @@
+// What cloudflare.r2.upload knows about a site directory, without touching
+// the network: the files in it, their MD5, their content types and the R2
+// keys and API paths they map to. Pure functions, no SDK calls, so they are
+// unit-tested directly.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pipewright::cloudflare::site {
+
+struct SiteFile {
+  std::string relative;  // '/'-separated path below the site directory (UTF-8)
+  std::filesystem::path absolute;
+  std::uintmax_t size = 0;
+};
+
+struct WalkResult {
+  std::vector<SiteFile> files;     // sorted by `relative`
+  std::vector<std::string> symlinks;  // skipped: links are never followed
+  std::vector<std::string> invalid_names;  // not UTF-8: R2 keys must be
+};
+
+// Every regular file below `root`, recursively. Symbolic links (to files or
+// directories) are skipped, hidden entries (".name") only when asked.
+// Throws std::filesystem::filesystem_error when `root` cannot be read.
+WalkResult walk(const std::filesystem::path& root, bool skip_hidden);
+
+// The lower-case hex MD5 of a file, read in fixed-size chunks so a file of
+// any size is never held in memory. Throws std::runtime_error naming the
+// file when it cannot be read.
+std::string md5_file(const std::filesystem::path& file);
+
+// The Content-Type for a path, from its extension (case-insensitive);
+// "application/octet-stream" when unknown.
+std::string_view content_type_for(std::string_view path);
+
+// "prefix/relative"; `prefix` must already be normalised (see normalise_prefix).
+std::string object_key(std::string_view prefix, std::string_view relative);
+
+// `prefix` without leading and trailing '/'; empty when it is empty, holds an
+// empty, "." or ".." segment, or a backslash.
+std::string normalise_prefix(std::string_view prefix);
+
+// An R2 key as it goes into a URL path: each '/'-separated segment
+// percent-encoded (spaces, unicode, '?', '#', '%'), the '/' kept literal.
+std::string encode_key(std::string_view key);
+
+// "/accounts/<a>/r2/buckets/<b>/objects/<encoded key>".
+std::string object_path(std::string_view account_id, std::string_view bucket, std::string_view key);
+
+// An R2 ETag as listed ("\"abc\"" or "abc"), without the quotes.
+std::string strip_etag_quotes(std::string_view etag);
+
+bool is_valid_utf8(std::string_view text);
+
+}  // namespace pipewright::cloudflare::site

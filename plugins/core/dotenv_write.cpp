@@ -1,0 +1,180 @@
+// core.dotenv.write: sets keys in a .env file, atomically. The original file
+// is either fully replaced or untouched; values never appear in any message.
+#include "dotenv_format.hpp"
+
+#include <pipewright/plugin_json.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using pipewright::Failure;
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Owns a temp file until it is renamed into place; removes it otherwise.
+class TempFile {
+ public:
+  explicit TempFile(const fs::path& target) {
+    std::string pattern = (target.parent_path() / ("." + target.filename().string() + ".tmpXXXXXX")).string();
+    fd_ = ::mkstemp(pattern.data());
+    if (fd_ < 0)
+      throw Failure("cannot create a temporary file next to " + target.string(), errno_text(errno), "/path");
+    path_ = pattern;
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  void close() {
+    int fd = std::exchange(fd_, -1);
+    if (::close(fd) != 0) throw Failure("cannot write " + path_, errno_text(errno), "/path");
+  }
+  void committed() { path_.clear(); }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
+mode_t parse_mode(const boost::json::object& with) {
+  std::string text = "0600";
+  if (const auto* m = with.if_contains("mode"); m && m->is_string()) text = m->as_string();
+  if (text.empty() || text.size() > 4 ||
+      text.find_first_not_of("01234567") != std::string::npos)
+    throw Failure("mode must be an octal string such as \"0600\"", "got \"" + text + "\"", "/mode");
+  return static_cast<mode_t>(std::stoul(text, nullptr, 8));
+}
+
+std::vector<std::pair<std::string, std::string>> parse_values(const boost::json::object& with) {
+  const auto* values = with.if_contains("values");
+  if (values == nullptr || !values->is_object())
+    throw Failure("values must be an object of KEY: value", {}, "/values");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, value] : values->as_object()) {
+    const std::string name(key);
+    const std::string pointer = "/values/" + name;
+    if (!pw::dotenv::is_valid_key(name))
+      throw Failure("invalid .env key '" + name + "'",
+                    "keys match ^[A-Za-z_][A-Za-z0-9_]*$", pointer);
+    if (value.is_string())
+      out.emplace_back(name, std::string(value.as_string()));
+    else if (value.is_bool())
+      out.emplace_back(name, value.as_bool() ? "true" : "false");
+    else if (value.is_number())
+      out.emplace_back(name, boost::json::serialize(value));
+    else
+      throw Failure("the value of " + name + " must be a string, number or boolean", {}, pointer);
+  }
+  return out;
+}
+
+void write_all(int fd, std::string_view data, const std::string& where) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Failure("cannot write " + where, errno_text(errno), "/path");
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+struct DotenvWrite {
+  static constexpr pipewright::Kind kind = pipewright::Kind::step;
+  static constexpr const char* name = "core.dotenv.write";
+  static constexpr const char* version = "1.0.0";
+  static constexpr const char* description =
+      "Sets keys in a .env file atomically, keeping its other lines and comments";
+  static constexpr const char* params_schema = R"json({
+    "type": "object",
+    "properties": {
+      "path": {"type": "string", "minLength": 1, "description": "the .env file; relative to the workdir"},
+      "values": {
+        "type": "object",
+        "additionalProperties": {"type": ["string", "number", "boolean"]},
+        "description": "KEY: value to set"
+      },
+      "mode": {"type": "string", "pattern": "^[0-7]{3,4}$", "default": "0600"}
+    },
+    "required": ["path", "values"],
+    "additionalProperties": false
+  })json";
+  static constexpr const char* outputs_schema = R"json({
+    "type": "object",
+    "properties": {
+      "path": {"type": "string"},
+      "keys": {"type": "array", "items": {"type": "string"}}
+    }
+  })json";
+
+  void run(pipewright::Call& call) {
+    const auto with = pipewright::with_object(call);
+    const auto* path_value = with.if_contains("path");
+    if (path_value == nullptr || !path_value->is_string() || path_value->as_string().empty())
+      throw Failure("path must be a non-empty string", {}, "/path");
+    fs::path target(std::string(path_value->as_string()));
+    if (target.is_relative()) {
+      const auto context = pipewright::context_object(call);
+      if (const auto* w = context.if_contains("workdir"); w && w->is_string())
+        target = fs::path(std::string(w->as_string())) / target;
+    }
+    target = target.lexically_normal();
+    const mode_t mode = parse_mode(with);
+    const auto values = parse_values(with);
+
+    std::string original;
+    std::error_code ec;
+    if (fs::exists(target, ec)) {
+      std::ifstream in(target, std::ios::binary);
+      if (!in) throw Failure("cannot read " + target.string(), errno_text(errno), "/path");
+      std::ostringstream buffer;
+      buffer << in.rdbuf();
+      original = buffer.str();
+    }
+    const std::string text = pw::dotenv::update(original, values);
+
+    TempFile temp(target);
+    if (::fchmod(temp.fd(), mode) != 0)
+      throw Failure("cannot set mode on " + temp.path(), errno_text(errno), "/mode");
+    write_all(temp.fd(), text, temp.path());
+    if (::fsync(temp.fd()) != 0)
+      throw Failure("cannot flush " + temp.path(), errno_text(errno), "/path");
+    temp.close();
+    if (::rename(temp.path().c_str(), target.c_str()) != 0)
+      throw Failure("cannot replace " + target.string(), errno_text(errno), "/path");
+    temp.committed();
+    // Make the rename itself durable.
+    int dir = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+
+    boost::json::array keys;
+    for (const auto& [key, value] : values) keys.emplace_back(key);
+    pipewright::set_output(call, "path", boost::json::value(target.string()));
+    pipewright::set_output(call, "keys", keys);
+    call.info("core.dotenv.write: set " + std::to_string(values.size()) + " key(s) in " + target.string());
+  }
+};
+
+}  // namespace
+
+PIPEWRIGHT_PLUGIN(DotenvWrite)

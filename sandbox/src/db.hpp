@@ -1,0 +1,90 @@
+// A thin RAII layer over one SQLite connection. Not thread-safe: the server
+// only touches it from the state strand (see dispatcher.hpp).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace pw::sandbox {
+
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& operator=(Statement&&) = delete;
+
+  // Parameters are 1-based, as in SQLite.
+  Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, std::nullptr_t);
+  Statement& bind(int index, const std::optional<std::string>& value);
+
+  // Advances to the next row; false when done.
+  bool step();
+  // Runs to completion (INSERT/UPDATE/DELETE); returns sqlite3_changes().
+  int run();
+
+  // Columns are 0-based.
+  std::string text(int column) const;
+  std::optional<std::string> optional_text(int column) const;
+  std::int64_t integer(int column) const;
+  bool is_null(int column) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Db {
+ public:
+  // An empty path opens a private in-memory database.
+  explicit Db(const std::optional<std::filesystem::path>& file);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  void exec(std::string_view sql);
+  Statement prepare(std::string_view sql);
+
+  // prepare + bind in one call: db.query("... WHERE id=?1", id).
+  template <class... Args>
+  Statement query(std::string_view sql, const Args&... args) {
+    Statement s = prepare(sql);
+    int i = 0;
+    (s.bind(++i, args), ...);
+    return s;
+  }
+
+  std::int64_t last_insert_rowid() const;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back if destroyed without commit().
+class Transaction {
+ public:
+  explicit Transaction(Db& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+ private:
+  Db& db_;
+  bool done_ = false;
+};
+
+}  // namespace pw::sandbox

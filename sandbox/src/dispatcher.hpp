@@ -1,0 +1,39 @@
+// One request through the pipeline: faults -> authentication -> rate limit ->
+// route (7003) -> handler, plus the request log. Runs on the state strand;
+// the connection does the I/O before and after.
+#pragma once
+
+#include "router.hpp"
+#include "runtime.hpp"
+#include "state.hpp"
+
+#include <chrono>
+#include <optional>
+
+namespace pw::sandbox {
+
+struct Handled {
+  std::optional<Response> response;  // nullopt: close without answering (drop faults)
+  std::chrono::milliseconds latency{0};  // injected delay before answering
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(const Router& router, State& state, Runtime& runtime) : router_(router), state_(state), runtime_(runtime) {}
+
+  // Safe from any thread: the router is immutable once serving.
+  RouteOptions options_for(std::string_view method, std::string_view path) const;
+  // State strand only.
+  Handled handle(Request& req);
+
+ private:
+  Response run(const Route& route, Request& req, const PathParams& params, const Principal* who);
+
+  const Router& router_;
+  State& state_;
+  Runtime& runtime_;
+};
+
+bool is_loopback(std::string_view ip);
+
+}  // namespace pw::sandbox

@@ -1,0 +1,81 @@
+#include "ids.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace pw::sandbox {
+namespace {
+
+std::vector<unsigned char> random_bytes(std::size_t n) {
+  std::vector<unsigned char> out(n);
+  if (RAND_bytes(out.data(), static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
+  return out;
+}
+
+constexpr std::string_view hex_digits = "0123456789abcdef";
+
+std::string to_hex(const unsigned char* p, std::size_t n) {
+  std::string s;
+  s.reserve(n * 2);
+  for (std::size_t i = 0; i < n; ++i) {
+    s += hex_digits[p[i] >> 4];
+    s += hex_digits[p[i] & 0xf];
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string random_hex(std::size_t chars) {
+  auto bytes = random_bytes((chars + 1) / 2);
+  return to_hex(bytes.data(), bytes.size()).substr(0, chars);
+}
+
+std::string random_alnum(std::size_t chars) {
+  constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string s;
+  // Rejection sampling keeps the distribution uniform over 62 symbols.
+  while (s.size() < chars) {
+    for (unsigned char b : random_bytes(chars)) {
+      if (b < 248 && s.size() < chars) s += alphabet[b % 62];
+    }
+  }
+  return s;
+}
+
+std::string random_uuid() {
+  auto b = random_bytes(16);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  std::string h = to_hex(b.data(), b.size());
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+         h.substr(20);
+}
+
+std::string new_id() { return random_hex(32); }
+
+std::string new_token_value(std::string_view prefix) {
+  std::string body = std::string(prefix) + random_alnum(40);
+  return body + sha256_hex(body).substr(0, 8);
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  return to_hex(md, len);
+}
+
+bool is_id32(std::string_view s) {
+  if (s.size() != 32) return false;
+  for (char c : s)
+    if (hex_digits.find(c) == std::string_view::npos) return false;
+  return true;
+}
+
+}  // namespace pw::sandbox

@@ -1,0 +1,134 @@
+#include "router.hpp"
+
+#include "ids.hpp"
+
+#include <stdexcept>
+
+namespace pw::sandbox {
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t start = path.starts_with('/') ? 1 : 0;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  // One trailing slash is tolerated: "/zones/" routes like "/zones".
+  if (out.size() > 1 && out.back().empty()) out.pop_back();
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+void Router::add(std::string_view method, std::string_view pattern, Handler handler, RouteOptions options) {
+  add_route(method, std::string(api_prefix) + std::string(pattern), std::move(handler), options, false);
+}
+
+void Router::add_hook(std::string_view method, std::string_view pattern, Handler handler) {
+  add_route(method, std::string(hook_prefix) + std::string(pattern), std::move(handler), {}, true);
+}
+
+void Router::add_route(std::string_view method, std::string full_pattern, Handler handler, RouteOptions options,
+                       bool hook) {
+  Route r{std::string(method), full_pattern, {}, std::move(handler), options, hook};
+  for (auto seg : split_path(full_pattern)) {
+    using Kind = Route::Segment::Kind;
+    if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
+      auto inner = seg.substr(1, seg.size() - 2);
+      if (inner.ends_with(":id"))
+        r.segments.push_back({Kind::id, std::string(inner.substr(0, inner.size() - 3))});
+      else if (inner.ends_with('*'))
+        r.segments.push_back({Kind::rest, std::string(inner.substr(0, inner.size() - 1))});
+      else
+        r.segments.push_back({Kind::param, std::string(inner)});
+    } else {
+      r.segments.push_back({Kind::literal, std::string(seg)});
+    }
+  }
+  for (std::size_t i = 0; i + 1 < r.segments.size(); ++i)
+    if (r.segments[i].kind == Route::Segment::Kind::rest)
+      throw std::logic_error("route " + full_pattern + ": {name*} must be the last segment");
+  routes_.push_back(std::move(r));
+}
+
+std::optional<Router::Match> Router::match(std::string_view method, std::string_view path) const {
+  auto parts = split_path(path);
+  std::optional<Match> best;
+  std::vector<int> best_score;
+  for (const auto& r : routes_) {
+    if (r.method != method) continue;
+    PathParams params;
+    std::vector<int> score;
+    bool ok = true;
+    std::size_t i = 0;
+    for (; ok && i < r.segments.size(); ++i) {
+      const auto& seg = r.segments[i];
+      using Kind = Route::Segment::Kind;
+      if (seg.kind == Kind::rest) {
+        if (i >= parts.size()) {
+          ok = false;
+          break;
+        }
+        // The raw remainder of the path, from this segment on.
+        auto offset = static_cast<std::size_t>(parts[i].data() - path.data());
+        auto rest = path.substr(offset);
+        if (rest.empty()) ok = false;
+        params.emplace_back(seg.text, percent_decode(rest));
+        score.push_back(0);
+        i = parts.size();
+        break;
+      }
+      if (i >= parts.size()) {
+        ok = false;
+        break;
+      }
+      switch (seg.kind) {
+        case Kind::literal:
+          ok = parts[i] == seg.text;
+          score.push_back(3);
+          break;
+        case Kind::id:
+          ok = is_id32(parts[i]);
+          params.emplace_back(seg.text, std::string(parts[i]));
+          score.push_back(2);
+          break;
+        default:
+          ok = !parts[i].empty();
+          params.emplace_back(seg.text, percent_decode(parts[i]));
+          score.push_back(1);
+      }
+    }
+    if (!ok || i != parts.size()) continue;
+    if (!best || score > best_score) {
+      best = Match{&r, std::move(params)};
+      best_score = std::move(score);
+    }
+  }
+  return best;
+}
+
+}  // namespace pw::sandbox

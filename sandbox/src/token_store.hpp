@@ -1,0 +1,67 @@
+// API tokens (user-owned and account-owned): storage and the token object.
+// Only the SHA-256 of a token value is stored; the value leaves the server
+// once, in the create or roll response.
+#pragma once
+
+#include "db.hpp"
+#include "outcome.hpp"
+#include "policy.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pw::sandbox {
+
+struct TokenOwner {
+  bool account_owned = false;
+  std::string id;  // user id, or account id for account-owned tokens
+  PolicyOwner policy_owner() const {
+    return account_owned ? PolicyOwner{"", id} : PolicyOwner{id, ""};
+  }
+};
+
+struct TokenRecord {
+  std::string id;
+  TokenOwner owner;
+  std::string name, status, issued_on, modified_on;
+  std::optional<std::string> last_used_on, not_before, expires_on;
+  std::vector<Policy> policies;
+  boost::json::object condition;  // {"request_ip": {"in": [...], "not_in": [...]}} or {}
+};
+
+// A validated create/update body.
+struct TokenInput {
+  std::string name;
+  std::vector<Policy> policies;
+  std::optional<std::string> not_before, expires_on;
+  boost::json::object condition;
+  std::optional<std::string> status;  // update only
+};
+
+void install_token_schema(Db& db);
+
+// `for_update` accepts `status`; `trusted` (test hooks) skips the time checks.
+Outcome<TokenInput> parse_token_input(const boost::json::value& body, const TokenOwner& owner, bool for_update,
+                                      bool trusted = false);
+
+// Returns the record and the secret value. Refuses past the quota (50 per
+// user, 500 per account).
+Outcome<std::pair<TokenRecord, std::string>> create_token(Db& db, const TokenOwner& owner, const TokenInput& in);
+std::optional<TokenRecord> find_token(Db& db, const TokenOwner& owner, std::string_view id);
+std::optional<TokenRecord> find_token_by_value(Db& db, std::string_view value);
+std::vector<TokenRecord> list_tokens(Db& db, const TokenOwner& owner, bool descending = false);
+std::optional<TokenRecord> update_token(Db& db, const TokenOwner& owner, std::string_view id, const TokenInput& in);
+bool delete_token(Db& db, const TokenOwner& owner, std::string_view id);
+// New secret for an existing token; the old one stops working. nullopt if unknown.
+std::optional<std::string> roll_token(Db& db, const TokenOwner& owner, std::string_view id);
+void touch_token(Db& db, std::string_view id);  // last_used_on = now
+
+// "active", "disabled" or "expired" (expires_on in the past).
+std::string effective_status(const TokenRecord& t);
+// The API's token object, never with `value`.
+boost::json::object token_json(const TokenRecord& t);
+
+}  // namespace pw::sandbox

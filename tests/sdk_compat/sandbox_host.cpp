@@ -1,0 +1,35 @@
+// Starts a sandbox for the SDK compatibility test: prints one JSON line with
+// the base URL and the demo identity, then serves until stdin closes.
+#include <pipewright/sandbox.hpp>
+
+#include <boost/json.hpp>
+
+#include <exception>
+#include <iostream>
+#include <string>
+
+int main() {
+  try {
+    pw::sandbox::Options options;
+    options.hostname_activation_delay = std::chrono::milliseconds{0};
+    pw::sandbox::Server server(options);
+    server.start();
+    const auto& id = server.identity();
+    boost::json::object line{{"base_url", server.base_url()},
+                             {"user_id", id.user_id},
+                             {"email", id.email},
+                             {"global_key", id.global_key},
+                             {"account_id", id.account_id},
+                             {"zone_id", id.zone_id},
+                             {"zone_name", id.zone_name}};
+    std::cout << boost::json::serialize(line) << std::endl;
+    std::string ignored;
+    while (std::getline(std::cin, ignored)) {
+    }
+    server.stop();
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "sdk_compat sandbox host: " << e.what() << '\n';
+    return 1;
+  }
+}
