@@ -43,6 +43,8 @@ struct RefusedPlugin {
 
 std::string_view kind_name(std::int32_t kind);  // "auth", "check", "step"
 
+// Not thread-safe: scan/load at startup on one thread, then only read.
+// Refusal reasons start with the file's path and never throw out of scan.
 class PluginRegistry {
  public:
   // `services` is the host table offered at negotiation; it must outlive the

@@ -136,6 +136,14 @@ struct DotenvWrite {
         target = fs::path(std::string(w->as_string())) / target;
     }
     target = target.lexically_normal();
+    // Write through a symlink (a linked .env stays linked) rather than replace it.
+    std::error_code link_ec;
+    if (fs::is_symlink(target, link_ec)) {
+      auto resolved = fs::canonical(target, link_ec);
+      if (link_ec)
+        throw Failure("cannot resolve the symbolic link " + target.string(), link_ec.message(), "/path");
+      target = resolved;
+    }
     const mode_t mode = parse_mode(with);
     const auto values = parse_values(with);
 

@@ -17,7 +17,7 @@ std::string format_rfc3339(SystemTime t, bool fraction) {
   std::string s = buf;
   if (fraction) {
     auto us = duration_cast<microseconds>(t - secs).count();
-    char frac[16];
+    char frac[32];
     std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>(us));
     s += frac;
   }

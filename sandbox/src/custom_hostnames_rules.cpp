@@ -1,11 +1,12 @@
 #include "custom_hostnames_rules.hpp"
 
+#include "ids.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <random>
 
 namespace pw::sandbox {
 namespace json = boost::json;
@@ -23,29 +24,6 @@ bool is_ip_literal(std::string_view host) {
                      [](char c) { return c == '.' || std::isdigit(static_cast<unsigned char>(c)); });
 }
 
-std::string random_token(std::size_t length) {
-  static constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
-  std::string out(length, ' ');
-  for (auto& c : out) c = alphabet[pick(rng)];
-  return out;
-}
-
-std::string random_uuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr std::string_view hex = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
-    auto nibble = static_cast<std::size_t>(rng() & 0xf);
-    if (i == 12) nibble = 4;                       // version 4
-    if (i == 16) nibble = 8 | (nibble & 0x3);      // RFC 4122 variant
-    out += hex[nibble];
-  }
-  return out;
-}
-
 std::string_view string_or(const json::object& o, std::string_view key, std::string_view fallback) {
   if (auto* v = o.if_contains(key); v && v->is_string()) return v->get_string();
   return fallback;
@@ -53,14 +31,14 @@ std::string_view string_or(const json::object& o, std::string_view key, std::str
 
 json::array validation_records(std::string_view method, std::string_view hostname) {
   json::array records;
-  const std::string token = random_token(43);
+  const std::string token = random_alnum(43);
   if (method == "txt") {
     records.push_back(json::object{{"txt_name", "_acme-challenge." + std::string(hostname)},
                                    {"txt_value", token}});
   } else if (method == "http") {
     records.push_back(json::object{
         {"http_url", "http://" + std::string(hostname) + "/.well-known/acme-challenge/" + token},
-        {"http_body", token + "." + random_token(43)}});
+        {"http_body", token + "." + random_alnum(43)}});
   } else if (method == "email") {
     records.push_back(json::object{
         {"emails", json::array{"administrator@" + std::string(hostname), "webmaster@" + std::string(hostname)}}});

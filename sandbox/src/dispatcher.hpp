@@ -3,6 +3,7 @@
 // the connection does the I/O before and after.
 #pragma once
 
+#include "principal.hpp"
 #include "router.hpp"
 #include "runtime.hpp"
 #include "state.hpp"

@@ -5,6 +5,7 @@
 #include <boost/beast/http/file_body.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,10 +36,10 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content_type = "application/json";
   std::string body;
-  // When set, the body is streamed from this open file instead of `body`.
-  // Open it in the handler (the state strand) so a concurrent delete cannot
-  // remove it between the handler and the write.
-  std::optional<boost::beast::http::file_body::value_type> file;
+  // When set, the body is streamed from this open file instead of `body`
+  // (ObjectStore::open). Open it in the handler (the state strand) so a
+  // concurrent delete cannot remove it between the handler and the write.
+  std::shared_ptr<boost::beast::http::file_body::value_type> file;
 
   Response& header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

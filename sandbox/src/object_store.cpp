@@ -45,11 +45,11 @@ std::string ObjectStore::write(std::string_view bytes) {
   return adopt(temp);
 }
 
-std::optional<boost::beast::http::file_body::value_type> ObjectStore::open(std::string_view blob_id) const {
-  boost::beast::http::file_body::value_type body;
+std::shared_ptr<boost::beast::http::file_body::value_type> ObjectStore::open(std::string_view blob_id) const {
+  auto body = std::make_shared<boost::beast::http::file_body::value_type>();
   boost::beast::error_code ec;
-  body.open(path_of(blob_id).c_str(), boost::beast::file_mode::scan, ec);
-  if (ec) return std::nullopt;
+  body->open(path_of(blob_id).c_str(), boost::beast::file_mode::scan, ec);
+  if (ec) return nullptr;
   return body;
 }
 

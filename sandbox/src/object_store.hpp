@@ -7,6 +7,7 @@
 #include <boost/beast/http/file_body.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,8 +28,8 @@ class ObjectStore {
   std::string adopt(const std::filesystem::path& temp);
   // Small bodies written whole (e.g. Worker scripts): temp + rename.
   std::string write(std::string_view bytes);
-  // Opens for streaming in a Response; nullopt when missing.
-  std::optional<boost::beast::http::file_body::value_type> open(std::string_view blob_id) const;
+  // Opens for streaming as Response::file; null when missing.
+  std::shared_ptr<boost::beast::http::file_body::value_type> open(std::string_view blob_id) const;
   std::uintmax_t size(std::string_view blob_id) const;
   void remove(std::string_view blob_id);
   std::filesystem::path path_of(std::string_view blob_id) const;

@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -47,7 +48,8 @@ void write(const fs::path& p, const std::string& text) {
 struct Plugins {
   pw::PluginRegistry registry{pw::test::fake_services()};
   Plugins() {
-    registry.scan({PIPEWRIGHT_BUILD_PLUGIN_DIR, pw::test::fixture_dir("good_c")});
+    registry.scan({PIPEWRIGHT_BUILD_PLUGIN_DIR, pw::test::fixture_dir("good_c"),
+                   pw::test::fixture_dir("throwing"), pw::test::fixture_dir("invalid_output")});
   }
   const pw::LoadedPlugin& get(std::string_view name) const {
     const auto* p = registry.find(name);
@@ -107,6 +109,17 @@ BOOST_AUTO_TEST_CASE(dotenv_write_updates_in_place_with_requested_mode) {
   struct stat st {};
   BOOST_TEST_REQUIRE(::stat(file.c_str(), &st) == 0);
   BOOST_TEST((st.st_mode & 07777) == 0640u);
+}
+
+BOOST_AUTO_TEST_CASE(dotenv_write_writes_through_a_symlink) {
+  TempDir dir;
+  FakeCall call;
+  write(dir.path / "real.env", "A=1\n");
+  fs::create_symlink(dir.path / "real.env", dir.path / "link.env");
+  auto status = run("core.dotenv.write", call, with_dotenv(dir.path / "link.env", R"({"B":"2"})"));
+  BOOST_TEST_REQUIRE(status == PW_STATUS_OK);
+  BOOST_TEST(fs::is_symlink(dir.path / "link.env"));
+  BOOST_TEST(read(dir.path / "real.env") == "A=1\nB=2\n");
 }
 
 BOOST_AUTO_TEST_CASE(dotenv_write_resolves_relative_path_against_workdir) {
@@ -199,7 +212,7 @@ BOOST_AUTO_TEST_CASE(echo_returns_cancelled_during_delay) {
   auto start = std::chrono::steady_clock::now();
   BOOST_TEST(run("core.echo", call, R"({"delay_ms":5000,"values":{"x":1}})") ==
              PW_STATUS_CANCELLED);
-  BOOST_TEST(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(1)));
   BOOST_TEST(call.outputs.empty());
 }
 
@@ -239,4 +252,21 @@ BOOST_AUTO_TEST_CASE(c_plugin_runs_and_outputs_greeting) {
   BOOST_TEST(call.output("greeting")->json == R"("hello, Ada \"L\"")");
   BOOST_TEST(call.output("status")->json == "201");
   BOOST_TEST(call.logs.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(throwing_plugin_fails_with_diagnostic_instead_of_unwinding) {
+  FakeCall call;
+  BOOST_TEST(run("fixture.throwing.run", call, "{}") == PW_STATUS_FAILED);
+  BOOST_TEST_REQUIRE(call.diagnostics.size() == 1u);
+  BOOST_TEST(call.diagnostics[0].severity == PW_SEVERITY_ERROR);
+  BOOST_TEST(call.diagnostics[0].summary == "fixture.throwing.run failed unexpectedly");
+  BOOST_TEST(call.diagnostics[0].detail == "fixture exploded on purpose");
+}
+
+BOOST_AUTO_TEST_CASE(output_that_is_not_json_is_refused_by_the_host) {
+  FakeCall call;
+  BOOST_TEST(run("fixture.invalid.output", call, "{}") == PW_STATUS_FAILED);
+  BOOST_TEST(call.outputs.empty());
+  BOOST_TEST_REQUIRE(call.diagnostics.size() == 1u);
+  BOOST_TEST(call.diagnostics[0].summary == "the host refused output 'broken'");
 }

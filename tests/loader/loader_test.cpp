@@ -51,7 +51,7 @@ const std::string core_dir = PIPEWRIGHT_BUILD_PLUGIN_DIR;
 BOOST_AUTO_TEST_CASE(refuses_file_that_is_not_a_shared_library) {
   auto r = only_refusal("garbage");
   BOOST_TEST(contains(r.reason, "garbage.so"));
-  BOOST_TEST(contains(r.reason, "not a loadable shared library"));
+  BOOST_TEST(contains(r.reason, "not a loadable shared library (file too short)"));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_library_without_entry_symbol) {
@@ -72,7 +72,15 @@ BOOST_AUTO_TEST_CASE(reports_plugin_refusal_with_its_reason_and_both_minors) {
   BOOST_TEST(contains(r.reason, "fixture.refuses.load.so"));
   BOOST_TEST(contains(r.reason, "needs a newer pipewright host"));
   BOOST_TEST(contains(r.reason, "host offers ABI 1." + std::to_string(PW_ABI_MINOR)));
-  BOOST_TEST(contains(r.reason, "plugin answered ABI 1."));
+  BOOST_TEST(contains(r.reason, "plugin answered ABI 1." + std::to_string(PW_ABI_MINOR + 1)));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_plugin_answering_higher_minor_than_offered) {
+  auto r = only_refusal("greedy_minor");
+  BOOST_TEST(contains(r.reason, "fixture.greedy.minor.so"));
+  BOOST_TEST(contains(r.reason, "answered plugin ABI minor " + std::to_string(PW_ABI_MINOR + 1) +
+                                    " but the host offered at most minor " +
+                                    std::to_string(PW_ABI_MINOR)));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_descriptor_with_invalid_name) {
@@ -106,6 +114,13 @@ BOOST_AUTO_TEST_CASE(carries_on_after_refusals_and_loads_the_rest) {
   registry.scan({fixture_dir("garbage"), fixture_dir("wrong_major"), fixture_dir("good_c")});
   BOOST_TEST(registry.refused().size() == 2u);
   BOOST_TEST(registry.find("fixture.c.hello") != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(scanning_the_same_folder_twice_loads_each_file_once) {
+  PluginRegistry registry(fake_services());
+  registry.scan({fixture_dir("good_c"), fixture_dir("good_c")});
+  BOOST_TEST(registry.plugins().size() == 1u);
+  BOOST_TEST(registry.refused().empty());
 }
 
 BOOST_AUTO_TEST_CASE(loads_plugin_written_in_c) {

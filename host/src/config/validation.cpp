@@ -7,7 +7,9 @@
 #include <pipewright/plugin.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
+#include <tuple>
 
 namespace pw {
 namespace {
@@ -218,7 +220,6 @@ class Validator {
 
   void check_condition(const StepSpec& step, const std::string& pointer) {
     std::string_view text = step.if_expr;
-    std::vector<std::string> bodies;
     if (config_detail::has_expression(text)) {
       check_template(boost::json::value(text), pointer, &step);
       return;
@@ -386,10 +387,11 @@ std::vector<ConfigError> validate_pipeline(const Pipeline& pipeline, const Valid
   std::vector<ConfigError> errors;
   std::vector<std::filesystem::path> include_stack{std::filesystem::weakly_canonical(pipeline.file)};
   Validator(ctx, errors, include_stack).run(pipeline);
-  // Errors of this file in file order; a composed file's errors sort by
-  // their own file name, after or before, but stay together.
-  std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
-    return std::tie(a.where.file, a.where.line, a.where.column) < std::tie(b.where.file, b.where.line, b.where.column);
+  // This file's errors first, in file order; then each composed file's.
+  const std::string own = pipeline.file.string();
+  std::stable_sort(errors.begin(), errors.end(), [&](const ConfigError& a, const ConfigError& b) {
+    return std::tuple(a.where.file != own, a.where.file, a.where.line, a.where.column) <
+           std::tuple(b.where.file != own, b.where.file, b.where.line, b.where.column);
   });
   return errors;
 }

@@ -11,6 +11,8 @@
 #include "with_schema.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <regex>
 #include <set>
 
 namespace pw::config_detail {
@@ -149,6 +151,9 @@ std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, c
       // valijson's own wording, minus its trailing period.
       std::string text = d;
       if (!text.empty() && text.back() == '.') text.pop_back();
+      // valijson prints limits with std::to_string: "1.000000" -> "1".
+      text = std::regex_replace(text, std::regex("(\\d+)\\.0+\\b"), "$1");
+      text = std::regex_replace(text, std::regex("(\\d+\\.\\d*?[1-9])0+\\b"), "$1");
       if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
       problem.message = (where.empty() ? std::string("\"with\"") : where) + ": " + text;
     }

@@ -24,9 +24,12 @@ constexpr std::string_view kEntryPrefix = "pw_plugin_negotiate_v";
 
 // A copy of the loader's own error text, taken right after a failed dlopen
 // (Boost.DLL only reports a generic error code).
-std::string last_loader_error() {
+std::string last_loader_error(const std::string& file) {
   const char* text = ::dlerror();
-  return text ? std::string(text) : std::string("unknown loader error");
+  std::string out = text ? std::string(text) : std::string("unknown loader error");
+  // dlerror() usually starts with the file name, which the reason already has.
+  if (out.rfind(file + ": ", 0) == 0) out.erase(0, file.size() + 2);
+  return out;
 }
 
 // The ABI majors a library was built for, from the entry symbols it exports
@@ -115,12 +118,16 @@ const LoadedPlugin* PluginRegistry::load_file(const fs::path& given) {
     return nullptr;
   };
 
+  // The same file reached twice (a folder listed twice) is not a duplicate.
+  for (const auto& p : plugins_)
+    if (p->file == file) return p.get();
+
   auto library = std::make_shared<boost::dll::shared_library>();
   boost::dll::fs::error_code load_ec;
   library->load(boost::dll::fs::path(where),
                 boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_ec);
   if (load_ec || !library->is_loaded()) {
-    return refuse("not a loadable shared library (" + last_loader_error() + ")",
+    return refuse("not a loadable shared library (" + last_loader_error(where) + ")",
                   "remove it from the plugin directory, or rebuild it as a shared library "
                   "for this platform");
   }

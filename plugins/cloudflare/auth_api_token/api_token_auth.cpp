@@ -9,6 +9,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <thread>
 
 namespace cf = pipewright::cloudflare;
 namespace json = boost::json;
@@ -74,7 +77,9 @@ struct ApiTokenAuth {
       "token": {"type": "string", "x-secret": true,
                 "description": "the API token value (secrets.CLOUDFLARE_API_TOKEN)"},
       "verify": {"type": "boolean", "default": true,
-                 "description": "check the token with GET /user/tokens/verify before any step uses it"}
+                 "description": "check the token with GET /user/tokens/verify before any step uses it"},
+      "wait_seconds": {"type": "integer", "minimum": 0, "maximum": 120, "default": 0,
+                       "description": "keep asking this long while Cloudflare does not know the token yet (a token just created)"}
     }
   })json";
   static constexpr const char* outputs_schema = R"json({
@@ -104,7 +109,17 @@ struct ApiTokenAuth {
     cf::Request request;
     request.path = "/user/tokens/verify";
     request.headers = headers;  // this plugin produced the credential, so it may send it
-    const auto r = api.request(request);
+    auto r = api.request(request);
+    // A token created a moment ago may take a few seconds to reach every
+    // Cloudflare edge; a caller that just made it asks us to wait.
+    const auto* wait = with.if_contains("wait_seconds");
+    const std::int64_t wait_seconds = wait && wait->is_int64() ? wait->as_int64() : 0;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
+    while (r.status == 401 && std::chrono::steady_clock::now() < give_up) {
+      call.throw_if_cancelled();
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      r = api.request(request);
+    }
     const bool account_token = cf::looks_like_account_token(token);
     if (r.status == 0)
       throw pipewright::Failure("could not reach the Cloudflare API at " + api.base_url() + " to verify the token",

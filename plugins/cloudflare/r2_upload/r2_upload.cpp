@@ -84,7 +84,9 @@ struct R2Upload {
                        "description": "delete objects under the prefix that have no local file"},
       "cache_control": {"type": "string", "description": "Cache-Control stored with every object"},
       "skip_hidden": {"type": "boolean", "default": false,
-                      "description": "skip files and directories whose name starts with '.'"}
+                      "description": "skip files and directories whose name starts with '.'"},
+      "mode": {"enum": ["upload", "verify"], "default": "upload",
+               "description": "verify: write nothing, fail unless every file is stored unchanged"}
     },
     "required": ["account_id", "bucket", "directory", "prefix"],
     "additionalProperties": false
@@ -97,7 +99,8 @@ struct R2Upload {
       "skipped": {"type": "integer", "description": "unchanged files not uploaded"},
       "deleted": {"type": "integer"},
       "bytes": {"type": "integer", "description": "bytes uploaded"},
-      "prefix": {"type": "string"}
+      "prefix": {"type": "string"},
+      "verified": {"type": "integer", "description": "verify mode: files stored unchanged"}
     }
   })";
 
@@ -113,6 +116,7 @@ struct R2Upload {
     const auto cache_control = cf::string_at(with, "cache_control");
     const bool delete_stale = cf::bool_at(with, "delete_stale", false);
     const int concurrency = int_or(with, "concurrency", 16);
+    const bool verify = cf::string_at(with, "mode") == "verify";
     const auto root = resolve_directory(call, cf::string_at(with, "directory"));
 
     auto walked = site::walk(root, cf::bool_at(with, "skip_hidden", false));
@@ -146,6 +150,10 @@ struct R2Upload {
       }
       work.push_back({"PUT", std::move(key), &file});
     }
+    if (verify) {
+      report_verification(call, walked.files.size(), skipped, prefix, work);
+      return;
+    }
     if (delete_stale)
       for (const auto& [key, object] : stored)
         if (!local_keys.contains(key)) work.push_back({"DELETE", key, nullptr});
@@ -175,6 +183,27 @@ struct R2Upload {
   }
 
  private:
+  // Verify mode: every local file must be stored with the same content.
+  static void report_verification(const pipewright::Call& call, std::size_t files, std::size_t matching,
+                                  const std::string& prefix, const std::vector<Work>& differing) {
+    pipewright::set_output(call, "files", static_cast<std::int64_t>(files));
+    pipewright::set_output(call, "verified", static_cast<std::int64_t>(matching));
+    pipewright::set_output(call, "uploaded", 0);
+    pipewright::set_output(call, "skipped", static_cast<std::int64_t>(matching));
+    pipewright::set_output(call, "deleted", 0);
+    pipewright::set_output(call, "bytes", 0);
+    pipewright::set_output(call, "prefix", json::value(prefix));
+    if (!differing.empty()) {
+      std::vector<std::string> keys;
+      for (const auto& w : differing) keys.push_back(w.key);
+      throw Failure(std::to_string(differing.size()) + " of " + std::to_string(files) +
+                        " files are missing from the bucket or differ from it",
+                    "keys:" + list_names(keys) + "\nrun the upload (mode: upload) to fix them");
+    }
+    call.info("verified " + std::to_string(matching) + "/" + std::to_string(files) + " files under '" + prefix +
+              "/': stored and unchanged");
+  }
+
   static std::map<std::string, StoredObject> list_stored(const cf::Client& client, const std::string& account,
                                                          const std::string& bucket, const std::string& prefix) {
     json::array items;

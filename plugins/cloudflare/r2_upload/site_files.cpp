@@ -147,21 +147,8 @@ std::string normalise_prefix(std::string_view prefix) {
   return std::string(prefix);
 }
 
-std::string encode_key(std::string_view key) {
-  std::string out;
-  std::size_t start = 0;
-  for (;;) {
-    auto slash = key.find('/', start);
-    out += encode_segment(key.substr(start, slash == std::string_view::npos ? key.npos : slash - start));
-    if (slash == std::string_view::npos) break;
-    out.push_back('/');
-    start = slash + 1;
-  }
-  return out;
-}
-
 std::string object_path(std::string_view account_id, std::string_view bucket, std::string_view key) {
-  return api_path({"accounts", account_id, "r2", "buckets", bucket, "objects"}) + "/" + encode_key(key);
+  return api_path({"accounts", account_id, "r2", "buckets", bucket, "objects"}) + "/" + encode_key_path(key);
 }
 
 std::string strip_etag_quotes(std::string_view etag) {

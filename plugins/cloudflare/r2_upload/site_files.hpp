@@ -45,11 +45,8 @@ std::string object_key(std::string_view prefix, std::string_view relative);
 // empty, "." or ".." segment, or a backslash.
 std::string normalise_prefix(std::string_view prefix);
 
-// An R2 key as it goes into a URL path: each '/'-separated segment
-// percent-encoded (spaces, unicode, '?', '#', '%'), the '/' kept literal.
-std::string encode_key(std::string_view key);
-
-// "/accounts/<a>/r2/buckets/<b>/objects/<encoded key>".
+// "/accounts/<a>/r2/buckets/<b>/objects/<key>": each '/'-separated segment
+// of the key percent-encoded (spaces, unicode, '?', '#', '%'), '/' literal.
 std::string object_path(std::string_view account_id, std::string_view bucket, std::string_view key);
 
 // An R2 ETag as listed ("\"abc\"" or "abc"), without the quotes.

@@ -250,6 +250,7 @@ pw_status negotiate(pw_negotiate_v1* n) noexcept {
   if constexpr (HasMinHostMinor<P>) {
     if (n->host_abi_minor < P::min_host_minor) {
       n->refusal = "this plugin needs a newer pipewright host (higher ABI minor)";
+      n->plugin_abi_minor = P::min_host_minor;  // the minor it needs, for the host's message
       return PW_STATUS_FAILED;
     }
   }

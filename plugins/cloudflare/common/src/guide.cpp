@@ -10,8 +10,8 @@ std::string or_placeholder(std::string_view id, std::string_view placeholder) {
 }  // namespace
 
 std::string create_token_command(std::string_view account_id, std::string_view zone_id) {
-  return "pipewright run create-token --input account_id=" + or_placeholder(account_id, "<account id>") +
-         " --input zone_id=" + or_placeholder(zone_id, "<zone id>");
+  return "CLOUDFLARE_ACCOUNT_ID=" + or_placeholder(account_id, "<account id>") +
+         " CLOUDFLARE_ZONE_ID=" + or_placeholder(zone_id, "<zone id>") + " pipewright run create-token";
 }
 
 std::string missing_permissions_guide(const std::vector<const PermissionGroup*>& missing,

@@ -12,8 +12,8 @@
 
 namespace pipewright::cloudflare {
 
-// `pipewright run create-token --input account_id=<a> --input zone_id=<z>`
-// (ids left as placeholders when empty).
+// `CLOUDFLARE_ACCOUNT_ID=<a> CLOUDFLARE_ZONE_ID=<z> pipewright run create-token`
+// (ids left as placeholders when empty; the pipelines read them from the environment).
 std::string create_token_command(std::string_view account_id, std::string_view zone_id);
 
 // One paragraph per group: "Workers Routes Write (zone <z>): in the

@@ -1,0 +1,459 @@
+// cloudflare.token.test_permissions: proves, one live request per group,
+// that the step's API token holds the eight permission groups pipewright
+// needs, and for each one it lacks says where and how to add it.
+//
+// Safe mode never changes anything: a write permission is proven by a
+// request with a deliberately invalid body (permission is checked first).
+// Thorough mode creates and deletes a real probe resource per write; every
+// probe is registered for deletion before anything else can fail, and the
+// deletions run on every exit path.
+#include "permission_probe.hpp"
+
+#include <pipewright/cloudflare/api.hpp>
+#include <pipewright/cloudflare/guide.hpp>
+#include <pipewright/cloudflare/permissions.hpp>
+#include <pipewright/cloudflare/policies.hpp>
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <optional>
+#include <random>
+#include <set>
+
+namespace cf = pipewright::cloudflare;
+namespace json = boost::json;
+using pipewright::Failure;
+
+namespace {
+
+std::string random_suffix() {
+  std::random_device device;
+  std::uniform_int_distribution<int> digit(0, 15);
+  std::string out;
+  for (int i = 0; i < 10; ++i) out.push_back("0123456789abcdef"[digit(device)]);
+  return out;
+}
+
+// Deletes the probe resources it was given, newest first, when it goes out
+// of scope. Never throws: a deletion that fails is reported as left behind.
+class ProbeCleanup {
+ public:
+  explicit ProbeCleanup(const cf::Client& api) : api_(api) {}
+  ProbeCleanup(const ProbeCleanup&) = delete;
+  ProbeCleanup& operator=(const ProbeCleanup&) = delete;
+  ~ProbeCleanup() { run(); }
+
+  void add(std::string what, std::string path) { pending_.push_back({std::move(what), std::move(path)}); }
+
+  void run() noexcept {
+    while (!pending_.empty()) {
+      auto [what, path] = std::move(pending_.back());
+      pending_.pop_back();
+      try {
+        cf::Request request;
+        request.method = "DELETE";
+        request.path = path;
+        const auto r = api_.request(request);
+        if (!r.ok() && r.status != 404)
+          api_.call().warn("could not delete the probe " + what + " (" + cf::describe(r) + "); delete it by hand");
+      } catch (...) {
+        try {
+          api_.call().warn("the probe " + what + " was left behind (the run was stopped); delete it by hand");
+        } catch (...) {
+        }
+      }
+    }
+  }
+
+ private:
+  struct Pending {
+    std::string what;
+    std::string path;
+  };
+  const cf::Client& api_;
+  std::vector<Pending> pending_;
+};
+
+struct TestResult {
+  const cf::PermissionGroup* group = nullptr;
+  std::string scope;
+  cf::Verdict verdict = cf::Verdict::inconclusive;
+  std::string detail;
+};
+
+std::string multipart(const std::string& boundary, const std::vector<std::array<std::string, 4>>& parts) {
+  // parts: name, filename, content type, content
+  std::string body;
+  for (const auto& [name, filename, type, content] : parts) {
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"";
+    if (!filename.empty()) body += "; filename=\"" + filename + "\"";
+    body += "\r\nContent-Type: " + type + "\r\n\r\n" + content + "\r\n";
+  }
+  return body + "--" + boundary + "--\r\n";
+}
+
+class PermissionTests {
+ public:
+  explicit PermissionTests(pipewright::Call& call)
+      : call_(call), api_(call), with_(pipewright::with_object(call)), cleanup_(api_) {}
+
+  void run() {
+    account_id_ = cf::string_at(with_, "account_id");
+    zone_id_ = cf::string_at(with_, "zone_id");
+    thorough_ = cf::string_at(with_, "mode") == "thorough";
+    bucket_prefix_ = cf::string_at(with_, "bucket_prefix");
+    if (bucket_prefix_.empty()) bucket_prefix_ = "pw-probe-";
+    probe_domain_ = cf::string_at(with_, "probe_domain");
+    if (probe_domain_.empty()) probe_domain_ = "pipewright-probe.net";
+
+    const auto groups = required();
+    const std::string token_id = verify();
+    pipewright::set_output(call_, "token_id", json::value(token_id));
+
+    std::vector<TestResult> results;
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      call_.throw_if_cancelled();
+      results.push_back(test(*groups[i]));
+      log_result(results.back());
+      json::object progress;
+      progress["done"] = i + 1;
+      progress["total"] = groups.size();
+      call_.progress(json::serialize(progress));
+    }
+    cleanup_.run();
+
+    if (cf::bool_at(with_, "parent_check", false)) compare_declared(token_id, results);
+    report(results);
+  }
+
+ private:
+  std::vector<const cf::PermissionGroup*> required() {
+    const auto testable = cf::required_groups();
+    const auto* list = cf::array_at(with_, "required");
+    if (!list) return testable;
+    std::vector<const cf::PermissionGroup*> out;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const auto& v = (*list)[i];
+      const auto* group = v.is_string() ? cf::find_group(v.as_string()) : nullptr;
+      const std::string pointer = "/required/" + std::to_string(i);
+      if (!group) {
+        std::string hint;
+        if (v.is_string())
+          for (const auto& n : cf::closest_group_names(v.as_string())) hint += (hint.empty() ? "" : ", ") + n;
+        throw Failure("unknown permission group" + (v.is_string() ? " '" + std::string(v.as_string()) + "'" : ""),
+                      hint.empty() ? std::string() : "did you mean: " + hint + "?", pointer);
+      }
+      if (std::find(testable.begin(), testable.end(), group) == testable.end()) {
+        std::string names;
+        for (const auto* g : testable) names += (names.empty() ? "" : ", ") + std::string(g->name);
+        throw Failure("there is no live test for '" + std::string(group->name) + "'",
+                      "the groups this check can test are: " + names, pointer);
+      }
+      out.push_back(group);
+    }
+    return out;
+  }
+
+  std::string verify() {
+    const auto r = api_.get("/user/tokens/verify");
+    if (r.ok() && r.result.is_object()) {
+      const auto& token = r.result.as_object();
+      const std::string status = cf::string_at(token, "status");
+      if (!status.empty() && status != "active")
+        throw Failure("the API token is " + status + ", so no permission can be tested",
+                      "create a new one: " + cf::create_token_command(account_id_, zone_id_));
+      call_.info("PASS token verify: token " + cf::string_at(token, "id") + " is valid and active");
+      return cf::string_at(token, "id");
+    }
+    if (r.status == 0) throw Failure("could not reach the Cloudflare API at " + api_.base_url(), cf::describe(r));
+    if (r.status == 400 && (r.has_error(9106) || r.has_error(6003)))
+      throw Failure("the step's auth is not a User API token",
+                    cf::describe(r) + ". Give this step an auth that uses cloudflare.auth.api_token");
+    throw Failure("Cloudflare refused the API token, so no permission can be tested",
+                  cf::describe(r) + ". The token is unknown, deleted, rolled, disabled, expired, not yet valid or "
+                                    "limited to other IP addresses. Create a new one: " +
+                      cf::create_token_command(account_id_, zone_id_));
+  }
+
+  TestResult test(const cf::PermissionGroup& group) {
+    TestResult t;
+    t.group = &group;
+    t.scope = cf::scope_description(group.scope, account_id_, zone_id_);
+    const bool account = group.scope == cf::Scope::account;
+    if ((account && account_id_.empty()) || (!account && zone_id_.empty())) {
+      t.detail = std::string("not tested: ") + (account ? "account_id" : "zone_id") + " is not set";
+      return t;
+    }
+    const std::string a = account_id_;
+    const std::string z = zone_id_;
+    const std::string name(group.name);
+    cf::ProbeReading reading;
+    if (name == "Account Settings Read") {
+      reading = read(cf::api_path({"accounts", a}));
+    } else if (name == "Workers Scripts Read") {
+      reading = read(cf::api_path({"accounts", a, "workers", "scripts"}));
+    } else if (name == "Zone Read") {
+      reading = read(cf::api_path({"zones", z}));
+    } else if (name == "SSL and Certificates Read") {
+      reading = read(cf::with_query(cf::api_path({"zones", z, "custom_hostnames"}), {{"per_page", "5"}}));
+    } else if (name == "Workers R2 Storage Write") {
+      reading = thorough_ ? r2_create(a) : invalid_json("POST", cf::api_path({"accounts", a, "r2", "buckets"}), json::parse(R"({"name":"-"})"));
+    } else if (name == "Workers Scripts Write") {
+      reading = thorough_ ? script_create(a) : script_invalid(a);
+    } else if (name == "Workers Routes Write") {
+      reading = thorough_ ? route_create(z) : invalid_json("POST", cf::api_path({"zones", z, "workers", "routes"}), json::object());
+    } else if (name == "SSL and Certificates Write") {
+      reading = thorough_ ? hostname_create(z)
+                          : invalid_json("POST", cf::api_path({"zones", z, "custom_hostnames"}), json::parse(R"({"hostname":"-"})"));
+    }
+    t.verdict = reading.verdict;
+    t.detail = reading.detail;
+    return t;
+  }
+
+  cf::ProbeReading read(const std::string& path) {
+    return cf::read_probe(api_.get(path), cf::ProbeKind::read, "GET " + path);
+  }
+
+  // Sends an invalid body; should the server accept it anyway, the resource
+  // it made is deleted.
+  cf::ProbeReading invalid_json(const std::string& method, const std::string& path, const json::value& body) {
+    const auto r = api_.send(method, path, body, false);
+    if (r.ok() && r.result.is_object()) {
+      const auto id = cf::string_at(r.result.as_object(), "id");
+      if (!id.empty()) cleanup_.add("created by " + method + " " + path, path + "/" + cf::encode_segment(id));
+    }
+    return cf::read_probe(r, cf::ProbeKind::invalid_write, method + " " + path + " (invalid body)");
+  }
+
+  cf::ProbeReading r2_create(const std::string& a) {
+    const std::string bucket = bucket_prefix_ + random_suffix();
+    const std::string path = cf::api_path({"accounts", a, "r2", "buckets"});
+    json::object body;
+    body["name"] = bucket;
+    cleanup_.add("R2 bucket " + bucket, cf::api_path({"accounts", a, "r2", "buckets", bucket}));
+    return cf::read_probe(api_.send("POST", path, body, false), cf::ProbeKind::create, "POST " + path);
+  }
+
+  cf::ProbeReading script_invalid(const std::string& a) {
+    const std::string script = "pw-probe-" + random_suffix();
+    const std::string path = cf::api_path({"accounts", a, "workers", "scripts", script});
+    const std::string boundary = "pipewright-probe-" + random_suffix();
+    cf::Request request;
+    request.method = "PUT";
+    request.path = path;
+    request.content_type = "multipart/form-data; boundary=" + boundary;
+    request.body = multipart(boundary, {{"metadata", "metadata", "application/json", "{not json"}});
+    request.safe_to_retry = false;
+    const auto r = api_.request(request);
+    if (r.ok()) cleanup_.add("Worker script " + script, path + "?force=true");
+    return cf::read_probe(r, cf::ProbeKind::invalid_write, "PUT " + path + " (invalid metadata)");
+  }
+
+  cf::ProbeReading script_create(const std::string& a) {
+    const std::string script = "pw-probe-" + random_suffix();
+    const std::string path = cf::api_path({"accounts", a, "workers", "scripts", script});
+    const std::string boundary = "pipewright-probe-" + random_suffix();
+    cf::Request request;
+    request.method = "PUT";
+    request.path = path;
+    request.content_type = "multipart/form-data; boundary=" + boundary;
+    request.body = multipart(
+        boundary, {{"metadata", "metadata", "application/json",
+                    R"({"main_module":"probe.js","compatibility_date":"2024-01-01","bindings":[]})"},
+                   {"probe.js", "probe.js", "application/javascript+module",
+                    "export default { fetch() { return new Response(\"pipewright permission probe\"); } };"}});
+    cleanup_.add("Worker script " + script, path + "?force=true");
+    return cf::read_probe(api_.request(request), cf::ProbeKind::create, "PUT " + path);
+  }
+
+  cf::ProbeReading route_create(const std::string& z) {
+    const std::string zone_name = this->zone_name(z);
+    if (zone_name.empty())  // cannot build a pattern inside the zone: fall back to the safe probe
+      return invalid_json("POST", cf::api_path({"zones", z, "workers", "routes"}), json::object());
+    const std::string path = cf::api_path({"zones", z, "workers", "routes"});
+    json::object body;
+    body["pattern"] = "pw-probe-" + random_suffix() + "." + zone_name + "/*";
+    const auto r = api_.send("POST", path, body, false);
+    if (r.ok() && r.result.is_object())
+      cleanup_.add("Workers route " + std::string(body["pattern"].as_string()),
+                   cf::api_path({"zones", z, "workers", "routes", cf::string_at(r.result.as_object(), "id")}));
+    return cf::read_probe(r, cf::ProbeKind::create, "POST " + path);
+  }
+
+  cf::ProbeReading hostname_create(const std::string& z) {
+    const std::string path = cf::api_path({"zones", z, "custom_hostnames"});
+    json::object ssl;
+    ssl["method"] = "http";
+    ssl["type"] = "dv";
+    json::object body;
+    body["hostname"] = "pw-probe-" + random_suffix() + "." + probe_domain_;
+    body["ssl"] = std::move(ssl);
+    const auto r = api_.send("POST", path, body, false);
+    if (r.ok() && r.result.is_object())
+      cleanup_.add("custom hostname " + std::string(body["hostname"].as_string()),
+                   cf::api_path({"zones", z, "custom_hostnames", cf::string_at(r.result.as_object(), "id")}));
+    return cf::read_probe(r, cf::ProbeKind::create, "POST " + path);
+  }
+
+  std::string zone_name(const std::string& z) {
+    if (!zone_name_) {
+      const auto r = api_.get(cf::api_path({"zones", z}));
+      zone_name_ = r.ok() && r.result.is_object() ? cf::string_at(r.result.as_object(), "name") : std::string();
+    }
+    return *zone_name_;
+  }
+
+  void log_result(const TestResult& t) {
+    switch (t.verdict) {
+      case cf::Verdict::passed:
+        call_.info("PASS " + std::string(t.group->name) + " (" + t.scope + ")");
+        break;
+      case cf::Verdict::missing:
+        call_.warn("FAIL " + std::string(t.group->name) + " (" + t.scope + "): missing — " + t.detail);
+        break;
+      case cf::Verdict::inconclusive:
+        call_.warn("FAIL " + std::string(t.group->name) + " (" + t.scope + "): " + t.detail);
+        break;
+    }
+  }
+
+  // Reads the token's own policies (needs API Tokens Read on it) and checks
+  // the declared groups against the live results. A read that passed only
+  // because Cloudflare lets any group of the scope read the account or zone
+  // becomes a failure here when the group is not declared.
+  void compare_declared(const std::string& token_id, std::vector<TestResult>& results) {
+    if (token_id.empty()) return;
+    const auto r = api_.get(cf::api_path({"user", "tokens", token_id}));
+    if (!r.ok() || !r.result.is_object()) {
+      call_.info("parent check skipped: the token's policies cannot be read with this auth (" + cf::describe(r) +
+                 "); it needs API Tokens Read");
+      return;
+    }
+    const auto* policies = cf::array_at(r.result.as_object(), "policies");
+    const auto granted = cf::granted_group_ids(policies ? *policies : json::array(),
+                                               {account_id_, zone_id_, std::string()});
+    for (auto& t : results) {
+      const bool declared = granted.contains(std::string(t.group->id));
+      if (t.verdict == cf::Verdict::passed && !declared) {
+        t.verdict = cf::Verdict::missing;
+        t.detail = "the live check passed, but the token's policies do not grant this group on " + t.scope +
+                   " (Cloudflare lets any group of that scope read it)";
+        call_.warn("FAIL " + std::string(t.group->name) + " (" + t.scope + "): not declared in the token's policies");
+      } else if (t.verdict != cf::Verdict::passed && declared) {
+        t.detail += "; the token's policies do grant it: check the account/zone ids and the token's IP filter";
+      }
+    }
+    call_.info("parent check: compared the live results with the token's declared policies");
+  }
+
+  void report(const std::vector<TestResult>& results) {
+    std::size_t passed = 0;
+    json::array missing_names;
+    json::array items;
+    std::vector<const cf::PermissionGroup*> missing;
+    std::vector<std::string> inconclusive;
+    std::size_t account_tests = 0, account_missing = 0, zone_tests = 0, zone_missing = 0;
+    for (const auto& t : results) {
+      const bool ok = t.verdict == cf::Verdict::passed;
+      passed += ok ? 1 : 0;
+      const bool is_zone = t.group->scope == cf::Scope::zone;
+      (is_zone ? zone_tests : account_tests)++;
+      if (t.verdict == cf::Verdict::missing) {
+        missing.push_back(t.group);
+        missing_names.emplace_back(t.group->name);
+        (is_zone ? zone_missing : account_missing)++;
+      } else if (!ok) {
+        inconclusive.emplace_back(t.group->name);
+      }
+      json::object item;
+      item["name"] = t.group->name;
+      item["scope"] = t.scope;
+      item["passed"] = ok;
+      item["detail"] = t.detail;
+      items.push_back(std::move(item));
+    }
+    const std::string tally = std::to_string(passed) + "/" + std::to_string(results.size()) + " tests passed";
+    pipewright::set_output(call_, "passed", json::value(passed));
+    pipewright::set_output(call_, "total", json::value(results.size()));
+    pipewright::set_output(call_, "missing", missing_names);
+    pipewright::set_output(call_, "results", items);
+    call_.info(tally);
+    if (passed == results.size()) return;
+
+    std::string summary = tally;
+    if (!missing.empty()) {
+      summary += ": the token lacks ";
+      for (std::size_t i = 0; i < missing.size(); ++i)
+        summary += (i ? ", " : "") + std::string(missing[i]->name) + " (" +
+                   cf::scope_description(missing[i]->scope, account_id_, zone_id_) + ")";
+    }
+    std::string detail;
+    if (!missing.empty()) detail += "Add the missing permission groups:\n" + cf::missing_permissions_guide(missing, account_id_, zone_id_);
+    if (account_tests > 1 && account_missing == account_tests)
+      detail += "\nEvery account test was refused: if the token does hold these groups, check that account " +
+                account_id_ + " is the right account.";
+    if (zone_tests > 1 && zone_missing == zone_tests)
+      detail += "\nEvery zone test was refused: if the token does hold these groups, check that zone " + zone_id_ +
+                " is the right zone.";
+    if (!inconclusive.empty()) {
+      detail += std::string(detail.empty() ? "" : "\n") + "Could not complete: ";
+      for (std::size_t i = 0; i < inconclusive.size(); ++i) detail += (i ? ", " : "") + inconclusive[i];
+      detail += " (see the log lines above); run the check again.";
+    }
+    throw Failure(summary, detail);
+  }
+
+  pipewright::Call& call_;
+  cf::Client api_;
+  json::object with_;
+  ProbeCleanup cleanup_;
+  std::string account_id_;
+  std::string zone_id_;
+  bool thorough_ = false;
+  std::string bucket_prefix_;
+  std::string probe_domain_;
+  std::optional<std::string> zone_name_;
+};
+
+}  // namespace
+
+struct TestPermissions {
+  static constexpr pipewright::Kind kind = pipewright::Kind::check;
+  static constexpr const char* name = "cloudflare.token.test_permissions";
+  static constexpr const char* version = "1.0.0";
+  static constexpr const char* description =
+      "Tests the eight permission groups of the step's API token and explains how to add any that are missing";
+  static constexpr const char* params_schema = R"json({
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+      "account_id": {"type": "string"},
+      "zone_id": {"type": "string"},
+      "mode": {"enum": ["safe", "thorough"], "default": "safe",
+               "description": "safe: no side effects; thorough: create and delete a probe resource per write"},
+      "bucket_prefix": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,40}$",
+                        "description": "name prefix of thorough mode's probe bucket (default pw-probe-)"},
+      "probe_domain": {"type": "string", "description": "domain under which thorough mode's probe custom hostname is made"},
+      "required": {"type": "array", "items": {"type": "string"},
+                   "description": "the groups to test (default: all eight)"},
+      "parent_check": {"type": "boolean", "default": false,
+                       "description": "also compare the token's declared policies (needs API Tokens Read)"}
+    }
+  })json";
+  static constexpr const char* outputs_schema = R"json({
+    "type": "object",
+    "properties": {
+      "token_id": {"type": "string"},
+      "passed": {"type": "integer"},
+      "total": {"type": "integer"},
+      "missing": {"type": "array", "items": {"type": "string"}},
+      "results": {"type": "array"}
+    }
+  })json";
+
+  void run(pipewright::Call& call) { PermissionTests(call).run(); }
+};
+
+PIPEWRIGHT_PLUGIN(TestPermissions)

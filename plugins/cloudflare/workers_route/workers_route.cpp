@@ -1,0 +1,138 @@
+// cloudflare.workers.route: ensures a zone route sends `pattern` to `script`.
+// A pattern already bound to another Worker is left alone unless the step
+// says `steal: true`, so one deployment never silently takes over another's
+// traffic.
+#include <pipewright/cloudflare/api.hpp>
+#include <pipewright/plugin_json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace {
+namespace json = boost::json;
+namespace cf = pipewright::cloudflare;
+using pipewright::Failure;
+
+constexpr long long duplicate_route_code = 10020;
+
+struct Route {
+  std::string id;
+  std::string pattern;
+  std::string script;  // empty: the route disables Workers for the pattern
+};
+
+std::optional<Route> find_route(const cf::Client& client, const std::string& zone, const std::string& pattern) {
+  auto listed = client.get(cf::api_path({"zones", zone, "workers", "routes"}));
+  if (!listed.ok())
+    throw Failure("listing the Worker routes of zone " + zone + " failed", cf::describe(listed), "/zone_id");
+  if (!listed.result.is_array()) return std::nullopt;
+  for (const auto& item : listed.result.as_array()) {
+    if (!item.is_object()) continue;
+    const auto& o = item.as_object();
+    if (cf::string_at(o, "pattern") == pattern)
+      return Route{cf::string_at(o, "id"), pattern, cf::string_at(o, "script")};
+  }
+  return std::nullopt;
+}
+
+std::string zone_name(const cf::Client& client, const std::string& zone) {
+  auto got = client.get(cf::api_path({"zones", zone}));
+  std::string name = got.ok() && got.result.is_object() ? cf::string_at(got.result.as_object(), "name") : "";
+  if (name.empty())
+    throw Failure("reading the name of zone " + zone + " failed", got.ok() ? "the zone has no name" : cf::describe(got),
+                  "/zone_id");
+  return name;
+}
+
+struct WorkersRoute {
+  static constexpr pipewright::Kind kind = pipewright::Kind::step;
+  static constexpr const char* name = "cloudflare.workers.route";
+  static constexpr const char* version = "1.0.0";
+  static constexpr const char* description = "Ensures a zone Worker route sends a pattern to a Worker";
+  static constexpr const char* params_schema = R"({
+    "type": "object",
+    "properties": {
+      "zone_id": {"type": "string", "minLength": 1},
+      "pattern": {"type": "string",
+                  "description": "host/path with * wildcards, no scheme; empty or absent: *.<zone name>/*"},
+      "script": {"type": "string", "minLength": 1, "description": "Worker script name"},
+      "steal": {"type": "boolean", "default": false,
+                "description": "rebind the pattern when it already routes to another Worker"}
+    },
+    "required": ["zone_id", "script"],
+    "additionalProperties": false
+  })";
+  static constexpr const char* outputs_schema = R"({
+    "type": "object",
+    "properties": {
+      "id": {"type": "string"},
+      "pattern": {"type": "string"},
+      "script": {"type": "string"},
+      "changed": {"type": "boolean"},
+      "previous_script": {"type": "string"}
+    }
+  })";
+
+  void run(pipewright::Call& call) {
+    const auto with = pipewright::with_object(call);
+    const auto zone = cf::string_at(with, "zone_id");
+    const auto script = cf::string_at(with, "script");
+    const bool steal = cf::bool_at(with, "steal", false);
+    const cf::Client client(call);
+    auto pattern = cf::string_at(with, "pattern");
+    if (pattern.empty()) pattern = "*." + zone_name(client, zone) + "/*";
+    if (pattern.find("://") != std::string::npos || pattern.find('/') == std::string::npos)
+      throw Failure("'" + pattern + "' is not a route pattern",
+                    "write host/path without a scheme, e.g. \"*.example.org/*\"", "/pattern");
+
+    const json::object body{{"pattern", pattern}, {"script", script}};
+    std::string previous;
+    Route route;
+    bool changed = true;
+    // Two passes: a route created by someone else between our list and our
+    // POST (10020) is handled like one we listed.
+    for (int pass = 0;; ++pass) {
+      auto existing = find_route(client, zone, pattern);
+      if (existing && existing->script == script) {
+        route = *existing;
+        changed = false;
+        call.info("route " + pattern + " already sends to Worker '" + script + "'");
+        break;
+      }
+      if (existing) {
+        previous = existing->script;
+        if (!steal)
+          throw Failure("the route " + pattern + " already sends to " +
+                            (previous.empty() ? std::string("no Worker (it is disabled)")
+                                              : "the Worker '" + previous + "'"),
+                        "refusing to take it over; set `steal: true` to rebind it to '" + script + "'",
+                        "/pattern");
+        auto put = client.send("PUT", cf::api_path({"zones", zone, "workers", "routes", existing->id}), body, true);
+        if (!put.ok())
+          throw Failure("rebinding the route " + pattern + " failed", cf::describe(put), "/pattern");
+        route = {existing->id, pattern, script};
+        call.warn("route " + pattern + " taken over from Worker '" + previous + "' (steal: true)");
+        break;
+      }
+      auto post = client.send("POST", cf::api_path({"zones", zone, "workers", "routes"}), body);
+      if (post.ok()) {
+        route = {post.result.is_object() ? cf::string_at(post.result.as_object(), "id") : std::string(),
+                 pattern, script};
+        call.info("created route " + pattern + " -> '" + script + "'");
+        break;
+      }
+      if (pass == 0 && (post.has_error(duplicate_route_code) || post.unknown_outcome())) continue;
+      throw Failure("creating the route " + pattern + " failed", cf::describe(post), "/pattern");
+    }
+
+    pipewright::set_output(call, "id", json::value(route.id));
+    pipewright::set_output(call, "pattern", json::value(route.pattern));
+    pipewright::set_output(call, "script", json::value(route.script));
+    pipewright::set_output(call, "changed", json::value(changed));
+    pipewright::set_output(call, "previous_script", json::value(previous));
+  }
+};
+
+}  // namespace
+
+PIPEWRIGHT_PLUGIN(WorkersRoute)

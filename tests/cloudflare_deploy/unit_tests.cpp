@@ -1,0 +1,263 @@
+// Unit tests of the deploy plugins' pure parts: content types, R2 key
+// encoding, site walking, streaming MD5, the Worker multipart body and the
+// deploy hash.
+#define BOOST_TEST_MODULE cloudflare_deploy_unit
+#include <boost/test/unit_test.hpp>
+
+#include "site_files.hpp"
+#include "site_router_js.hpp"
+#include "worker_upload.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+namespace site = pipewright::cloudflare::site;
+namespace worker = pipewright::cloudflare::worker;
+
+namespace {
+
+// A fresh directory removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("pw-cfdeploy-unit-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path write(const std::string& relative, const std::string& content) const {
+    auto file = path / fs::path(relative);
+    fs::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary) << content;
+    return file;
+  }
+};
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(content_types)
+
+BOOST_AUTO_TEST_CASE(maps_every_listed_extension) {
+  BOOST_TEST(site::content_type_for("a/index.html") == "text/html; charset=utf-8");
+  BOOST_TEST(site::content_type_for("css/site.css") == "text/css; charset=utf-8");
+  BOOST_TEST(site::content_type_for("app.js") == "text/javascript; charset=utf-8");
+  BOOST_TEST(site::content_type_for("app.mjs") == "text/javascript; charset=utf-8");
+  BOOST_TEST(site::content_type_for("data.json") == "application/json");
+  BOOST_TEST(site::content_type_for("app.js.map") == "application/json");
+  BOOST_TEST(site::content_type_for("logo.svg") == "image/svg+xml");
+  BOOST_TEST(site::content_type_for("logo.png") == "image/png");
+  BOOST_TEST(site::content_type_for("photo.jpg") == "image/jpeg");
+  BOOST_TEST(site::content_type_for("photo.jpeg") == "image/jpeg");
+  BOOST_TEST(site::content_type_for("anim.gif") == "image/gif");
+  BOOST_TEST(site::content_type_for("pic.webp") == "image/webp");
+  BOOST_TEST(site::content_type_for("favicon.ico") == "image/x-icon");
+  BOOST_TEST(site::content_type_for("robots.txt") == "text/plain; charset=utf-8");
+  BOOST_TEST(site::content_type_for("sitemap.xml") == "application/xml");
+  BOOST_TEST(site::content_type_for("font.woff") == "font/woff");
+  BOOST_TEST(site::content_type_for("font.woff2") == "font/woff2");
+  BOOST_TEST(site::content_type_for("mod.wasm") == "application/wasm");
+  BOOST_TEST(site::content_type_for("doc.pdf") == "application/pdf");
+}
+
+BOOST_AUTO_TEST_CASE(ignores_case_and_defaults_to_octet_stream) {
+  BOOST_TEST(site::content_type_for("IMG/PHOTO.JPG") == "image/jpeg");
+  BOOST_TEST(site::content_type_for("archive.tar.gz") == "application/octet-stream");
+  BOOST_TEST(site::content_type_for("LICENSE") == "application/octet-stream");
+  BOOST_TEST(site::content_type_for(".htaccess") == "application/octet-stream");
+  BOOST_TEST(site::content_type_for("dir.html/file") == "application/octet-stream");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(keys)
+
+BOOST_AUTO_TEST_CASE(object_path_keeps_slashes_and_encodes_each_segment) {
+  BOOST_TEST(site::object_path("acc", "site-assets", "acme/docs/price list.txt") ==
+             "/accounts/acc/r2/buckets/site-assets/objects/acme/docs/price%20list.txt");
+  BOOST_TEST(site::object_path("acc", "b", "acme/docs/crème-brûlée.html") ==
+             "/accounts/acc/r2/buckets/b/objects/acme/docs/cr%C3%A8me-br%C3%BBl%C3%A9e.html");
+  BOOST_TEST(site::object_path("acc", "b", "t/a?b#c%d+e.txt") ==
+             "/accounts/acc/r2/buckets/b/objects/t/a%3Fb%23c%25d%2Be.txt");
+}
+
+BOOST_AUTO_TEST_CASE(object_key_joins_prefix_and_relative_path) {
+  BOOST_TEST(site::object_key("acme", "docs/guides/ordering.html") == "acme/docs/guides/ordering.html");
+}
+
+BOOST_AUTO_TEST_CASE(normalise_prefix_trims_slashes_and_refuses_escapes) {
+  BOOST_TEST(site::normalise_prefix("/acme/") == "acme");
+  BOOST_TEST(site::normalise_prefix("tenants/acme") == "tenants/acme");
+  BOOST_TEST(site::normalise_prefix("").empty());
+  BOOST_TEST(site::normalise_prefix("//").empty());
+  BOOST_TEST(site::normalise_prefix("a//b").empty());
+  BOOST_TEST(site::normalise_prefix("a/../b").empty());
+  BOOST_TEST(site::normalise_prefix(".").empty());
+  BOOST_TEST(site::normalise_prefix("a\\b").empty());
+}
+
+BOOST_AUTO_TEST_CASE(strips_etag_quotes) {
+  BOOST_TEST(site::strip_etag_quotes("\"abc\"") == "abc");
+  BOOST_TEST(site::strip_etag_quotes("W/\"abc\"") == "abc");
+  BOOST_TEST(site::strip_etag_quotes("abc") == "abc");
+  BOOST_TEST(site::strip_etag_quotes("\"") == "\"");
+}
+
+BOOST_AUTO_TEST_CASE(recognises_utf8) {
+  BOOST_TEST(site::is_valid_utf8("crème brûlée/日本.txt"));
+  BOOST_TEST(!site::is_valid_utf8("bad\xff"));
+  BOOST_TEST(!site::is_valid_utf8("\xc3"));           // truncated
+  BOOST_TEST(!site::is_valid_utf8("\xc0\xaf"));       // overlong '/'
+  BOOST_TEST(!site::is_valid_utf8("\xed\xa0\x80"));   // surrogate
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(files)
+
+BOOST_AUTO_TEST_CASE(md5_matches_known_digests) {
+  TempDir dir;
+  BOOST_TEST(site::md5_file(dir.write("empty", "")) == "d41d8cd98f00b204e9800998ecf8427e");
+  BOOST_TEST(site::md5_file(dir.write("abc", "abc")) == "900150983cd24fb0d6963f7d28e17f72");
+}
+
+BOOST_AUTO_TEST_CASE(md5_streams_a_file_larger_than_its_buffer) {
+  TempDir dir;
+  // One million 'a' (RFC 1321's test suite value), 15+ read chunks.
+  auto file = dir.write("million", std::string(1000000, 'a'));
+  BOOST_TEST(site::md5_file(file) == "7707d6ae4e027c70eea2a935c2296f21");
+}
+
+BOOST_AUTO_TEST_CASE(md5_of_a_missing_file_throws_naming_it) {
+  TempDir dir;
+  try {
+    site::md5_file(dir.path / "nope.txt");
+    BOOST_FAIL("no exception");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(std::string(e.what()).find("nope.txt") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(walk_lists_regular_files_sorted_and_skips_symlinks) {
+  TempDir dir;
+  dir.write("index.html", "x");
+  dir.write("docs/price list.txt", "x");
+  dir.write("docs/crème.html", "x");
+  dir.write("a/b/c/deep.css", "x");
+  dir.write(".well-known/security.txt", "x");
+  dir.write(".hidden", "x");
+  fs::create_directory_symlink(dir.path / "docs", dir.path / "linked-dir");
+  fs::create_symlink(dir.path / "index.html", dir.path / "linked.html");
+
+  auto all = site::walk(dir.path, false);
+  std::vector<std::string> names;
+  for (const auto& f : all.files) names.push_back(f.relative);
+  std::vector<std::string> expected{".hidden", ".well-known/security.txt", "a/b/c/deep.css",
+                                    "docs/crème.html", "docs/price list.txt", "index.html"};
+  BOOST_TEST(names == expected, boost::test_tools::per_element());
+  std::vector<std::string> links = all.symlinks;
+  std::sort(links.begin(), links.end());
+  BOOST_TEST(links == (std::vector<std::string>{"linked-dir", "linked.html"}), boost::test_tools::per_element());
+  BOOST_TEST(all.files.back().size == 1u);
+
+  auto visible = site::walk(dir.path, true);
+  names.clear();
+  for (const auto& f : visible.files) names.push_back(f.relative);
+  BOOST_TEST(names == (std::vector<std::string>{"a/b/c/deep.css", "docs/crème.html", "docs/price list.txt",
+                                                "index.html"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(walk_reports_names_that_are_not_utf8) {
+  TempDir dir;
+  dir.write("ok.txt", "x");
+  dir.write(std::string("bad\xff.txt"), "x");
+  auto walked = site::walk(dir.path, false);
+  BOOST_TEST(walked.files.size() == 1u);
+  BOOST_TEST(walked.invalid_names.size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(worker_upload)
+
+BOOST_AUTO_TEST_CASE(multipart_body_has_the_metadata_and_module_parts) {
+  worker::Module module{"site-router.js", "export default {};\n"};
+  auto body = worker::multipart_body(R"({"main_module":"site-router.js"})", module, "BOUNDARY");
+  const std::string expected =
+      "--BOUNDARY\r\n"
+      "Content-Disposition: form-data; name=\"metadata\"; filename=\"metadata\"\r\n"
+      "Content-Type: application/json\r\n"
+      "\r\n"
+      "{\"main_module\":\"site-router.js\"}\r\n"
+      "--BOUNDARY\r\n"
+      "Content-Disposition: form-data; name=\"site-router.js\"; filename=\"site-router.js\"\r\n"
+      "Content-Type: application/javascript+module\r\n"
+      "\r\n"
+      "export default {};\n\r\n"
+      "--BOUNDARY--\r\n";
+  BOOST_TEST(body == expected);
+}
+
+BOOST_AUTO_TEST_CASE(boundary_is_stable_and_absent_from_the_parts) {
+  worker::Module module{"w.js", "const a = '--pipewright-';"};
+  auto one = worker::boundary_for("{}", module);
+  BOOST_TEST(one == worker::boundary_for("{}", module));
+  BOOST_TEST(one.starts_with("pipewright-"));
+  BOOST_TEST(module.content.find(one) == std::string::npos);
+  worker::Module other{"w.js", "const a = 2;"};
+  BOOST_TEST(one != worker::boundary_for("{}", other));
+}
+
+BOOST_AUTO_TEST_CASE(deploy_hash_covers_metadata_name_and_content) {
+  worker::Module module{"w.js", "a"};
+  auto base = worker::deploy_hash("{}", module);
+  BOOST_TEST(base.size() == 64u);
+  BOOST_TEST(base == worker::deploy_hash("{}", module));
+  BOOST_TEST(base != worker::deploy_hash(R"({"x":1})", module));
+  BOOST_TEST(base != worker::deploy_hash("{}", worker::Module{"v.js", "a"}));
+  BOOST_TEST(base != worker::deploy_hash("{}", worker::Module{"w.js", "b"}));
+}
+
+BOOST_AUTO_TEST_CASE(hash_marker_round_trips_through_a_deployed_body) {
+  const std::string hash(64, 'a');
+  auto marked = worker::with_hash_marker("export default {}", hash);
+  BOOST_TEST(marked.starts_with("export default {}\n// pipewright:deploy-hash="));
+  BOOST_TEST(worker::find_hash_marker(marked) == hash);
+  // The download of a module Worker may come back as multipart.
+  worker::Module module{"w.js", marked};
+  BOOST_TEST(worker::find_hash_marker(worker::multipart_body("{}", module, "B")) == hash);
+  BOOST_TEST(worker::find_hash_marker("export default {}").empty());
+  BOOST_TEST(worker::find_hash_marker("// pipewright:deploy-hash=xyz").empty());
+}
+
+BOOST_AUTO_TEST_CASE(module_names_are_checked) {
+  BOOST_TEST(worker::valid_module_name("site-router.js"));
+  BOOST_TEST(worker::valid_module_name("index.mjs"));
+  BOOST_TEST(!worker::valid_module_name("index.ts"));
+  BOOST_TEST(!worker::valid_module_name("my worker.js"));
+  BOOST_TEST(!worker::valid_module_name("quote\".js"));
+  BOOST_TEST(!worker::valid_module_name(".js"));
+}
+
+BOOST_AUTO_TEST_CASE(built_in_site_router_is_worker_site_router_js) {
+  auto on_disk = read_file(fs::path(PW_TEST_SOURCE_DIR) / "worker" / "site-router.js");
+  BOOST_TEST(!on_disk.empty());
+  BOOST_TEST(worker::site_router_js == on_disk);
+  BOOST_TEST(worker::site_router_name == "site-router.js");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,32 @@
+// Helpers shared by the config tests.
+#pragma once
+
+#include "config.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pw::test {
+
+inline LoadResult parse(std::string_view text) { return parse_pipeline(text, "p.jsonc"); }
+
+// Asserts that `errors` holds one at line:col whose message contains `fragment`.
+inline void expect_error(const std::vector<ConfigError>& errors, int line, int column, std::string_view fragment) {
+  std::string all;
+  for (const auto& e : errors) {
+    if (e.where.line == line && e.where.column == column && e.message.find(fragment) != std::string::npos) return;
+    all += e.format() + "\n";
+  }
+  BOOST_ERROR("no error at " << line << ":" << column << " containing \"" << fragment << "\"; got:\n" << all);
+}
+
+inline std::string all_messages(const std::vector<ConfigError>& errors) {
+  std::string all;
+  for (const auto& e : errors) all += e.format() + "\n";
+  return all;
+}
+
+}  // namespace pw::test

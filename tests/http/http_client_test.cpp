@@ -1,0 +1,412 @@
+#define BOOST_TEST_MODULE http_client
+#include <boost/test/unit_test.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "http_client.hpp"
+#include "test_certificate.hpp"
+#include "test_server.hpp"
+
+using namespace std::chrono_literals;
+using pw::test::Reply;
+using pw::test::ReceivedRequest;
+using pw::test::TestServer;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Tiny delays so that retries cost nothing; the rate limit is off unless a
+// test is about it.
+pw::HttpClientOptions fast_options() {
+  pw::HttpClientOptions options;
+  options.initial_backoff = 1ms;
+  options.max_backoff = 5ms;
+  options.connect_timeout = 5s;
+  options.rate.enabled = false;
+  return options;
+}
+
+pw::HttpRequest request(std::string method, std::string url) {
+  pw::HttpRequest r;
+  r.method = std::move(method);
+  r.url = std::move(url);
+  r.timeout = 10s;
+  return r;
+}
+
+Reply ok(std::string body = "ok") {
+  Reply reply;
+  reply.body = std::move(body);
+  return reply;
+}
+
+// A file removed when the test ends.
+struct TempFile {
+  std::filesystem::path path;
+  explicit TempFile(const std::string& contents) {
+    path = std::filesystem::temp_directory_path() /
+           ("pw_http_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
+    std::ofstream(path, std::ios::binary) << contents;
+  }
+  ~TempFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};
+
+// A loopback port nobody listens on: bound, then released.
+std::uint16_t closed_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sequential_requests_reuse_one_keep_alive_connection) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  pw::HttpClient client(fast_options());
+  for (int i = 0; i < 5; ++i) {
+    auto response = client.send(request("GET", server.url("/r")));
+    BOOST_TEST(response.status == 200);
+    BOOST_TEST(response.body == "ok");
+    BOOST_TEST(response.outcome == "ok");
+    BOOST_TEST(response.attempts == 1);
+  }
+  BOOST_TEST(server.requests() == 5u);
+  BOOST_TEST(server.connections() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(retries_503_then_returns_the_200_with_one_event_per_attempt) {
+  TestServer server([](const ReceivedRequest&, std::size_t n) {
+    Reply reply = ok("done");
+    if (n == 1) reply.status = 503;
+    return reply;
+  });
+  pw::HttpClient client(fast_options());
+  std::vector<pw::HttpEvent> events;
+  auto r = request("GET", server.url("/zones?page=2"));
+  r.headers = {{"Authorization", "Bearer secret-token"}};
+  auto response = client.send(r, {}, [&](const pw::HttpEvent& e) { events.push_back(e); });
+  BOOST_TEST(response.status == 200);
+  BOOST_TEST(response.body == "done");
+  BOOST_TEST(response.attempts == 2);
+  BOOST_REQUIRE(events.size() == 2u);
+  BOOST_TEST(events[0].status == 503);
+  BOOST_TEST(events[0].will_retry);
+  BOOST_TEST(events[0].attempt == 1);
+  BOOST_TEST(events[1].status == 200);
+  BOOST_TEST(!events[1].will_retry);
+  BOOST_TEST(events[1].attempt == 2);
+  BOOST_TEST(events[1].url_path == "/zones?page=2");
+  BOOST_TEST(events[1].host == "127.0.0.1");
+  BOOST_TEST(events[1].method == "GET");
+  BOOST_TEST(server.received().at(0).headers.size() > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(honours_retry_after_on_429) {
+  TestServer server([](const ReceivedRequest&, std::size_t n) {
+    Reply reply = ok();
+    if (n == 1) reply = Reply{429, {{"Retry-After", "0"}}, "slow down"};
+    if (n == 2) reply = Reply{429, {{"Retry-After", "1"}}, "slow down"};
+    return reply;
+  });
+  auto options = fast_options();
+  options.initial_backoff = 5s;  // would be visible if Retry-After were ignored
+  options.max_backoff = 5s;
+  pw::HttpClient client(options);
+  std::vector<pw::HttpEvent> events;
+  const auto start = Clock::now();
+  auto response = client.send(request("GET", server.url("/")), {},
+                              [&](const pw::HttpEvent& e) { events.push_back(e); });
+  BOOST_TEST(response.status == 200);
+  BOOST_TEST(response.attempts == 3);
+  BOOST_REQUIRE(events.size() == 3u);
+  BOOST_TEST(events[0].retry_delay.count() == 0);
+  BOOST_TEST(events[1].retry_delay.count() == 1000);
+  BOOST_TEST((Clock::now() - start < 4500ms));  // not the 5 s backoff
+}
+
+BOOST_AUTO_TEST_CASE(gives_up_when_retry_after_exceeds_the_maximum) {
+  TestServer server([](const ReceivedRequest&, std::size_t) {
+    return Reply{429, {{"Retry-After", "120"}}, "later"};
+  });
+  auto options = fast_options();
+  options.max_retry_after = 2s;
+  pw::HttpClient client(options);
+  auto response = client.send(request("GET", server.url("/")));
+  BOOST_TEST(response.status == 429);
+  BOOST_TEST(response.outcome == "ok");
+  BOOST_TEST(response.attempts == 1);
+  BOOST_TEST(response.header("retry-after").value_or("") == "120");
+  BOOST_TEST(server.requests() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(post_dropped_after_receipt_is_not_retried_and_reported_unknown) {
+  TestServer server([](const ReceivedRequest&, std::size_t) {
+    Reply reply;
+    reply.drop = true;
+    return reply;
+  });
+  pw::HttpClient client(fast_options());
+  auto r = request("POST", server.url("/create"));
+  r.body = R"({"name":"x"})";
+  auto response = client.send(r);
+  BOOST_TEST(response.status == 0);
+  BOOST_TEST(response.outcome == "unknown");
+  BOOST_TEST(response.attempts == 1);
+  BOOST_TEST(!response.error.empty());
+  BOOST_TEST(server.requests() == 1u);
+  BOOST_TEST(server.received().at(0).body == R"({"name":"x"})");
+}
+
+BOOST_AUTO_TEST_CASE(post_5xx_is_returned_as_is) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return Reply{502, {}, "bad gateway"}; });
+  pw::HttpClient client(fast_options());
+  auto response = client.send(request("POST", server.url("/create")));
+  BOOST_TEST(response.status == 502);
+  BOOST_TEST(response.attempts == 1);
+  BOOST_TEST(server.requests() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(post_marked_safe_is_retried_after_a_drop) {
+  TestServer server([](const ReceivedRequest&, std::size_t n) {
+    Reply reply = ok();
+    reply.drop = n == 1;
+    return reply;
+  });
+  pw::HttpClient client(fast_options());
+  auto r = request("POST", server.url("/idempotent"));
+  r.safe_to_retry = true;
+  auto response = client.send(r);
+  BOOST_TEST(response.status == 200);
+  BOOST_TEST(response.attempts == 2);
+}
+
+BOOST_AUTO_TEST_CASE(get_is_retried_after_a_drop) {
+  TestServer server([](const ReceivedRequest&, std::size_t n) {
+    Reply reply = ok();
+    reply.drop = n == 1;
+    return reply;
+  });
+  pw::HttpClient client(fast_options());
+  auto response = client.send(request("GET", server.url("/")));
+  BOOST_TEST(response.status == 200);
+  BOOST_TEST(response.outcome == "ok");
+  BOOST_TEST(response.attempts == 2);
+  BOOST_TEST(server.requests() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(refused_connection_on_post_is_retried_and_reported_failed) {
+  auto options = fast_options();
+  options.max_attempts = 3;
+  pw::HttpClient client(options);
+  auto response = client.send(request("POST", "http://127.0.0.1:" + std::to_string(closed_port()) + "/"));
+  BOOST_TEST(response.status == 0);
+  BOOST_TEST(response.outcome == "failed");
+  BOOST_TEST(response.attempts == 3);
+  BOOST_TEST(response.error.find("connect") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(plain_http_to_a_non_loopback_host_is_refused_without_network_io) {
+  pw::HttpClient client(fast_options());
+  std::vector<pw::HttpEvent> events;
+  auto response = client.send(request("GET", "http://example.invalid/"), {},
+                              [&](const pw::HttpEvent& e) { events.push_back(e); });
+  BOOST_TEST(response.status == 0);
+  BOOST_TEST(response.outcome == "failed");
+  BOOST_TEST(response.attempts == 0);
+  BOOST_TEST(response.error.find("plain HTTP is only allowed to loopback") != std::string::npos);
+  BOOST_TEST(events.empty());
+}
+
+BOOST_AUTO_TEST_CASE(self_signed_certificate_is_rejected_by_default) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); },
+                    pw::test::make_self_signed_certificate());
+  auto options = fast_options();
+  options.max_attempts = 1;
+  pw::HttpClient client(options);
+  auto response = client.send(request("GET", server.url("/")));
+  BOOST_TEST(response.status == 0);
+  BOOST_TEST(response.outcome == "failed");
+  BOOST_TEST(response.error.find("TLS handshake") != std::string::npos, response.error);
+  BOOST_TEST(server.requests() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(certificate_is_accepted_with_ca_file_for_ip_and_name) {
+  const auto certificate = pw::test::make_self_signed_certificate();
+  TempFile ca(certificate.cert_pem);
+  TestServer server([](const ReceivedRequest& r, std::size_t) { return ok(r.target); }, certificate);
+  auto options = fast_options();
+  options.ca_file = ca.path.string();
+  pw::HttpClient client(options);
+  auto by_ip = client.send(request("GET", server.url("/ip")));
+  BOOST_TEST(by_ip.status == 200, by_ip.error);
+  BOOST_TEST(by_ip.body == "/ip");
+  auto by_name = client.send(request("GET", server.url("/name", "localhost")));
+  BOOST_TEST(by_name.status == 200, by_name.error);
+  BOOST_TEST(by_name.body == "/name");
+}
+
+BOOST_AUTO_TEST_CASE(body_file_is_streamed_byte_for_byte) {
+  std::string contents(3 * 1024 * 1024 + 17, '\0');
+  std::uint32_t x = 12345;
+  for (auto& c : contents) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 24);
+  }
+  TempFile file(contents);
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  pw::HttpClient client(fast_options());
+  auto r = request("PUT", server.url("/upload"));
+  r.body_file = file.path;
+  auto response = client.send(r);
+  BOOST_TEST(response.status == 200);
+  const auto received = server.received();
+  BOOST_REQUIRE(received.size() == 1u);
+  BOOST_TEST(received[0].body.size() == contents.size());
+  BOOST_TEST((received[0].body == contents));
+}
+
+BOOST_AUTO_TEST_CASE(missing_body_file_fails_without_sending) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  pw::HttpClient client(fast_options());
+  auto r = request("PUT", server.url("/upload"));
+  r.body_file = "/nonexistent/pw_http_test_body";
+  auto response = client.send(r);
+  BOOST_TEST(response.status == 0);
+  BOOST_TEST(response.outcome == "failed");
+  BOOST_TEST(server.requests() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(batch_keeps_concurrency_bound_and_completes_all_on_the_calling_thread) {
+  TestServer server([](const ReceivedRequest& r, std::size_t) {
+    Reply reply = ok(r.target);
+    reply.delay = 20ms;
+    return reply;
+  });
+  pw::HttpClient client(fast_options());
+  std::vector<pw::HttpRequest> requests;
+  for (int i = 0; i < 24; ++i) requests.push_back(request("GET", server.url("/" + std::to_string(i))));
+  std::set<std::size_t> done;
+  bool all_ok = true, same_thread = true;
+  const auto caller = std::this_thread::get_id();
+  client.send_batch(std::move(requests), 4, [&](std::size_t index, pw::HttpResponse&& response) {
+    done.insert(index);
+    if (response.status != 200 || response.body != "/" + std::to_string(index))
+      BOOST_TEST_MESSAGE("index " << index << " status " << response.status << " body " << response.body << " error " << response.error);
+    all_ok = all_ok && response.status == 200 && response.body == "/" + std::to_string(index);
+    same_thread = same_thread && std::this_thread::get_id() == caller;
+  });
+  BOOST_TEST(done.size() == 24u);
+  BOOST_TEST(all_ok);
+  BOOST_TEST(same_thread);
+  BOOST_TEST(server.requests() == 24u);
+  BOOST_TEST(server.max_in_flight() <= 4u);
+  BOOST_TEST(server.connections() <= 4u);
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_an_in_flight_request_returns_promptly) {
+  TestServer server([](const ReceivedRequest&, std::size_t) {
+    Reply reply = ok();
+    reply.delay = 10s;
+    return reply;
+  });
+  pw::HttpClient client(fast_options());
+  const auto start = Clock::now();
+  auto response = client.send(request("GET", server.url("/slow")),
+                              [&] { return Clock::now() - start > 200ms; });
+  BOOST_TEST(response.status == 0);
+  BOOST_TEST(response.outcome == "failed");
+  BOOST_TEST(response.error == "cancelled");
+  BOOST_TEST((Clock::now() - start < 5s));
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_during_backoff_returns_promptly) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return Reply{503, {}, ""}; });
+  auto options = fast_options();
+  options.initial_backoff = 20s;
+  options.max_backoff = 20s;
+  pw::HttpClient client(options);
+  const auto start = Clock::now();
+  auto response = client.send(request("GET", server.url("/")),
+                              [&] { return Clock::now() - start > 200ms; });
+  BOOST_TEST(response.error == "cancelled");
+  BOOST_TEST(response.outcome == "failed");
+  BOOST_TEST((Clock::now() - start < 10s));
+  BOOST_TEST(server.requests() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(cancelled_batch_completes_every_request) {
+  TestServer server([](const ReceivedRequest&, std::size_t) {
+    Reply reply = ok();
+    reply.delay = 10s;
+    return reply;
+  });
+  pw::HttpClient client(fast_options());
+  std::vector<pw::HttpRequest> requests(6, request("GET", server.url("/slow")));
+  std::size_t cancelled = 0;
+  const auto start = Clock::now();
+  client.send_batch(
+      std::move(requests), 2,
+      [&](std::size_t, pw::HttpResponse&& response) { cancelled += response.error == "cancelled"; },
+      [&] { return Clock::now() - start > 200ms; });
+  BOOST_TEST(cancelled == 6u);
+  BOOST_TEST((Clock::now() - start < 5s));
+}
+
+BOOST_AUTO_TEST_CASE(idle_connection_closed_by_server_does_not_fail_the_next_request) {
+  TestServer server([](const ReceivedRequest&, std::size_t) {
+    Reply reply = ok();
+    reply.close_after = true;  // keep-alive promised, then closed: an idle timeout
+    return reply;
+  });
+  auto options = fast_options();
+  options.max_attempts = 1;  // no ordinary retry may hide a failure
+  pw::HttpClient client(options);
+  BOOST_TEST(client.send(request("GET", server.url("/1"))).status == 200);
+  auto get = client.send(request("GET", server.url("/2")));
+  BOOST_TEST(get.status == 200, get.error);
+  std::this_thread::sleep_for(200ms);  // let the server's FIN arrive
+  auto post = client.send(request("POST", server.url("/3")));
+  BOOST_TEST(post.status == 200, post.error);
+  BOOST_TEST(server.requests() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(rate_budget_makes_callers_wait) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  auto options = fast_options();
+  options.rate = pw::RateBudget{2, std::chrono::seconds(1), true};
+  pw::HttpClient client(options);
+  const auto start = Clock::now();
+  for (int i = 0; i < 3; ++i) BOOST_TEST(client.send(request("GET", server.url("/"))).status == 200);
+  BOOST_TEST((Clock::now() - start >= 500ms));  // the third waited for the window
+}
+
+BOOST_AUTO_TEST_CASE(request_timeout_is_a_failure_for_get) {
+  TestServer server([](const ReceivedRequest&, std::size_t) {
+    Reply reply = ok();
+    reply.delay = 5s;
+    return reply;
+  });
+  auto options = fast_options();
+  options.max_attempts = 1;
+  pw::HttpClient client(options);
+  auto r = request("GET", server.url("/slow"));
+  r.timeout = 200ms;
+  auto response = client.send(r);
+  BOOST_TEST(response.status == 0);
+  BOOST_TEST(response.outcome == "failed");
+  BOOST_TEST(response.error.find("timed out") != std::string::npos, response.error);
+}

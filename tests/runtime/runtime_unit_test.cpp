@@ -1,0 +1,115 @@
+// Unit tests of the runtime's building blocks: redaction, event rendering,
+// cancellation scopes, the parallelism budget, the rate key.
+#define BOOST_TEST_MODULE runtime_unit
+#include <boost/test/unit_test.hpp>
+
+#include "events.hpp"
+#include "host_services.hpp"
+#include "redactor.hpp"
+#include "run_context.hpp"
+
+#include <thread>
+
+BOOST_AUTO_TEST_CASE(redactor_masks_every_occurrence) {
+  pw::Redactor r;
+  r.add("hunter22");
+  BOOST_TEST(r.redact("a hunter22 b hunter22") == "a *** b ***");
+}
+
+BOOST_AUTO_TEST_CASE(redactor_masks_the_json_escaped_form) {
+  pw::Redactor r;
+  r.add("pa\"ss\\word\n");
+  std::string line = boost::json::serialize(boost::json::object{{"msg", "x pa\"ss\\word\n y"}});
+  std::string masked = r.redact(line);
+  BOOST_TEST(masked == R"({"msg":"x *** y"})");
+  BOOST_TEST(r.redact("x pa\"ss\\word\n y") == "x *** y");
+}
+
+BOOST_AUTO_TEST_CASE(redactor_ignores_values_shorter_than_four_chars) {
+  pw::Redactor r;
+  r.add("abc");
+  r.add("");
+  BOOST_TEST(r.empty());
+  BOOST_TEST(r.redact("abc abc") == "abc abc");
+}
+
+BOOST_AUTO_TEST_CASE(redactor_masks_a_longer_secret_whole) {
+  pw::Redactor r;
+  r.add("token");
+  r.add("token-with-suffix");
+  BOOST_TEST(r.redact("token-with-suffix") == "***");
+}
+
+BOOST_AUTO_TEST_CASE(redactor_is_safe_across_threads) {
+  pw::Redactor r;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&r, t] {
+      for (int i = 0; i < 200; ++i) {
+        r.add("secret-" + std::to_string(t) + "-" + std::to_string(i));
+        (void)r.redact("secret-0-1 and more");
+      }
+    });
+  for (auto& th : threads) th.join();
+  BOOST_TEST(r.redact("secret-3-199") == "***");
+}
+
+BOOST_AUTO_TEST_CASE(json_events_are_one_valid_masked_object_per_line) {
+  pw::Redactor r;
+  r.add("s3cr\"t!");
+  std::vector<std::string> lines;
+  pw::EventStream events(r, pw::OutputFormat::json, 0,
+                         [&](std::string_view l) { lines.emplace_back(l); });
+  events.emit(pw::event::log, {{"step", "a"}, {"level", "info"}, {"message", "key s3cr\"t! used"}});
+  BOOST_REQUIRE(lines.size() == 1u);
+  auto v = boost::json::parse(lines[0]).as_object();
+  BOOST_TEST(v.at("type").as_string() == "log");
+  BOOST_TEST(v.at("message").as_string() == "key *** used");
+  BOOST_TEST(v.contains("ts"));
+}
+
+BOOST_AUTO_TEST_CASE(text_events_show_http_only_when_verbose) {
+  boost::json::object http{{"type", "http"}, {"step", "a"}, {"method", "GET"},
+                           {"host", "example.test"}, {"path", "/x"}, {"status", 200},
+                           {"duration_ms", 5}, {"attempt", 1}};
+  BOOST_TEST(pw::render_text(http, 0).empty());
+  BOOST_TEST(pw::render_text(http, 1).find("GET example.test/x") != std::string::npos);
+  boost::json::object done{{"type", "step_finished"}, {"step", "a"}, {"status", "failed"},
+                           {"error", "boom"}, {"duration_ms", 1200}};
+  BOOST_TEST(pw::render_text(done, 0) == "✗ a: boom (1.2s)");
+}
+
+BOOST_AUTO_TEST_CASE(cancel_scope_follows_its_parent_and_deadline) {
+  pw::CancelScope root;
+  pw::CancelScope child(&root);
+  BOOST_TEST(!child.cancelled());
+  child.set_deadline(pw::now_ms() - 1);
+  BOOST_TEST(child.timed_out());
+  BOOST_TEST(child.cancelled());
+  pw::CancelScope other(&root);
+  root.cancel();
+  BOOST_TEST(other.cancelled());
+  BOOST_TEST(!other.timed_out());
+}
+
+BOOST_AUTO_TEST_CASE(parallelism_budget_gives_up_when_cancelled) {
+  pw::ParallelismBudget budget(1);
+  pw::CancelScope scope;
+  BOOST_TEST(budget.acquire(scope));
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    scope.cancel();
+  });
+  BOOST_TEST(!budget.acquire(scope));
+  canceller.join();
+  budget.release();
+}
+
+BOOST_AUTO_TEST_CASE(rate_key_never_contains_the_credential) {
+  pw::HeaderList headers{{"Authorization", "Bearer very-secret-token"}};
+  std::string key = pw::rate_key_for("token", headers);
+  BOOST_TEST(key.size() == 16u);
+  BOOST_TEST(key.find("secret") == std::string::npos);
+  BOOST_TEST(key == pw::rate_key_for("token", headers));
+  BOOST_TEST(key != pw::rate_key_for("token", {{"Authorization", "Bearer other"}}));
+}

@@ -1,0 +1,203 @@
+// The scheduler in-process with the real core plugins: DAG and conditions,
+// auth resolved once and injected into requests (never shown), matrices,
+// nested pipelines and cancellation.
+#define BOOST_TEST_MODULE scheduler
+#include <boost/test/unit_test.hpp>
+
+#include "host_services.hpp"
+#include "scheduler.hpp"
+#include "test_support.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+namespace json = boost::json;
+
+namespace {
+
+// The run's shared objects, with every event captured as a JSON line.
+struct Harness {
+  pw::Redactor redactor;
+  std::mutex lines_mutex;
+  std::vector<std::string> lines;
+  pw::EventStream events{redactor, pw::OutputFormat::json, 1, [this](std::string_view l) {
+                           std::lock_guard lock(lines_mutex);
+                           lines.emplace_back(l);
+                         }};
+  pw::HttpClient http{};
+  pw::Environment environment = pw::Environment::from_process();
+  pw::PluginRegistry registry{pw::host_services()};
+  pw::CancelScope root;
+  pw::ParallelismBudget budget{8};
+  pw::RunContext run{redactor, events, http, environment, registry, root, budget,
+                     std::filesystem::temp_directory_path(), "http://127.0.0.1:9/client/v4"};
+
+  Harness() { registry.scan({PIPEWRIGHT_BUILD_PLUGIN_DIR}); }
+
+  pw::PipelineResult run_text(const std::string& text, std::shared_ptr<pw::Pipeline>* keep = nullptr,
+                              pw::ChildPipelineLoader loader = {}) {
+    auto loaded = pw::parse_pipeline(text, "test.json");
+    for (const auto& e : loaded.errors) BOOST_TEST_MESSAGE(e.format());
+    BOOST_REQUIRE(loaded.pipeline);
+    auto pipeline = std::make_shared<pw::Pipeline>(std::move(*loaded.pipeline));
+    if (keep) *keep = pipeline;
+    pw::PipelineInvocation inv{*pipeline, {}, root, "", std::move(loader)};
+    return pw::run_pipeline(run, inv);
+  }
+  std::string all_output() {
+    std::lock_guard lock(lines_mutex);
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+  }
+};
+
+// A one-request-at-a-time HTTP server on loopback that records the raw
+// request heads it received.
+struct RecordingServer {
+  int fd = -1;
+  std::uint16_t port = 0;
+  std::mutex mutex;
+  std::vector<std::string> heads;
+  std::atomic<bool> stop{false};
+  std::thread thread;
+
+  RecordingServer() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    ::listen(fd, 8);
+    thread = std::thread([this] { serve(); });
+  }
+  ~RecordingServer() {
+    stop = true;
+    ::shutdown(fd, SHUT_RDWR);
+    ::close(fd);
+    thread.join();
+  }
+  void serve() {
+    while (!stop) {
+      int c = ::accept(fd, nullptr, nullptr);
+      if (c < 0) return;
+      std::string head;
+      char buf[1024];
+      while (head.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        head.append(buf, static_cast<std::size_t>(n));
+      }
+      {
+        std::lock_guard lock(mutex);
+        heads.push_back(head);
+      }
+      const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+      [[maybe_unused]] auto w = ::write(c, reply, sizeof reply - 1);
+      ::close(c);
+    }
+  }
+};
+
+int count_events(const std::string& out, const std::string& needle) {
+  int n = 0;
+  for (auto pos = out.find(needle); pos != std::string::npos; pos = out.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(outputs_flow_along_the_dag) {
+  Harness h;
+  auto r = h.run_text(R"({"pipewright": 1, "steps": [
+    {"id": "b", "uses": "core.echo", "with": {"values": {"sum": "${{ steps.a.outputs.n }}"}}},
+    {"id": "a", "uses": "core.echo", "with": {"values": {"n": 41}}}]})");
+  BOOST_TEST(r.ok());
+  BOOST_TEST(r.steps.at("b").outputs.at("sum").as_int64() == 41);
+}
+
+BOOST_AUTO_TEST_CASE(auth_is_resolved_once_and_its_headers_are_injected_but_never_shown) {
+  RecordingServer server;
+  Harness h;
+  std::string url = "http://127.0.0.1:" + std::to_string(server.port) + "/probe";
+  // core.echo stands in for an auth plugin: it sets "headers" as a secret.
+  auto r = h.run_text(R"({"pipewright": 1,
+    "auth": {"demo": {"uses": "core.echo",
+      "with": {"secret": true, "values": {"headers": {"Authorization": "Bearer tok-Very-Secret-123"}}}}},
+    "steps": [
+      {"id": "one", "uses": "core.http.probe", "auth": "demo", "with": {"url": ")" + url + R"("}},
+      {"id": "two", "uses": "core.http.probe", "auth": "demo", "with": {"url": ")" + url + R"("}}]})");
+  std::string out = h.all_output();
+  BOOST_TEST_INFO(out);
+  BOOST_TEST(r.ok());
+  BOOST_TEST(count_events(out, R"("step":"auth:demo","status":"ok")") == 1);
+  BOOST_TEST(out.find("tok-Very-Secret-123") == std::string::npos);
+  BOOST_TEST(count_events(out, R"("type":"http")") >= 2);
+  std::lock_guard lock(server.mutex);
+  BOOST_REQUIRE(server.heads.size() == 2u);
+  for (const auto& head : server.heads)
+    BOOST_TEST(head.find("Bearer tok-Very-Secret-123") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(matrix_runs_every_combination_and_collects_outputs) {
+  Harness h;
+  auto r = h.run_text(R"({"pipewright": 1, "steps": [
+    {"id": "m", "uses": "core.echo", "matrix": {"tenant": ["a", "b", "c"]},
+     "with": {"values": {"who": "${{ matrix.tenant }}"}}}]})");
+  BOOST_TEST(r.ok());
+  const auto& who = r.steps.at("m").outputs.at("who").as_array();
+  BOOST_REQUIRE(who.size() == 3u);
+  BOOST_TEST(who[0].as_string() == "a");
+  BOOST_TEST(who[2].as_string() == "c");
+}
+
+BOOST_AUTO_TEST_CASE(a_pipeline_step_runs_the_child_and_returns_its_outputs) {
+  pw::test::TempDir dir;
+  auto child_file = dir.write("child.json", R"({"pipewright": 1,
+    "inputs": {"name": {"required": true}},
+    "steps": [{"id": "greet", "uses": "core.echo", "with": {"values": {"msg": "hi ${{ inputs.name }}"}}}],
+    "outputs": {"message": "${{ steps.greet.outputs.msg }}"}})");
+  Harness h;
+  std::vector<std::shared_ptr<const pw::Pipeline>> keep;
+  pw::ChildPipelineLoader loader = [&](std::string_view, const std::filesystem::path&,
+                                       std::string& error) -> std::shared_ptr<const pw::Pipeline> {
+    auto loaded = pw::load_pipeline(child_file);
+    if (!loaded.pipeline) {
+      error = "child did not load";
+      return nullptr;
+    }
+    keep.push_back(std::make_shared<const pw::Pipeline>(std::move(*loaded.pipeline)));
+    return keep.back();
+  };
+  auto r = h.run_text(R"({"pipewright": 1, "steps": [
+    {"id": "sub", "uses": ")" + child_file.string() + R"(", "with": {"name": "ann"}}]})",
+                      nullptr, loader);
+  BOOST_TEST_INFO(h.all_output());
+  BOOST_TEST(r.ok());
+  BOOST_TEST(r.steps.at("sub").outputs.at("message").as_string() == "hi ann");
+  BOOST_TEST(h.all_output().find(R"("step":"sub/greet")") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_the_root_stops_running_and_pending_steps) {
+  Harness h;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    h.root.cancel();
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto r = h.run_text(R"({"pipewright": 1, "steps": [
+    {"id": "long", "uses": "core.echo", "with": {"delay_ms": 30000}},
+    {"id": "next", "uses": "core.echo", "needs": ["long"]}]})");
+  canceller.join();
+  BOOST_TEST(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+  BOOST_TEST(r.interrupted);
+  BOOST_TEST(status_name(r.steps.at("long").status) == "cancelled");
+  BOOST_TEST(status_name(r.steps.at("next").status) == "cancelled");
+}

@@ -1,0 +1,83 @@
+// Small helpers shared by the runtime's integration tests: a temp directory
+// that removes itself, file writing, and parsing --output json event lines.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pw::test {
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "pw-runtime-XXXXXX").string();
+    path = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::filesystem::path write(const std::string& name, const std::string& text) const {
+    auto p = path / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+};
+
+// Every line of `out` parsed as JSON; a line that is not JSON is a failure
+// the caller asserts on through `all_valid`.
+struct Events {
+  std::vector<boost::json::object> list;
+  bool all_valid = true;
+
+  explicit Events(const std::string& out) {
+    std::istringstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      boost::json::error_code ec;
+      auto v = boost::json::parse(line, ec);
+      if (ec || !v.is_object()) {
+        all_valid = false;
+        continue;
+      }
+      list.push_back(v.as_object());
+    }
+  }
+
+  // The first event of `type` (and step, when given); nullptr if none.
+  const boost::json::object* find(std::string_view type, std::string_view step = {}) const {
+    for (const auto& e : list) {
+      if (e.at("type").as_string() != type) continue;
+      if (!step.empty() && (!e.contains("step") || e.at("step").as_string() != step)) continue;
+      return &e;
+    }
+    return nullptr;
+  }
+  std::vector<const boost::json::object*> all(std::string_view type, std::string_view step = {}) const {
+    std::vector<const boost::json::object*> out;
+    for (const auto& e : list)
+      if (e.at("type").as_string() == type &&
+          (step.empty() || (e.contains("step") && e.at("step").as_string() == step)))
+        out.push_back(&e);
+    return out;
+  }
+  std::int64_t ts(std::string_view type, std::string_view step) const {
+    auto* e = find(type, step);
+    return e ? e->at("ts").as_int64() : -1;
+  }
+  std::string status(std::string_view step) const {
+    auto* e = find("step_finished", step);
+    return e ? std::string(e->at("status").as_string()) : std::string("(no step_finished)");
+  }
+};
+
+}  // namespace pw::test
