@@ -102,12 +102,25 @@ class Tokenizer {
         if (q == '"' && c == '\\' && i + 1 < text_.size()) {
           char e = text_[i + 1];
           switch (e) {
-            case 'n': r.value += '\n'; break;
-            case 'r': r.value += '\r'; break;
-            case 't': r.value += '\t'; break;
-            case '"': r.value += '"'; break;
-            case '\\': r.value += '\\'; break;
-            default: r.value += '\\'; r.value += e; break;
+            case 'n':
+              r.value += '\n';
+              break;
+            case 'r':
+              r.value += '\r';
+              break;
+            case 't':
+              r.value += '\t';
+              break;
+            case '"':
+              r.value += '"';
+              break;
+            case '\\':
+              r.value += '\\';
+              break;
+            default:
+              r.value += '\\';
+              r.value += e;
+              break;
           }
           i += 2;
           continue;
@@ -152,8 +165,18 @@ bool plain_safe(unsigned char c) {
   if (c >= 0x80) return true;
   if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '_': case '-': case '.': case '/': case ':': case '@': case '%':
-    case '+': case '=': case ',': case '~': case '^':
+    case '_':
+    case '-':
+    case '.':
+    case '/':
+    case ':':
+    case '@':
+    case '%':
+    case '+':
+    case '=':
+    case ',':
+    case '~':
+    case '^':
       return true;
     default:
       return false;
@@ -193,11 +216,21 @@ std::string quote(std::string_view value) {
   out += '"';
   for (char c : value) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
+        break;
     }
   }
   out += '"';

@@ -1,9 +1,5 @@
 // core.dotenv.write: sets keys in a .env file, atomically. The original file
 // is either fully replaced or untouched; values never appear in any message.
-#include "dotenv_format.hpp"
-
-#include <pipewright/plugin_json.hpp>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,10 +8,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <pipewright/plugin_json.hpp>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "dotenv_format.hpp"
 
 namespace {
 
@@ -28,10 +27,12 @@ std::string errno_text(int err) { return std::strerror(err); }
 class TempFile {
  public:
   explicit TempFile(const fs::path& target) {
-    std::string pattern = (target.parent_path() / ("." + target.filename().string() + ".tmpXXXXXX")).string();
+    std::string pattern =
+        (target.parent_path() / ("." + target.filename().string() + ".tmpXXXXXX")).string();
     fd_ = ::mkstemp(pattern.data());
     if (fd_ < 0)
-      throw Failure("cannot create a temporary file next to " + target.string(), errno_text(errno), "/path");
+      throw Failure("cannot create a temporary file next to " + target.string(), errno_text(errno),
+                    "/path");
     path_ = pattern;
   }
   TempFile(const TempFile&) = delete;
@@ -56,8 +57,7 @@ class TempFile {
 mode_t parse_mode(const boost::json::object& with) {
   std::string text = "0600";
   if (const auto* m = with.if_contains("mode"); m && m->is_string()) text = m->as_string();
-  if (text.empty() || text.size() > 4 ||
-      text.find_first_not_of("01234567") != std::string::npos)
+  if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos)
     throw Failure("mode must be an octal string such as \"0600\"", "got \"" + text + "\"", "/mode");
   return static_cast<mode_t>(std::stoul(text, nullptr, 8));
 }
@@ -71,8 +71,8 @@ std::vector<std::pair<std::string, std::string>> parse_values(const boost::json:
     const std::string name(key);
     const std::string pointer = "/values/" + name;
     if (!pw::dotenv::is_valid_key(name))
-      throw Failure("invalid .env key '" + name + "'",
-                    "keys match ^[A-Za-z_][A-Za-z0-9_]*$", pointer);
+      throw Failure("invalid .env key '" + name + "'", "keys match ^[A-Za-z_][A-Za-z0-9_]*$",
+                    pointer);
     if (value.is_string())
       out.emplace_back(name, std::string(value.as_string()));
     else if (value.is_bool())
@@ -141,7 +141,8 @@ struct DotenvWrite {
     if (fs::is_symlink(target, link_ec)) {
       auto resolved = fs::canonical(target, link_ec);
       if (link_ec)
-        throw Failure("cannot resolve the symbolic link " + target.string(), link_ec.message(), "/path");
+        throw Failure("cannot resolve the symbolic link " + target.string(), link_ec.message(),
+                      "/path");
       target = resolved;
     }
     const mode_t mode = parse_mode(with);
@@ -179,7 +180,8 @@ struct DotenvWrite {
     for (const auto& [key, value] : values) keys.emplace_back(key);
     pipewright::set_output(call, "path", boost::json::value(target.string()));
     pipewright::set_output(call, "keys", keys);
-    call.info("core.dotenv.write: set " + std::to_string(values.size()) + " key(s) in " + target.string());
+    call.info("core.dotenv.write: set " + std::to_string(values.size()) + " key(s) in " +
+              target.string());
   }
 };
 

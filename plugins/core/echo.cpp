@@ -1,9 +1,8 @@
 // core.echo: sets the outputs it is given. Used by examples and by tests of
 // the runtime (delays, cancellation, failures, retries).
-#include <pipewright/plugin_json.hpp>
-
 #include <chrono>
 #include <cstdint>
+#include <pipewright/plugin_json.hpp>
 #include <string>
 #include <thread>
 
@@ -44,8 +43,8 @@ struct Echo {
     while (std::chrono::steady_clock::now() < until) {
       call.throw_if_cancelled();
       auto left = until - std::chrono::steady_clock::now();
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          left, std::chrono::milliseconds(10)));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(10)));
     }
     call.throw_if_cancelled();
 

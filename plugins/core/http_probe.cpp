@@ -1,9 +1,8 @@
 // core.http.probe: one HTTP request through the host; passes when the status
 // (and optionally the body) is what the step expects.
-#include <pipewright/plugin_json.hpp>
-
 #include <algorithm>
 #include <cstdint>
+#include <pipewright/plugin_json.hpp>
 #include <string>
 #include <vector>
 
@@ -83,8 +82,9 @@ struct HttpProbe {
     }
     const std::string target = method + " " + std::string(url->as_string());
     if (response.status == 0) {
-      throw pipewright::Failure(target + ": no response (expected status " + describe(expected) + ")",
-                                response.error, "/url");
+      throw pipewright::Failure(
+          target + ": no response (expected status " + describe(expected) + ")", response.error,
+          "/url");
     }
     pipewright::set_output(call, "status", response.status);
     pipewright::set_output(call, "duration_ms", duration_ms);

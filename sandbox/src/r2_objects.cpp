@@ -165,8 +165,8 @@ Response get_object(RequestContext& ctx) {
     r.content_type.clear();
     return r;
   }
-  auto file = ctx.state.objects.open(s.text(8));
-  if (!file) return internal_error();
+  r.file = ctx.state.objects.open(s.text(8));
+  if (!r.file) return internal_error();
   json::value meta = json::parse(s.text(5));
   const auto& m = meta.as_object();
   r.content_type = m.contains("contentType") ? std::string(m.at("contentType").as_string()) : "application/octet-stream";
@@ -180,7 +180,6 @@ Response get_object(RequestContext& ctx) {
     std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     r.header("Last-Modified", buf);
   }
-  r.file = std::move(*file);
   return r;
 }
 

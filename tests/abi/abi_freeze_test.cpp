@@ -2,10 +2,9 @@
 // failing assert here means a change broke every plugin already built: add
 // members at the end of a struct instead, and bump PW_ABI_MINOR.
 #define BOOST_TEST_MODULE abi
-#include <boost/test/unit_test.hpp>
-
 #include <pipewright/plugin.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cstddef>
 #include <cstdint>
 
@@ -15,8 +14,8 @@ extern const std::size_t pw_c_layout[];
 extern const std::size_t pw_c_layout_count;
 }
 
-#define PW_FREEZE(type, member, offset, size)                                      \
-  static_assert(offsetof(type, member) == (offset), #type "." #member " moved");   \
+#define PW_FREEZE(type, member, offset, size)                                    \
+  static_assert(offsetof(type, member) == (offset), #type "." #member " moved"); \
   static_assert(sizeof(type::member) == (size), #type "." #member " changed size")
 
 static_assert(sizeof(void*) == 8 && sizeof(std::size_t) == 8, "frozen for LP64");
@@ -67,14 +66,19 @@ static_assert(PW_LOG_DEBUG == 0 && PW_LOG_INFO == 1 && PW_LOG_WARN == 2 && PW_LO
 static_assert(PW_SEVERITY_ERROR == 1 && PW_SEVERITY_WARNING == 2 && PW_SEVERITY_INFO == 3);
 
 BOOST_AUTO_TEST_CASE(c_compiler_sees_the_same_layout_as_cpp) {
-  const std::size_t expected[] = {
-      sizeof(pw_str), offsetof(pw_str, len),
-      sizeof(pw_host_services_v1), offsetof(pw_host_services_v1, log),
-      offsetof(pw_host_services_v1, diagnostic),
-      sizeof(pw_plugin_v1), offsetof(pw_plugin_v1, kind), offsetof(pw_plugin_v1, run),
-      offsetof(pw_plugin_v1, plugin_data),
-      sizeof(pw_negotiate_v1), offsetof(pw_negotiate_v1, host),
-      offsetof(pw_negotiate_v1, plugin_abi_minor), offsetof(pw_negotiate_v1, refusal)};
+  const std::size_t expected[] = {sizeof(pw_str),
+                                  offsetof(pw_str, len),
+                                  sizeof(pw_host_services_v1),
+                                  offsetof(pw_host_services_v1, log),
+                                  offsetof(pw_host_services_v1, diagnostic),
+                                  sizeof(pw_plugin_v1),
+                                  offsetof(pw_plugin_v1, kind),
+                                  offsetof(pw_plugin_v1, run),
+                                  offsetof(pw_plugin_v1, plugin_data),
+                                  sizeof(pw_negotiate_v1),
+                                  offsetof(pw_negotiate_v1, host),
+                                  offsetof(pw_negotiate_v1, plugin_abi_minor),
+                                  offsetof(pw_negotiate_v1, refusal)};
   BOOST_TEST_REQUIRE(pw_c_layout_count == std::size(expected));
   for (std::size_t i = 0; i < std::size(expected); ++i) {
     BOOST_TEST_CONTEXT("layout entry " << i) { BOOST_TEST(pw_c_layout[i] == expected[i]); }

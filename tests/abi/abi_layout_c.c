@@ -6,12 +6,17 @@
 extern const size_t pw_c_layout[];
 extern const size_t pw_c_layout_count;
 
-const size_t pw_c_layout[] = {
-    sizeof(pw_str), offsetof(pw_str, len),
-    sizeof(pw_host_services_v1), offsetof(pw_host_services_v1, log),
-    offsetof(pw_host_services_v1, diagnostic),
-    sizeof(pw_plugin_v1), offsetof(pw_plugin_v1, kind), offsetof(pw_plugin_v1, run),
-    offsetof(pw_plugin_v1, plugin_data),
-    sizeof(pw_negotiate_v1), offsetof(pw_negotiate_v1, host),
-    offsetof(pw_negotiate_v1, plugin_abi_minor), offsetof(pw_negotiate_v1, refusal)};
+const size_t pw_c_layout[] = {sizeof(pw_str),
+                              offsetof(pw_str, len),
+                              sizeof(pw_host_services_v1),
+                              offsetof(pw_host_services_v1, log),
+                              offsetof(pw_host_services_v1, diagnostic),
+                              sizeof(pw_plugin_v1),
+                              offsetof(pw_plugin_v1, kind),
+                              offsetof(pw_plugin_v1, run),
+                              offsetof(pw_plugin_v1, plugin_data),
+                              sizeof(pw_negotiate_v1),
+                              offsetof(pw_negotiate_v1, host),
+                              offsetof(pw_negotiate_v1, plugin_abi_minor),
+                              offsetof(pw_negotiate_v1, refusal)};
 const size_t pw_c_layout_count = sizeof pw_c_layout / sizeof pw_c_layout[0];

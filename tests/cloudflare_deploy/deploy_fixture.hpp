@@ -89,10 +89,6 @@ struct DeployFixture {
           std::vector<std::string> extra = {}) const {
     test::ProcessOptions options;
     options.args = {"run", pipeline.string(), "--output", "json"};
-    if (const char* plugins = std::getenv("PIPEWRIGHT_PLUGIN_DIR")) {
-      options.args.push_back("--plugin-path");
-      options.args.push_back(plugins);
-    }
     for (const auto& [k, v] : inputs) {
       options.args.push_back("--input");
       options.args.push_back(k + "=" + v);

@@ -22,7 +22,7 @@ BOOST_AUTO_TEST_CASE(locates_values_keys_and_parents) {
   BOOST_TEST(at("/steps/0") == "4:5");
   BOOST_TEST(at("/steps/0/id") == "4:13");
   BOOST_TEST(at("/steps/0/with/na~1me") == "5:26");
-  BOOST_TEST(at("/steps/0/with/list/1/k") == "5:52");
+  BOOST_TEST(at("/steps/0/with/list/1/k") == "5:54");
   BOOST_TEST(at("/steps/0/with/missing") == "5:15");
   const auto key = p.locate_key("/steps/0/with");
   BOOST_TEST(key.line == 5);

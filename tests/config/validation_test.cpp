@@ -225,7 +225,7 @@ BOOST_AUTO_TEST_CASE(reports_missing_env_secret_and_required_input) {
 })");
   auto errors = pw::validate_pipeline(*r.pipeline, ctx);
   BOOST_REQUIRE_EQUAL(errors.size(), 3u);
-  expect_error(errors, 3, 14, "required input \"zone\" has no value");
+  expect_error(errors, 3, 15, "required input \"zone\" has no value");
   expect_error(errors, 4, 69, "environment variable \"NOPE\" is not set");
   expect_error(errors, 4, 69, "secret \"K\" is not set");
 }
@@ -236,6 +236,16 @@ BOOST_AUTO_TEST_CASE(reports_expression_syntax_error) {
   "steps": [ { "id": "a", "uses": "core.echo", "with": { "message": "x" }, "if": "inputs.a = 1" } ]
 })");
   expect_error(errors, 3, 82, "unexpected character '='");
+}
+
+BOOST_AUTO_TEST_CASE(reports_condition_mixing_text_and_expression) {
+  auto errors = validate_default(R"({
+  "pipewright": 1,
+  "inputs": { "a": {} },
+  "steps": [ { "id": "a", "uses": "cloudflare.token.create", "if": "${{ inputs.a }} == 1" } ]
+})");
+  BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+  expect_error(errors, 4, 66, "\"if\" must be one expression");
 }
 
 BOOST_AUTO_TEST_CASE(validates_composed_pipeline_inputs_and_outputs) {

@@ -1,17 +1,16 @@
 #define BOOST_TEST_MODULE core_plugins
-#include <boost/test/unit_test.hpp>
-
-#include "fake_host.hpp"
-#include "plugin_registry.hpp"
-
 #include <sys/stat.h>
 
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "fake_host.hpp"
+#include "plugin_registry.hpp"
 
 namespace fs = std::filesystem;
 using pw::test::FakeCall;
@@ -29,7 +28,8 @@ struct TempDir {
     fs::remove_all(path, ec);
   }
   std::size_t entries() const {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), fs::directory_iterator()));
+    return static_cast<std::size_t>(
+        std::distance(fs::directory_iterator(path), fs::directory_iterator()));
   }
 };
 
@@ -91,7 +91,8 @@ BOOST_AUTO_TEST_CASE(dotenv_write_creates_file_with_mode_0600_and_outputs_keys_o
   BOOST_TEST((st.st_mode & 07777) == 0600u);
   BOOST_TEST_REQUIRE(call.output("keys") != nullptr);
   BOOST_TEST(call.output("keys")->json == R"(["TOKEN","PORT","DEBUG"])");
-  BOOST_TEST(call.output("path")->json == boost::json::serialize(boost::json::value(file.string())));
+  BOOST_TEST(call.output("path")->json ==
+             boost::json::serialize(boost::json::value(file.string())));
   for (const auto& o : call.outputs) BOOST_TEST(o.json.find("s3cr3t") == std::string::npos);
   for (const auto& l : call.logs) BOOST_TEST(l.find("s3cr3t") == std::string::npos);
   BOOST_TEST(dir.entries() == 1u);
@@ -166,8 +167,8 @@ BOOST_AUTO_TEST_CASE(dotenv_write_failure_to_replace_leaves_no_temp_file) {
 BOOST_AUTO_TEST_CASE(dotenv_write_fails_for_missing_directory) {
   TempDir dir;
   FakeCall call;
-  auto status = run("core.dotenv.write", call,
-                    with_dotenv(dir.path / "nope" / ".env", R"({"A":"1"})"));
+  auto status =
+      run("core.dotenv.write", call, with_dotenv(dir.path / "nope" / ".env", R"({"A":"1"})"));
   BOOST_TEST(status == PW_STATUS_FAILED);
   BOOST_TEST_REQUIRE(call.diagnostics.size() == 1u);
   BOOST_TEST(call.diagnostics[0].pointer == "/path");

@@ -1,8 +1,7 @@
 #define BOOST_TEST_MODULE dotenv_format
-#include <boost/test/unit_test.hpp>
-
 #include "dotenv_format.hpp"
 
+#include <boost/test/unit_test.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,10 +47,11 @@ BOOST_AUTO_TEST_CASE(quotes_only_values_that_need_it) {
 }
 
 BOOST_AUTO_TEST_CASE(quoted_values_round_trip_through_the_reader) {
-  const std::vector<std::string> samples = {
-      "plain",        "with space",  "hash # inside", "#leading",  "quote \" inside",
-      "single ' one", "back\\slash", "multi\nline\n", "$VAR ${X}", "tab\there",
-      "cr\r\nlf",     "",            "  padded  ",    "ünïcødé",   "a=b=c"};
+  const std::vector<std::string> samples = {"plain",       "with space",      "hash # inside",
+                                            "#leading",    "quote \" inside", "single ' one",
+                                            "back\\slash", "multi\nline\n",   "$VAR ${X}",
+                                            "tab\there",   "cr\r\nlf",        "",
+                                            "  padded  ",  "ünïcødé",         "a=b=c"};
   Values values;
   for (std::size_t i = 0; i < samples.size(); ++i)
     values.emplace_back("K" + std::to_string(i), samples[i]);

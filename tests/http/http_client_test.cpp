@@ -1,22 +1,21 @@
 #define BOOST_TEST_MODULE http_client
-#include <boost/test/unit_test.hpp>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include "http_client.hpp"
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
 
-#include "http_client.hpp"
 #include "test_certificate.hpp"
 #include "test_server.hpp"
 
 using namespace std::chrono_literals;
-using pw::test::Reply;
 using pw::test::ReceivedRequest;
+using pw::test::Reply;
 using pw::test::TestServer;
 using Clock = std::chrono::steady_clock;
 
@@ -172,7 +171,9 @@ BOOST_AUTO_TEST_CASE(post_dropped_after_receipt_is_not_retried_and_reported_unkn
 }
 
 BOOST_AUTO_TEST_CASE(post_5xx_is_returned_as_is) {
-  TestServer server([](const ReceivedRequest&, std::size_t) { return Reply{502, {}, "bad gateway"}; });
+  TestServer server([](const ReceivedRequest&, std::size_t) {
+    return Reply{502, {}, "bad gateway"};
+  });
   pw::HttpClient client(fast_options());
   auto response = client.send(request("POST", server.url("/create")));
   BOOST_TEST(response.status == 502);
@@ -212,7 +213,8 @@ BOOST_AUTO_TEST_CASE(refused_connection_on_post_is_retried_and_reported_failed) 
   auto options = fast_options();
   options.max_attempts = 3;
   pw::HttpClient client(options);
-  auto response = client.send(request("POST", "http://127.0.0.1:" + std::to_string(closed_port()) + "/"));
+  auto response =
+      client.send(request("POST", "http://127.0.0.1:" + std::to_string(closed_port()) + "/"));
   BOOST_TEST(response.status == 0);
   BOOST_TEST(response.outcome == "failed");
   BOOST_TEST(response.attempts == 3);
@@ -247,7 +249,8 @@ BOOST_AUTO_TEST_CASE(self_signed_certificate_is_rejected_by_default) {
 BOOST_AUTO_TEST_CASE(certificate_is_accepted_with_ca_file_for_ip_and_name) {
   const auto certificate = pw::test::make_self_signed_certificate();
   TempFile ca(certificate.cert_pem);
-  TestServer server([](const ReceivedRequest& r, std::size_t) { return ok(r.target); }, certificate);
+  TestServer server([](const ReceivedRequest& r, std::size_t) { return ok(r.target); },
+                    certificate);
   auto options = fast_options();
   options.ca_file = ca.path.string();
   pw::HttpClient client(options);
@@ -298,14 +301,16 @@ BOOST_AUTO_TEST_CASE(batch_keeps_concurrency_bound_and_completes_all_on_the_call
   });
   pw::HttpClient client(fast_options());
   std::vector<pw::HttpRequest> requests;
-  for (int i = 0; i < 24; ++i) requests.push_back(request("GET", server.url("/" + std::to_string(i))));
+  for (int i = 0; i < 24; ++i)
+    requests.push_back(request("GET", server.url("/" + std::to_string(i))));
   std::set<std::size_t> done;
   bool all_ok = true, same_thread = true;
   const auto caller = std::this_thread::get_id();
   client.send_batch(std::move(requests), 4, [&](std::size_t index, pw::HttpResponse&& response) {
     done.insert(index);
     if (response.status != 200 || response.body != "/" + std::to_string(index))
-      BOOST_TEST_MESSAGE("index " << index << " status " << response.status << " body " << response.body << " error " << response.error);
+      BOOST_TEST_MESSAGE("index " << index << " status " << response.status << " body "
+                                  << response.body << " error " << response.error);
     all_ok = all_ok && response.status == 200 && response.body == "/" + std::to_string(index);
     same_thread = same_thread && std::this_thread::get_id() == caller;
   });
@@ -340,8 +345,8 @@ BOOST_AUTO_TEST_CASE(cancelling_during_backoff_returns_promptly) {
   options.max_backoff = 20s;
   pw::HttpClient client(options);
   const auto start = Clock::now();
-  auto response = client.send(request("GET", server.url("/")),
-                              [&] { return Clock::now() - start > 200ms; });
+  auto response =
+      client.send(request("GET", server.url("/")), [&] { return Clock::now() - start > 200ms; });
   BOOST_TEST(response.error == "cancelled");
   BOOST_TEST(response.outcome == "failed");
   BOOST_TEST((Clock::now() - start < 10s));
@@ -390,7 +395,8 @@ BOOST_AUTO_TEST_CASE(rate_budget_makes_callers_wait) {
   options.rate = pw::RateBudget{2, std::chrono::seconds(1), true};
   pw::HttpClient client(options);
   const auto start = Clock::now();
-  for (int i = 0; i < 3; ++i) BOOST_TEST(client.send(request("GET", server.url("/"))).status == 200);
+  for (int i = 0; i < 3; ++i)
+    BOOST_TEST(client.send(request("GET", server.url("/"))).status == 200);
   BOOST_TEST((Clock::now() - start >= 500ms));  // the third waited for the window
 }
 
@@ -409,4 +415,42 @@ BOOST_AUTO_TEST_CASE(request_timeout_is_a_failure_for_get) {
   BOOST_TEST(response.status == 0);
   BOOST_TEST(response.outcome == "failed");
   BOOST_TEST(response.error.find("timed out") != std::string::npos, response.error);
+}
+
+BOOST_AUTO_TEST_CASE(connections_per_origin_stay_bounded_with_two_io_threads) {
+  TestServer server([](const ReceivedRequest& r, std::size_t) {
+    Reply reply = ok(r.target);
+    reply.delay = 10ms;
+    return reply;
+  });
+  auto options = fast_options();
+  options.max_connections_per_origin = 2;
+  options.io_threads = 2;
+  pw::HttpClient client(options);
+  std::vector<pw::HttpRequest> requests;
+  for (int i = 0; i < 16; ++i)
+    requests.push_back(request("GET", server.url("/" + std::to_string(i))));
+  std::size_t matched = 0;
+  client.send_batch(std::move(requests), 8, [&](std::size_t index, pw::HttpResponse&& response) {
+    matched += response.status == 200 && response.body == "/" + std::to_string(index);
+  });
+  BOOST_TEST(matched == 16u);
+  BOOST_TEST(server.connections() <= 2u);
+  BOOST_TEST(server.max_in_flight() <= 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_429_with_retry_after_pauses_the_shared_budget) {
+  TestServer server([](const ReceivedRequest&, std::size_t n) {
+    return n == 1 ? Reply{429, {{"Retry-After", "1"}}, "slow down"} : ok();
+  });
+  auto options = fast_options();
+  options.rate = pw::RateBudget{1000, std::chrono::seconds(60), true};
+  pw::HttpClient client(options);
+  auto first = client.send(request("POST", server.url("/a")));  // not safe: returned as is
+  BOOST_TEST(first.status == 429);
+  BOOST_TEST(first.attempts == 1);
+  const auto start = Clock::now();
+  auto second = client.send(request("GET", server.url("/b")));
+  BOOST_TEST(second.status == 200);
+  BOOST_TEST((Clock::now() - start >= 500ms));  // waited for the pause
 }

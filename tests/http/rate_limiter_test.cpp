@@ -1,6 +1,6 @@
-#include <boost/test/unit_test.hpp>
-
 #include "http/rate_limiter.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 using namespace std::chrono_literals;
 using pw::http::RateLimiter;

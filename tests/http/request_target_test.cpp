@@ -1,6 +1,6 @@
-#include <boost/test/unit_test.hpp>
-
 #include "http/request_target.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 namespace http = pw::http;
 
@@ -22,7 +22,8 @@ BOOST_AUTO_TEST_CASE(plain_http_is_refused_unless_loopback) {
   std::string error;
   BOOST_TEST(!http::parse_request_target("http://example.invalid/", error).has_value());
   BOOST_TEST(error.find("only allowed to loopback") != std::string::npos);
-  for (const char* ok : {"http://127.0.0.1:8080/x", "http://127.3.4.5/", "http://[::1]:99/", "http://localhost/"}) {
+  for (const char* ok :
+       {"http://127.0.0.1:8080/x", "http://127.3.4.5/", "http://[::1]:99/", "http://localhost/"}) {
     auto t = http::parse_request_target(ok, error);
     BOOST_TEST(t.has_value(), ok);
   }

@@ -1,6 +1,6 @@
-#include <boost/test/unit_test.hpp>
-
 #include "http/retry_policy.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 using namespace std::chrono_literals;
 namespace http = pw::http;
@@ -33,7 +33,8 @@ BOOST_AUTO_TEST_CASE(retry_after_in_seconds_ms_and_http_date) {
   BOOST_TEST(http::server_retry_delay(with_header("retry-after", "3"))->count() == 3000);
   BOOST_TEST(http::server_retry_delay(with_header("retry-after-ms", "250"))->count() == 250);
   const auto now = std::chrono::system_clock::from_time_t(784111777);  // Sun, 06 Nov 1994 08:49:37
-  auto date = http::server_retry_delay(with_header("retry-after", "Sun, 06 Nov 1994 08:49:47 GMT"), now);
+  auto date =
+      http::server_retry_delay(with_header("retry-after", "Sun, 06 Nov 1994 08:49:47 GMT"), now);
   BOOST_REQUIRE(date.has_value());
   BOOST_TEST(date->count() == 10000);
   BOOST_TEST(!http::server_retry_delay(with_header("retry-after", "soon")).has_value());

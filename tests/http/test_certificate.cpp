@@ -57,7 +57,8 @@ TestCertificate make_self_signed_certificate() {
   Owned<BIO, BIO_free_all> cert_bio(BIO_new(BIO_s_mem()));
   Owned<BIO, BIO_free_all> key_bio(BIO_new(BIO_s_mem()));
   check(PEM_write_bio_X509(cert_bio.get(), cert.get()) == 1, "PEM_write_bio_X509");
-  check(PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1,
+  check(PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) ==
+            1,
         "PEM_write_bio_PrivateKey");
   return TestCertificate{drain(cert_bio.get()), drain(key_bio.get())};
 }

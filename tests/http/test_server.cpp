@@ -1,5 +1,6 @@
 #include "test_server.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,8 +14,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-
-#include <algorithm>
 #include <limits>
 #include <thread>
 
@@ -54,7 +53,9 @@ struct TestServer::Impl {
       while (now_in_flight > seen && !max_in_flight.compare_exchange_weak(seen, now_in_flight)) {
       }
       auto message = parser.release();
-      ReceivedRequest request{std::string(message.method_string()), std::string(message.target()), {},
+      ReceivedRequest request{std::string(message.method_string()),
+                              std::string(message.target()),
+                              {},
                               std::move(message.body())};
       for (const auto& field : message)
         request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
@@ -102,7 +103,8 @@ struct TestServer::Impl {
   }
 };
 
-TestServer::TestServer(Handler handler, std::optional<TestCertificate> tls) : impl_(std::make_unique<Impl>()) {
+TestServer::TestServer(Handler handler, std::optional<TestCertificate> tls)
+    : impl_(std::make_unique<Impl>()) {
   impl_->handler = std::move(handler);
   if (tls) {
     impl_->tls.emplace(asio::ssl::context::tls_server);
@@ -121,7 +123,8 @@ TestServer::~TestServer() {
 std::uint16_t TestServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 std::string TestServer::url(const std::string& path, const std::string& host) const {
-  return std::string(impl_->tls ? "https://" : "http://") + host + ":" + std::to_string(port()) + path;
+  return std::string(impl_->tls ? "https://" : "http://") + host + ":" + std::to_string(port()) +
+         path;
 }
 
 std::size_t TestServer::connections() const { return impl_->connections; }

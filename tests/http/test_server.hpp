@@ -30,8 +30,8 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds delay{0};  // before answering
-  bool drop = false;          // read the request, then close without answering
-  bool close_after = false;   // answer (keep-alive), then close: an idle timeout
+  bool drop = false;                   // read the request, then close without answering
+  bool close_after = false;            // answer (keep-alive), then close: an idle timeout
 };
 
 class TestServer {

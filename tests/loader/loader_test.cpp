@@ -1,14 +1,13 @@
 #define BOOST_TEST_MODULE loader
 #include <boost/test/unit_test.hpp>
-
-#include "fake_host.hpp"
-#include "loader/descriptor_check.hpp"
-#include "plugin_registry.hpp"
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "fake_host.hpp"
+#include "loader/descriptor_check.hpp"
+#include "plugin_registry.hpp"
 
 namespace fs = std::filesystem;
 using pw::PluginRegistry;
@@ -63,8 +62,9 @@ BOOST_AUTO_TEST_CASE(refuses_library_without_entry_symbol) {
 BOOST_AUTO_TEST_CASE(refuses_plugin_with_other_abi_major) {
   auto r = only_refusal("wrong_major");
   BOOST_TEST(contains(r.reason, "fixture.wrong.major.so"));
-  BOOST_TEST(contains(r.reason, "built for plugin ABI major 2; this host speaks ABI major 1 "
-                                "(pw_plugin_negotiate_v1)"));
+  BOOST_TEST(contains(r.reason,
+                      "built for plugin ABI major 2; this host speaks ABI major 1 "
+                      "(pw_plugin_negotiate_v1)"));
 }
 
 BOOST_AUTO_TEST_CASE(reports_plugin_refusal_with_its_reason_and_both_minors) {
@@ -105,8 +105,10 @@ BOOST_AUTO_TEST_CASE(refuses_second_plugin_with_same_name_naming_the_first) {
   BOOST_TEST(first.file.filename() == "fixture.duplicate.a.so");
   const auto& r = registry.refused().front();
   BOOST_TEST(r.file.filename() == "fixture.duplicate.b.so");
-  BOOST_TEST(contains(r.reason, "fixture.duplicate.b.so: plugin name 'fixture.duplicate.same' "
-                                "is already provided by " + first.file.string()));
+  BOOST_TEST(contains(r.reason,
+                      "fixture.duplicate.b.so: plugin name 'fixture.duplicate.same' "
+                      "is already provided by " +
+                          first.file.string()));
 }
 
 BOOST_AUTO_TEST_CASE(carries_on_after_refusals_and_loads_the_rest) {
@@ -165,8 +167,7 @@ BOOST_AUTO_TEST_CASE(keeps_library_loaded_while_a_plugin_copy_is_held) {
   // The registry is gone; the held copy still runs code from the library.
   pw::test::FakeCall call;
   std::string with = R"({"name":"kept"})";
-  auto status = kept->run(kept->plugin_data, call.handle(), {with.data(), with.size()},
-                          {"{}", 2});
+  auto status = kept->run(kept->plugin_data, call.handle(), {with.data(), with.size()}, {"{}", 2});
   BOOST_TEST(status == PW_STATUS_OK);
   BOOST_TEST_REQUIRE(call.output("greeting") != nullptr);
   BOOST_TEST(call.output("greeting")->json == R"("hello, kept")");
@@ -174,8 +175,8 @@ BOOST_AUTO_TEST_CASE(keeps_library_loaded_while_a_plugin_copy_is_held) {
 
 BOOST_AUTO_TEST_CASE(search_path_orders_cli_then_env_then_install_then_build) {
   TempDir a, b, c;
-  std::string env = b.path.string() + ":" + (c.path / "missing").string() + "::" +
-                    c.path.string() + ":" + a.path.string();
+  std::string env = b.path.string() + ":" + (c.path / "missing").string() + "::" + c.path.string() +
+                    ":" + a.path.string();
   ::setenv("PIPEWRIGHT_PLUGIN_PATH", env.c_str(), 1);
   auto path = PluginRegistry::search_path({a.path, a.path / "missing"});
   ::unsetenv("PIPEWRIGHT_PLUGIN_PATH");

@@ -44,6 +44,9 @@ namespace pw::config_detail {
 // returns what was found so far) when a ${{ has no closing }}.
 std::vector<std::string> expressions_in_string(std::string_view text, std::string* error);
 
+// The body of a string that is exactly one ${{ }}; nullopt otherwise.
+std::optional<std::string> sole_expression(std::string_view text);
+
 // nullopt when `expr` (a body, without ${{ }}) parses; otherwise why not.
 std::optional<std::string> expression_syntax_error(std::string_view expr);
 

@@ -11,6 +11,13 @@ namespace {
 
 enum class Tok { ident, string, number, op, end };
 
+// How an expression is quoted in messages: trimmed, as the user would write it.
+std::string quote(std::string_view src) {
+  const auto first = src.find_first_not_of(" \t\r\n");
+  const auto last = src.find_last_not_of(" \t\r\n");
+  return "'" + std::string(first == std::string_view::npos ? "" : src.substr(first, last - first + 1)) + "'";
+}
+
 struct Token {
   Tok kind = Tok::end;
   std::string text;  // identifier, operator, or decoded string literal
@@ -21,7 +28,7 @@ std::vector<Token> tokenize(std::string_view src) {
   std::vector<Token> out;
   std::size_t i = 0;
   auto fail = [&](const std::string& why) {
-    throw ExpressionError("in expression '" + std::string(src) + "': " + why);
+    throw ExpressionError("in expression " + quote(src) + ": " + why);
   };
   while (i < src.size()) {
     const char c = src[i];
@@ -99,7 +106,7 @@ class Parser {
 
  private:
   [[noreturn]] void fail(const std::string& why) const {
-    throw ExpressionError("in expression '" + std::string(src_) + "': " + why);
+    throw ExpressionError("in expression " + quote(src_) + ": " + why);
   }
   const Token& current() const { return tokens_[pos_]; }
   bool accept(std::string_view op) {
@@ -259,7 +266,7 @@ class Evaluator {
 
  private:
   [[noreturn]] void fail(const std::string& why) const {
-    throw ExpressionError("in expression '" + std::string(src_) + "': " + why);
+    throw ExpressionError("in expression " + quote(src_) + ": " + why);
   }
 
   bool call(const std::string& name) const {
@@ -310,16 +317,6 @@ class Evaluator {
   std::string_view src_;
 };
 
-// The body of a string that is exactly one ${{ }}, if it is one.
-std::optional<std::string> sole_expression(std::string_view text) {
-  if (!text.starts_with("${{") || !text.ends_with("}}")) return std::nullopt;
-  std::string error;
-  auto bodies = config_detail::expressions_in_string(text, &error);
-  if (!error.empty() || bodies.size() != 1) return std::nullopt;
-  // "${{ a }} and ${{ b }}" also starts and ends right; the single body must span it.
-  if (text.size() != bodies[0].size() + 5) return std::nullopt;
-  return bodies[0];
-}
 
 boost::json::value evaluate_expression(std::string_view expr, const EvalScope& scope) {
   NodePtr root = Parser(expr).parse();
@@ -328,7 +325,7 @@ boost::json::value evaluate_expression(std::string_view expr, const EvalScope& s
 
 boost::json::value evaluate_string(std::string_view text, const EvalScope& scope) {
   if (!config_detail::has_expression(text)) return boost::json::value(text);
-  if (auto body = sole_expression(text)) return evaluate_expression(*body, scope);
+  if (auto body = config_detail::sole_expression(text)) return evaluate_expression(*body, scope);
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -365,6 +362,17 @@ void references_in_value(const boost::json::value& templ, std::vector<Reference>
 }  // namespace
 
 namespace config_detail {
+
+// The body of a string that is exactly one ${{ }}, if it is one.
+std::optional<std::string> sole_expression(std::string_view text) {
+  if (!text.starts_with("${{") || !text.ends_with("}}")) return std::nullopt;
+  std::string error;
+  auto bodies = expressions_in_string(text, &error);
+  if (!error.empty() || bodies.size() != 1) return std::nullopt;
+  // "${{ a }} and ${{ b }}" also starts and ends right; the single body must span it.
+  if (text.size() != bodies[0].size() + 5) return std::nullopt;
+  return bodies[0];
+}
 
 std::vector<std::string> expressions_in_string(std::string_view text, std::string* error) {
   std::vector<std::string> bodies;
@@ -434,7 +442,7 @@ bool evaluate_condition(std::string_view expr, const EvalScope& scope) {
   std::string_view body = expr;
   while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) body.remove_prefix(1);
   while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.remove_suffix(1);
-  std::optional<std::string> inner = sole_expression(body);
+  std::optional<std::string> inner = config_detail::sole_expression(body);
   if (inner) body = *inner;
   const bool needs_ok = scope.needs_succeeded && !scope.run_cancelled;
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return needs_ok;

@@ -180,6 +180,7 @@ ParsedJson parse_json_with_positions(std::string_view text, const std::string& f
   boost::json::parse_options options;
   options.allow_comments = true;
   options.allow_trailing_commas = true;
+  options.max_depth = 64;  // the position scan recurses as deep; both stay bounded
   boost::json::stream_parser parser({}, options);
   boost::system::error_code ec;
   std::size_t consumed = parser.write(text.data(), text.size(), ec);

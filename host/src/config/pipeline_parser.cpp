@@ -423,6 +423,7 @@ class ShapeChecker {
 
 LoadResult parse_pipeline(std::string_view text, const std::filesystem::path& file) {
   LoadResult result;
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte order mark some editors add
   auto parsed = config_detail::parse_json_with_positions(text, file.string());
   result.errors = std::move(parsed.errors);
   if (!parsed.ok) return result;

@@ -221,6 +221,13 @@ class Validator {
   void check_condition(const StepSpec& step, const std::string& pointer) {
     std::string_view text = step.if_expr;
     if (config_detail::has_expression(text)) {
+      const auto first = text.find_first_not_of(" \t\r\n");
+      const auto last = text.find_last_not_of(" \t\r\n");
+      if (!config_detail::sole_expression(text.substr(first, last - first + 1))) {
+        error(pointer, "\"if\" must be one expression, either bare or wholly inside one ${{ }}",
+              "write \"if\": \"inputs.env == 'prod'\" or \"${{ inputs.env == 'prod' }}\"");
+        return;
+      }
       check_template(boost::json::value(text), pointer, &step);
       return;
     }

@@ -41,19 +41,45 @@ bool is_wrapper(const std::string& description) {
          description.starts_with("Failed to validate against additional properties schema");
 }
 
-std::string schema_type_at(const boost::json::value& schema, const std::vector<std::string>& path) {
+bool is_index(const std::string& part) {
+  return !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The schema keyword `keyword` that applies at `path`, following
+// "properties" and "items"; nullptr when the path leaves the simple cases.
+const boost::json::value* schema_keyword_at(const boost::json::value& schema, const std::vector<std::string>& path,
+                                            std::string_view keyword) {
   const boost::json::value* at = &schema;
   for (const auto& part : path) {
     const auto* object = at->if_object();
-    const auto* properties = object ? object->if_contains("properties") : nullptr;
-    const auto* next = properties && properties->is_object() ? properties->as_object().if_contains(part) : nullptr;
-    if (!next) return {};
+    if (!object) return nullptr;
+    const boost::json::value* next = nullptr;
+    if (const auto* items = object->if_contains("items"); items && items->is_object() && is_index(part)) {
+      next = items;
+    } else if (const auto* properties = object->if_contains("properties"); properties && properties->is_object()) {
+      next = properties->as_object().if_contains(part);
+    }
+    if (!next) return nullptr;
     at = next;
   }
   const auto* object = at->if_object();
-  const auto* type = object ? object->if_contains("type") : nullptr;
+  return object ? object->if_contains(keyword) : nullptr;
+}
+
+std::string schema_type_at(const boost::json::value& schema, const std::vector<std::string>& path) {
+  const auto* type = schema_keyword_at(schema, path, "type");
   if (!type) return {};
   return type->is_string() ? std::string(type->get_string()) : boost::json::serialize(*type);
+}
+
+// "parameter \"tags\"", or "item 1 of parameter \"tags\"" inside an array.
+std::string describe_path(const std::vector<std::string>& path) {
+  if (path.empty()) return "\"with\"";
+  std::string out = "parameter \"" + path.front() + "\"";
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    out = is_index(path[i]) ? "item " + path[i] + " of " + out : "field \"" + path[i] + "\" of " + out;
+  }
+  return out;
 }
 
 std::string kind_word(const boost::json::value& v) {
@@ -116,7 +142,7 @@ std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, c
       const std::string& part = error.context[i];
       problem.path.push_back(part.size() >= 2 ? part.substr(1, part.size() - 2) : part);
     }
-    const std::string where = problem.path.empty() ? std::string() : "parameter \"" + problem.path.back() + "\"";
+    const std::string where = describe_path(problem.path);
     const std::string& d = error.description;
     if (d.starts_with("Missing required property")) {
       const std::string name = quoted_between(d, '\'', '\'');
@@ -140,13 +166,22 @@ std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, c
       const std::string expected = schema_type_at(schema, problem.path);
       const boost::json::value* got = &instance;
       for (const auto& part : problem.path) {
-        const auto* object = got->if_object();
-        const auto* next = object ? object->if_contains(part) : nullptr;
+        const boost::json::value* next = nullptr;
+        if (const auto* object = got->if_object()) {
+          next = object->if_contains(part);
+        } else if (const auto* array = got->if_array(); array && is_index(part)) {
+          next = array->if_contains(std::stoul(part));
+        }
         if (!next) break;
         got = next;
       }
-      problem.message = (where.empty() ? std::string("\"with\"") : where) + " has the wrong type" +
+      problem.message = where + " has the wrong type" +
                         (expected.empty() ? std::string() : ": expected " + expected + ", got " + kind_word(*got));
+    } else if (const auto* choices = schema_keyword_at(schema, problem.path, "enum");
+               d.starts_with("Failed to match against any enum") && choices && choices->is_array()) {
+      std::string list;
+      for (const auto& choice : choices->as_array()) list += (list.empty() ? "" : ", ") + boost::json::serialize(choice);
+      problem.message = where + " must be one of " + list;
     } else {
       // valijson's own wording, minus its trailing period.
       std::string text = d;
@@ -155,7 +190,7 @@ std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, c
       text = std::regex_replace(text, std::regex("(\\d+)\\.0+\\b"), "$1");
       text = std::regex_replace(text, std::regex("(\\d+\\.\\d*?[1-9])0+\\b"), "$1");
       if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-      problem.message = (where.empty() ? std::string("\"with\"") : where) + ": " + text;
+      problem.message = where + ": " + text;
     }
     problems.push_back(std::move(problem));
   }

@@ -1,5 +1,8 @@
 #include "http/exchange.hpp"
 
+#include <openssl/ssl.h>
+
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -9,10 +12,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-
-#include <openssl/ssl.h>
-
-#include <algorithm>
 #include <cctype>
 #include <limits>
 
@@ -34,12 +33,12 @@ bool is_transport_header(const std::string& name) {
 }
 
 template <class Body>
-void fill_head(bhttp::request<Body>& message, const Connection& connection,
+void fill_head(bhttp::request<Body>& message, const RequestTarget& target,
                const HttpRequest& request) {
   message.version(11);
   message.method_string(request.method);
-  message.target(connection.target.target);
-  message.set(bhttp::field::host, connection.target.host_header);
+  message.target(target.target);
+  message.set(bhttp::field::host, target.host_header);
   message.set(bhttp::field::user_agent, "pipewright/" PIPEWRIGHT_VERSION);
   for (const auto& [name, value] : request.headers)
     if (!is_transport_header(name)) message.insert(name, value);
@@ -60,13 +59,14 @@ std::string describe(const beast::error_code& ec, const std::atomic<bool>& cance
 
 template <class Stream>
 asio::awaitable<void> write_and_read(Stream& stream, Connection& connection,
-                                     const HttpRequest& request, ExchangeLimits limits,
-                                     const std::atomic<bool>& cancelled, ExchangeResult& result) {
+                                     const HttpRequest& request, const RequestTarget& target,
+                                     ExchangeLimits limits, const std::atomic<bool>& cancelled,
+                                     ExchangeResult& result) {
   beast::error_code ec;
   connection.lowest().expires_at(limits.deadline);
   if (request.body_file) {
     bhttp::request<bhttp::file_body> message;
-    fill_head(message, connection, request);
+    fill_head(message, target, request);
     message.body().open(request.body_file->c_str(), beast::file_mode::scan, ec);
     if (ec) {
       result.error = "cannot read body_file " + request.body_file->string() + ": " + ec.message();
@@ -76,7 +76,7 @@ asio::awaitable<void> write_and_read(Stream& stream, Connection& connection,
     std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, message, as_result);
   } else {
     bhttp::request<bhttp::string_body> message;
-    fill_head(message, connection, request);
+    fill_head(message, target, request);
     message.body() = request.body;
     message.prepare_payload();
     std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, message, as_result);
@@ -97,10 +97,11 @@ asio::awaitable<void> write_and_read(Stream& stream, Connection& connection,
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   if (request.method == "HEAD") parser.skip(true);
   connection.lowest().expires_at(limits.deadline);
-  std::tie(ec, std::ignore) = co_await bhttp::async_read(stream, connection.buffer, parser, as_result);
+  std::tie(ec, std::ignore) =
+      co_await bhttp::async_read(stream, connection.buffer, parser, as_result);
   if (ec) {
-    result.stale_connection =
-        connection.exchanges > 0 && !parser.got_some() && connection.buffer.size() == 0 && was_dropped(ec);
+    result.stale_connection = connection.exchanges > 0 && !parser.got_some() &&
+                              connection.buffer.size() == 0 && was_dropped(ec);
     result.error = "reading the response failed: " + describe(ec, cancelled);
     co_return;
   }
@@ -161,7 +162,8 @@ asio::awaitable<bool> connect(Connection& connection, ExchangeLimits limits,
 }  // namespace
 
 asio::awaitable<ExchangeResult> exchange(std::shared_ptr<Connection> connection,
-                                         const HttpRequest& request, ExchangeLimits limits,
+                                         const HttpRequest& request, const RequestTarget& target,
+                                         ExchangeLimits limits,
                                          const std::atomic<bool>& cancelled) {
   ExchangeResult result;
   if (cancelled || connection->aborted) {
@@ -171,9 +173,11 @@ asio::awaitable<ExchangeResult> exchange(std::shared_ptr<Connection> connection,
   if (!connection->connected && !co_await connect(*connection, limits, cancelled, result))
     co_return result;
   if (connection->secure)
-    co_await write_and_read(*connection->secure, *connection, request, limits, cancelled, result);
+    co_await write_and_read(*connection->secure, *connection, request, target, limits, cancelled,
+                            result);
   else
-    co_await write_and_read(*connection->plain, *connection, request, limits, cancelled, result);
+    co_await write_and_read(*connection->plain, *connection, request, target, limits, cancelled,
+                            result);
   co_return result;
 }
 

@@ -1,9 +1,8 @@
 // One attempt: connect if needed, write the request, read the response.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
-
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <string>
 
@@ -30,10 +29,11 @@ struct ExchangeLimits {
   bool verify_tls = true;
 };
 
-// Runs on connection.strand. `cancelled` is read between steps; in-flight
-// steps are stopped by Connection::abort().
+// Runs on connection.strand. `target` is this request's (the connection
+// only knows its origin). `cancelled` is read between steps; in-flight steps
+// are stopped by Connection::abort().
 asio::awaitable<ExchangeResult> exchange(std::shared_ptr<Connection> connection,
-                                         const HttpRequest& request, ExchangeLimits limits,
-                                         const std::atomic<bool>& cancelled);
+                                         const HttpRequest& request, const RequestTarget& target,
+                                         ExchangeLimits limits, const std::atomic<bool>& cancelled);
 
 }  // namespace pw::http

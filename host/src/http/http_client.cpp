@@ -6,15 +6,14 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -80,7 +79,8 @@ struct Mailbox {
 // One request in flight. Lives on its own strand; the coroutine, the
 // cancel action and pool wake-ups all run there.
 struct RequestState {
-  RequestState(asio::io_context& io, const HttpRequest& r, std::size_t i, std::shared_ptr<Mailbox> m)
+  RequestState(asio::io_context& io, const HttpRequest& r, std::size_t i,
+               std::shared_ptr<Mailbox> m)
       : strand(asio::make_strand(io)), timer(strand), request(r), index(i), mailbox(std::move(m)) {}
 
   Strand strand;
@@ -89,8 +89,8 @@ struct RequestState {
   std::size_t index;
   std::shared_ptr<Mailbox> mailbox;
   std::atomic<bool> cancelled{false};
-  bool woken = false;                              // a pool slot may be free
-  std::shared_ptr<http::Connection> active;        // connection in use, if any
+  bool woken = false;                        // a pool slot may be free
+  std::shared_ptr<http::Connection> active;  // connection in use, if any
 };
 
 void cancel(const std::shared_ptr<RequestState>& state) {
@@ -214,8 +214,10 @@ struct HttpClient::Impl {
 
     bool stale_retried = false;
     for (int attempt = 1;; ++attempt) {
-      for (auto wait = limiter.try_acquire(rate_key); wait > 0ms; wait = limiter.try_acquire(rate_key))
-        if (!co_await sleep_until(*state, Clock::now() + wait)) co_return cancelled_response(attempt - 1);
+      for (auto wait = limiter.try_acquire(rate_key); wait > 0ms;
+           wait = limiter.try_acquire(rate_key))
+        if (!co_await sleep_until(*state, Clock::now() + wait))
+          co_return cancelled_response(attempt - 1);
 
       auto connection = co_await take_connection(state, *target);
       if (!connection || state->cancelled) {
@@ -227,7 +229,8 @@ struct HttpClient::Impl {
       const http::ExchangeLimits limits{options.connect_timeout, attempt_started + request.timeout,
                                         options.verify_tls};
       auto result = co_await asio::co_spawn(
-          connection->strand, http::exchange(connection, request, limits, state->cancelled),
+          connection->strand,
+          http::exchange(connection, request, *target, limits, state->cancelled),
           asio::use_awaitable);
       state->active.reset();
       pool.give_back(std::move(connection), result.reusable && !state->cancelled);
@@ -266,7 +269,8 @@ struct HttpClient::Impl {
           delay = server_delay ? *server_delay : http::backoff_delay(options, attempt + 1, random);
         }
         emit(*state, *target, attempt, result, took, delay);
-        if (!co_await sleep_until(*state, Clock::now() + delay)) co_return cancelled_response(attempt);
+        if (!co_await sleep_until(*state, Clock::now() + delay))
+          co_return cancelled_response(attempt);
         continue;
       }
 
@@ -288,7 +292,8 @@ struct HttpClient::Impl {
   // events and responses to the callbacks here, and forwarding cancellation.
   template <class OnDone>
   void drain(Mailbox& mailbox, std::size_t remaining, const CancelCheck& cancelled,
-             const HttpEventSink& on_event, const std::function<void()>& on_cancel, OnDone&& on_done) {
+             const HttpEventSink& on_event, const std::function<void()>& on_cancel,
+             OnDone&& on_done) {
     bool cancel_sent = false;
     while (remaining > 0) {
       std::deque<HttpEvent> events;
@@ -324,7 +329,8 @@ struct HttpClient::Impl {
   std::vector<std::thread> workers;  // last: joined first
 };
 
-HttpClient::HttpClient(HttpClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+HttpClient::HttpClient(HttpClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 HttpClient::~HttpClient() = default;
 
@@ -334,8 +340,9 @@ HttpResponse HttpClient::send(const HttpRequest& request, const CancelCheck& can
   auto mailbox = std::make_shared<Mailbox>();
   auto state = impl_->start(request, 0, mailbox);
   HttpResponse result;
-  impl_->drain(*mailbox, 1, cancelled, on_event, [&] { cancel(state); },
-               [&](std::size_t, HttpResponse&& response) { result = std::move(response); });
+  impl_->drain(
+      *mailbox, 1, cancelled, on_event, [&] { cancel(state); },
+      [&](std::size_t, HttpResponse&& response) { result = std::move(response); });
   return result;
 }
 

@@ -19,7 +19,8 @@ class RateLimiter {
   // Injectable so that tests can drive time without sleeping.
   using Now = std::function<Clock::time_point()>;
 
-  explicit RateLimiter(RateBudget budget, Now now = [] { return Clock::now(); });
+  explicit RateLimiter(
+      RateBudget budget, Now now = [] { return Clock::now(); });
 
   // Takes one request from the key's budget and returns zero, or takes
   // nothing and returns how long to wait before asking again.

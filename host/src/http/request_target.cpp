@@ -1,10 +1,9 @@
 #include "http/request_target.hpp"
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-
-#include <algorithm>
 #include <cctype>
 
 namespace pw::http {
@@ -18,7 +17,8 @@ bool is_loopback_host(const std::string& host) {
   const auto address = boost::asio::ip::make_address(lower, ec);
   if (ec) return false;
   if (address.is_v6() && address.to_v6().is_v4_mapped())
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback();
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+        .is_loopback();
   return address.is_loopback();
 }
 
@@ -63,7 +63,8 @@ std::optional<RequestTarget> parse_request_target(const std::string& url, std::s
   }
   if (!t.tls && !is_loopback_host(t.host)) {
     error = "refused plain http:// to " + t.host +
-            ": plain HTTP is only allowed to loopback hosts (127.0.0.0/8, ::1, localhost); use https://";
+            ": plain HTTP is only allowed to loopback hosts (127.0.0.0/8, ::1, localhost); use "
+            "https://";
     return std::nullopt;
   }
   const std::uint16_t default_port = t.tls ? 443 : 80;

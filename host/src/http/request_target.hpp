@@ -9,7 +9,7 @@ namespace pw::http {
 
 struct RequestTarget {
   bool tls = false;
-  std::string host;    // as the name resolver and SNI want it (no brackets)
+  std::string host;  // as the name resolver and SNI want it (no brackets)
   std::uint16_t port = 0;
   std::string target;  // path and query, as sent on the request line
   std::string origin;  // "https://host:port": the pool and rate-limit key

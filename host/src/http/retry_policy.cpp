@@ -10,8 +10,10 @@ namespace pw::http {
 namespace {
 
 std::optional<long long> parse_non_negative(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   long long value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || value < 0) return std::nullopt;
@@ -40,7 +42,12 @@ bool method_is_idempotent(const std::string& method) {
 
 bool status_is_retryable(int status) {
   switch (status) {
-    case 408: case 429: case 500: case 502: case 503: case 504:
+    case 408:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
       return true;
     default:
       return false;
@@ -73,7 +80,8 @@ std::chrono::milliseconds backoff_delay(const HttpClientOptions& options, int ne
   for (int i = 0; i < doublings && delay < cap; ++i) delay *= 2;
   delay = std::min(delay, cap);
   std::uniform_real_distribution<double> jitter(0.75, 1.0);
-  return std::chrono::milliseconds{static_cast<long long>(static_cast<double>(delay.count()) * jitter(random))};
+  return std::chrono::milliseconds{
+      static_cast<long long>(static_cast<double>(delay.count()) * jitter(random))};
 }
 
 }  // namespace pw::http

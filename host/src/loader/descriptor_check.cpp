@@ -55,7 +55,8 @@ CheckedDescriptor check_descriptor(const pw_plugin_v1* copy) {
     return out;
   };
   if (!PW_HAS_MEMBER(copy, pw_plugin_v1, run)) {
-    return fail("struct_size " + std::to_string(d.struct_size) + " is too small (ABI 1.0 needs at least " +
+    return fail("struct_size " + std::to_string(d.struct_size) +
+                " is too small (ABI 1.0 needs at least " +
                 std::to_string(offsetof(pw_plugin_v1, run) + sizeof(pw_run_fn)) + ")");
   }
   if (d.name == nullptr) return fail("name is NULL");
@@ -68,7 +69,8 @@ CheckedDescriptor check_descriptor(const pw_plugin_v1* copy) {
   if (d.version == nullptr) return fail(name + ": version is NULL");
   if (d.run == nullptr) return fail(name + ": run is NULL");
   if (d.kind < PW_KIND_AUTH || d.kind > PW_KIND_STEP)
-    return fail(name + ": kind " + std::to_string(d.kind) + " is not 1 (auth), 2 (check) or 3 (step)");
+    return fail(name + ": kind " + std::to_string(d.kind) +
+                " is not 1 (auth), 2 (check) or 3 (step)");
   if (d.description == nullptr || d.description[0] == '\0')
     return fail(name + ": description is empty");
 

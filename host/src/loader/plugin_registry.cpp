@@ -1,19 +1,18 @@
 #include "plugin_registry.hpp"
 
-#include "loader/descriptor_check.hpp"
-
-#include <boost/dll/library_info.hpp>
-#include <boost/dll/runtime_symbol_info.hpp>
-#include <boost/dll/shared_library.hpp>
-
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <boost/dll/library_info.hpp>
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <system_error>
 #include <unordered_set>
+
+#include "loader/descriptor_check.hpp"
 
 namespace pw {
 namespace {
@@ -45,7 +44,8 @@ std::vector<unsigned> exported_majors(const fs::path& file) {
       auto digits = s.substr(kEntryPrefix.size());
       if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
         continue;
-      majors.push_back(static_cast<unsigned>(std::strtoul(std::string(digits).c_str(), nullptr, 10)));
+      majors.push_back(
+          static_cast<unsigned>(std::strtoul(std::string(digits).c_str(), nullptr, 10)));
     }
   } catch (const std::exception&) {
     // Not an ELF file we can read: the caller reports the missing symbol.
@@ -85,10 +85,14 @@ void add_dir(std::vector<fs::path>& out, std::unordered_set<std::string>& seen,
 
 std::string_view kind_name(std::int32_t kind) {
   switch (kind) {
-    case PW_KIND_AUTH: return "auth";
-    case PW_KIND_CHECK: return "check";
-    case PW_KIND_STEP: return "step";
-    default: return "unknown";
+    case PW_KIND_AUTH:
+      return "auth";
+    case PW_KIND_CHECK:
+      return "check";
+    case PW_KIND_STEP:
+      return "step";
+    default:
+      return "unknown";
   }
 }
 
@@ -114,6 +118,9 @@ const LoadedPlugin* PluginRegistry::load_file(const fs::path& given) {
   const fs::path file = normalized(given);
   const std::string where = file.string();
   auto refuse = [&](std::string reason, std::string fix) -> const LoadedPlugin* {
+    // One line each: text from the plugin or the loader may hold newlines.
+    std::replace_if(
+        reason.begin(), reason.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
     refused_.push_back({file, where + ": " + std::move(reason), std::move(fix)});
     return nullptr;
   };
@@ -176,8 +183,7 @@ const LoadedPlugin* PluginRegistry::load_file(const fs::path& given) {
   // The descriptor may come from an older or newer minor: copy only what it
   // declares, and read a member only if it fits (PW_HAS_MEMBER).
   pw_plugin_v1 d{};
-  std::memcpy(&d, n.plugin,
-              std::min<std::size_t>(n.plugin->struct_size, sizeof(pw_plugin_v1)));
+  std::memcpy(&d, n.plugin, std::min<std::size_t>(n.plugin->struct_size, sizeof(pw_plugin_v1)));
   d.struct_size = n.plugin->struct_size;
 
   auto checked = check_descriptor(&d);
@@ -187,10 +193,10 @@ const LoadedPlugin* PluginRegistry::load_file(const fs::path& given) {
                   "current SDK");
   }
   if (const LoadedPlugin* first = find(checked.plugin.name)) {
-    return refuse("plugin name '" + checked.plugin.name + "' is already provided by " +
-                      first->file.string(),
-                  "remove one of the two files, or put the one you want first on the "
-                  "plugin search path");
+    return refuse(
+        "plugin name '" + checked.plugin.name + "' is already provided by " + first->file.string(),
+        "remove one of the two files, or put the one you want first on the "
+        "plugin search path");
   }
 
   auto loaded = std::make_shared<LoadedPlugin>(std::move(checked.plugin));

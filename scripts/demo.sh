@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole create -> test -> deploy flow against the embedded Cloudflare
+# sandbox, in a fresh temporary working directory: the repository's files
+# are never written. Called by `./dev demo` as
+#   scripts/demo.sh BUILD_DIR [extra `pipewright run` arguments]
+set -euo pipefail
+
+if [[ $# -lt 1 ]]; then
+  echo "usage: scripts/demo.sh BUILD_DIR [pipewright run arguments...]" >&2
+  exit 2
+fi
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "$1" && pwd)
+shift
+bin=$build/bin/pipewright
+if [[ ! -x $bin ]]; then
+  echo "demo: $bin is missing; build first (./dev build)" >&2
+  exit 2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/pipewright-demo.XXXXXX")
+cp -R "$root/examples/site" "$work/site"
+state=$work/sandbox-state
+mkdir -p "$state"
+
+echo "pipewright demo in $work"
+echo
+status=0
+(cd "$work" && "$bin" run "$root/conf/create-test-deploy.json" --sandbox --sandbox-state "$state" \
+  --plugin-path "$build/plugins" --input site=site --input wait_active=true "$@") || status=$?
+
+rerun="cd $work && $bin run $root/conf/deploy-tenant.json --sandbox --sandbox-state sandbox-state \\
+      --plugin-path $build/plugins --input site=site --input tenant=northwind --input domain=shop.northwind-bakery.net"
+cat <<EOT
+
+Where things are:
+  working directory   $work
+  saved token         $work/.env   (CLOUDFLARE_API_TOKEN; the value is never printed)
+  deployed site       $work/site   (the copy of examples/site that was uploaded, tenant "northwind")
+  sandbox state       $state   (SQLite and R2 object bodies)
+  pipelines           $root/conf/create-test-deploy.json and the files it uses
+
+Try next:
+  deploy the tenant again (uploads nothing, creates nothing; edit a file in site/ to upload just it):
+    $rerun
+  browse the sandbox API:
+    $bin sandbox --state $state
+  clean up:
+    rm -rf $work
+EOT
+exit "$status"

@@ -1,0 +1,135 @@
+// `pipewright sandbox --listen 127.0.0.1:0 --output json` as a child process
+// for the token integration tests: started in the constructor (its identity
+// read from the one JSON line it prints), stopped and reaped in the
+// destructor. Its output goes to files in the test's temp dir, so it never
+// blocks on a full pipe.
+#pragma once
+
+#include "child_process.hpp"  // tests/runtime: pipewright_bin()
+#include "test_client.hpp"    // tests/sandbox: TestClient, policy(), keys
+
+#include <boost/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace pw::cftest {
+
+struct SandboxIdentity {
+  std::string base_url;
+  std::uint16_t port = 0;
+  std::string user_id, email, global_key, account_id, zone_id, zone_name;
+};
+
+class SandboxChild {
+ public:
+  explicit SandboxChild(const std::filesystem::path& dir) {
+    out_ = dir / "sandbox.out";
+    err_ = dir / "sandbox.err";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::string bin = pw::test::pipewright_bin();
+    std::vector<std::string> args{bin, "sandbox", "--listen", "127.0.0.1:0", "--output", "json"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    int rc = posix_spawn(&pid_, bin.c_str(), &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) throw std::runtime_error("cannot start " + bin + " sandbox");
+    read_identity();
+  }
+  ~SandboxChild() { stop(); }
+  SandboxChild(const SandboxChild&) = delete;
+  SandboxChild& operator=(const SandboxChild&) = delete;
+
+  const SandboxIdentity& id() const { return id_; }
+
+  // A fresh client for the sandbox's hooks and API.
+  sandbox::test::TestClient client() const { return sandbox::test::TestClient("127.0.0.1", id_.port); }
+  sandbox::test::Headers global() const { return {{"X-Auth-Email", id_.email}, {"X-Auth-Key", id_.global_key}}; }
+
+  // The environment a pipewright run needs to talk to this sandbox.
+  std::map<std::string, std::string> env() const {
+    return {{"CLOUDFLARE_API_BASE_URL", id_.base_url}, {"CLOUDFLARE_BASE_URL", id_.base_url},
+            {"CLOUDFLARE_EMAIL", id_.email},           {"CLOUDFLARE_GLOBAL_KEY", id_.global_key},
+            {"CLOUDFLARE_ACCOUNT_ID", id_.account_id}, {"CLOUDFLARE_ZONE_ID", id_.zone_id}};
+  }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100; ++i) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+    pid_ = 0;
+  }
+
+ private:
+  void read_identity() {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < give_up) {
+      std::ifstream in(out_);
+      std::string line;
+      if (std::getline(in, line) && !in.eof()) {
+        auto v = boost::json::parse(line).as_object();
+        auto text = [&](const char* k) { return std::string(v.at(k).as_string()); };
+        id_.base_url = text("base_url");
+        id_.port = static_cast<std::uint16_t>(v.at("port").to_number<int>());
+        id_.user_id = text("user_id");
+        id_.email = text("email");
+        id_.global_key = text("global_key");
+        id_.account_id = text("account_id");
+        id_.zone_id = text("zone_id");
+        id_.zone_name = text("zone_name");
+        return;
+      }
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        std::ifstream err(err_);
+        std::stringstream text;
+        text << err.rdbuf();
+        throw std::runtime_error("pipewright sandbox exited early: " + text.str());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    stop();
+    throw std::runtime_error("pipewright sandbox printed no identity within 30 s");
+  }
+
+  pid_t pid_ = 0;
+  std::filesystem::path out_, err_;
+  SandboxIdentity id_;
+};
+
+}  // namespace pw::cftest
