@@ -67,7 +67,7 @@ Outcome<Principal> from_token(State& state, const Request& req, std::string_view
   auto invalid = [&] { return verify ? fail(401, 1000, "Invalid API Token") : fail(403, 9109, "Invalid access token"); };
   auto t = find_token_by_value(state.db, value);
   if (!t) return invalid();
-  auto now = std::chrono::system_clock::now();
+  auto now = now_time();
   if (t->status != "active") return invalid();
   if (t->not_before && *parse_rfc3339(*t->not_before) > now) return invalid();
   if (t->expires_on && *parse_rfc3339(*t->expires_on) <= now) return invalid();

@@ -7,9 +7,8 @@ namespace pw::sandbox {
 
 std::string format_rfc3339(SystemTime t, bool fraction) {
   using namespace std::chrono;
-  auto secs = time_point_cast<seconds>(t);
-  if (secs > t) secs -= seconds(1);
-  std::time_t tt = system_clock::to_time_t(secs);
+  auto secs = floor<seconds>(t);
+  std::time_t tt = static_cast<std::time_t>(secs.time_since_epoch().count());
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[40];
@@ -24,7 +23,13 @@ std::string format_rfc3339(SystemTime t, bool fraction) {
   return s + "Z";
 }
 
-std::string now_rfc3339(bool fraction) { return format_rfc3339(std::chrono::system_clock::now(), fraction); }
+std::string format_rfc3339(std::chrono::system_clock::time_point t, bool fraction) {
+  return format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(t), fraction);
+}
+
+SystemTime now_time() { return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
+
+std::string now_rfc3339(bool fraction) { return format_rfc3339(now_time(), fraction); }
 
 std::optional<SystemTime> parse_rfc3339(std::string_view text) {
   std::string s(text);
@@ -63,7 +68,7 @@ std::optional<SystemTime> parse_rfc3339(std::string_view text) {
   auto days = sys_days(year(y) / month(static_cast<unsigned>(mo)) / day(static_cast<unsigned>(d)));
   if (!year_month_day(year(y) / month(static_cast<unsigned>(mo)) / day(static_cast<unsigned>(d))).ok())
     return std::nullopt;
-  SystemTime t = days + hours(h) + minutes(mi) + seconds(sec) + microseconds(micros);
+  SystemTime t = time_point_cast<microseconds>(days) + hours(h) + minutes(mi) + seconds(sec) + microseconds(micros);
   return t - seconds(offset);
 }
 

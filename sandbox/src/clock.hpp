@@ -8,10 +8,15 @@
 
 namespace pw::sandbox {
 
-using SystemTime = std::chrono::system_clock::time_point;
+// Microseconds, not system_clock's nanoseconds: those overflow after 2262
+// and clients do send far-future dates ("2999-01-01T00:00:00Z").
+using SystemTime = std::chrono::time_point<std::chrono::system_clock, std::chrono::microseconds>;
+
+SystemTime now_time();
 
 // "2026-01-01T00:00:00Z"; with fraction: "2026-01-01T00:00:00.123456Z".
 std::string format_rfc3339(SystemTime t, bool fraction = false);
+std::string format_rfc3339(std::chrono::system_clock::time_point t, bool fraction = false);
 std::string now_rfc3339(bool fraction = false);
 // Accepts an optional fraction and either "Z" or a "+hh:mm"/"-hh:mm" offset.
 std::optional<SystemTime> parse_rfc3339(std::string_view text);

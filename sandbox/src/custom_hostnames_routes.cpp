@@ -91,7 +91,7 @@ Response create(RequestContext& ctx) {
     return fail(409, 1406, "Duplicate custom hostname found.");
   const std::string id = random_uuid();
   json::object ch = new_custom_hostname(id, name, o->if_contains("ssl"), metadata,
-                                        format_rfc3339(std::chrono::system_clock::now(), true));
+                                        now_rfc3339(true));
   for (std::string_view key : {"custom_origin_server", "custom_origin_sni"})
     if (const auto* v = o->if_contains(key); v && v->is_string()) ch[key] = *v;
   json::object stored = ch;

@@ -140,7 +140,7 @@ Response create_record(RequestContext& ctx) {
         return fail(400, 81053, "An A, AAAA, or CNAME record with that host already exists.");
   }
   const std::string id = new_id();
-  const std::string now = format_rfc3339(std::chrono::system_clock::now(), true);
+  const std::string now = now_rfc3339(true);
   ctx.state.db
       .query("INSERT INTO dns_records(id, zone_id, type, name, content, ttl, proxied, comment, created_on, modified_on) "
              "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?9)",

@@ -119,7 +119,7 @@ Response create_bucket(RequestContext& ctx) {
     return fail(409, 10004, "The bucket you tried to create already exists, and you own it.");
   ctx.state.db.query("INSERT INTO r2_buckets(account_id,jurisdiction,name,creation_date,location,storage_class) "
                      "VALUES(?1,?2,?3,?4,?5,?6)",
-                     account, *jurisdiction, bucket, format_rfc3339(std::chrono::system_clock::now(), true),
+                     account, *jurisdiction, bucket, now_rfc3339(true),
                      location, storage_class)
       .run();
   return ok(*find_bucket(ctx.state, account, *jurisdiction, bucket));

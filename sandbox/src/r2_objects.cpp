@@ -119,7 +119,7 @@ Response put_object(RequestContext& ctx) {
 
   const std::string blob = ctx.state.objects.adopt(temp);
   const std::string version = random_uuid();
-  const std::string uploaded = format_rfc3339(std::chrono::system_clock::now(), true);
+  const std::string uploaded = now_rfc3339(true);
   ctx.state.db
       .query("INSERT OR REPLACE INTO r2_objects(account_id,jurisdiction,bucket,key,size,etag,version,uploaded,"
              "http_metadata,custom_metadata,storage_class,blob_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,'{}',?10,?11)",

@@ -108,7 +108,7 @@ Outcome<TokenInput> parse_token_input(const json::value& body, const TokenOwner&
     if (auto err = read_time(o, key, slot); !err.empty()) return invalid(err);
   }
   if (!trusted && in.expires_on) {
-    if (*parse_rfc3339(*in.expires_on) <= std::chrono::system_clock::now())
+    if (*parse_rfc3339(*in.expires_on) <= now_time())
       return invalid("\"expires_on\" must be in the future");
     if (in.not_before && *parse_rfc3339(*in.not_before) >= *parse_rfc3339(*in.expires_on))
       return invalid("\"not_before\" must be before \"expires_on\"");
@@ -202,7 +202,7 @@ void touch_token(Db& db, std::string_view id) {
 }
 
 std::string effective_status(const TokenRecord& t) {
-  if (t.status == "active" && t.expires_on && *parse_rfc3339(*t.expires_on) <= std::chrono::system_clock::now())
+  if (t.status == "active" && t.expires_on && *parse_rfc3339(*t.expires_on) <= now_time())
     return "expired";
   return t.status;
 }

@@ -313,7 +313,7 @@ Outcome<VersionRow> store_upload(RequestContext& ctx, const std::string& account
     return upload_error("compatibility_flags must be an array of strings");
   if (auto problem = check_bindings(ctx, account, m.if_contains("bindings"))) return upload_error(*problem);
 
-  const std::string now = format_rfc3339(std::chrono::system_clock::now(), true);
+  const std::string now = now_rfc3339(true);
   VersionRow v;
   v.id = random_uuid();
   v.created_on = now;
@@ -348,7 +348,7 @@ Outcome<VersionRow> store_upload(RequestContext& ctx, const std::string& account
 std::string deploy_version(RequestContext& ctx, const std::string& account, const std::string& script,
                            const std::string& version_id, const json::object& annotations) {
   const std::string id = random_uuid();
-  const std::string now = format_rfc3339(std::chrono::system_clock::now(), true);
+  const std::string now = now_rfc3339(true);
   json::array versions{json::object{{"version_id", version_id}, {"percentage", 100}}};
   Transaction tx(ctx.state.db);
   ctx.state.db

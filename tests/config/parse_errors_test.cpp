@@ -178,6 +178,18 @@ BOOST_AUTO_TEST_CASE(reads_retry_timeout_and_matrix) {
   BOOST_TEST(r.pipeline->inputs.at("zone").type == "string");
 }
 
+BOOST_AUTO_TEST_CASE(reports_unreadable_file_by_name) {
+  auto r = pw::load_pipeline("/nonexistent/dir/p.jsonc");
+  BOOST_TEST(!r.pipeline);
+  BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
+  BOOST_TEST(r.errors[0].format().starts_with("/nonexistent/dir/p.jsonc: error: cannot read pipeline file"));
+}
+
+BOOST_AUTO_TEST_CASE(ignores_byte_order_mark) {
+  auto r = parse("\xEF\xBB\xBF{ \"pipewright\": 1, \"steps\": [ { \"id\": \"a\", \"uses\": \"core.echo\" } ] }");
+  BOOST_TEST(r.errors.empty(), pw::test::all_messages(r.errors));
+}
+
 BOOST_AUTO_TEST_CASE(classifies_uses) {
   BOOST_TEST(pw::is_plugin_name("cloudflare.token.create"));
   BOOST_TEST(!pw::is_plugin_name("Cloudflare.x"));

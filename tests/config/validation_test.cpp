@@ -245,7 +245,7 @@ BOOST_AUTO_TEST_CASE(reports_condition_mixing_text_and_expression) {
   "steps": [ { "id": "a", "uses": "cloudflare.token.create", "if": "${{ inputs.a }} == 1" } ]
 })");
   BOOST_REQUIRE_EQUAL(errors.size(), 1u);
-  expect_error(errors, 4, 66, "\"if\" must be one expression");
+  expect_error(errors, 4, 68, "\"if\" must be one expression");
 }
 
 BOOST_AUTO_TEST_CASE(validates_composed_pipeline_inputs_and_outputs) {

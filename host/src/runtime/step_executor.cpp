@@ -132,6 +132,11 @@ StepResult PipelineRun::run_uses(const StepSpec& step, const json::object* matri
 StepResult PipelineRun::run_matrix(const StepSpec& step, const CancelScope& scope,
                                    const std::vector<std::string>& deps) {
   std::vector<json::object> combos = combinations(*step.matrix);
+  run_.events.emit(event::step_started,
+                   {{"step", display(step.id)},
+                    {"plugin", step.uses},
+                    {"attempt", 1},
+                    {"combinations", static_cast<std::int64_t>(combos.size())}});
   std::vector<StepResult> results(combos.size());
   // The matrix's own cap; plugin calls also share the run's budget.
   ParallelismBudget local(step.matrix->max_parallel > 0 ? step.matrix->max_parallel
