@@ -1,8 +1,8 @@
 #include "access.hpp"
 
-#include "permission_groups.hpp"
-
 #include <algorithm>
+
+#include "permission_groups.hpp"
 
 namespace pw::sandbox {
 namespace {
@@ -13,12 +13,13 @@ bool key_matches(const ResourceKey& k, Scope scope, const Resource& r) {
   switch (scope) {
     case Scope::account:
       // Account groups apply to the account itself and to its R2 buckets.
-      return k.kind == Kind::account && (r.kind == Resource::Kind::account || r.kind == Resource::Kind::r2_bucket) &&
+      return k.kind == Kind::account &&
+             (r.kind == Resource::Kind::account || r.kind == Resource::Kind::r2_bucket) &&
              (k.id == "*" || k.id == r.account_id);
     case Scope::zone:
       // A bare account key does not grant zone groups (3.3); a nested one does.
-      return k.kind == Kind::zone && r.kind == Resource::Kind::zone && (k.id == "*" || k.id == r.zone_id) &&
-             (k.account.empty() || k.account == r.account_id);
+      return k.kind == Kind::zone && r.kind == Resource::Kind::zone &&
+             (k.id == "*" || k.id == r.zone_id) && (k.account.empty() || k.account == r.account_id);
     case Scope::r2_bucket:
       return k.kind == Kind::r2_bucket && r.kind == Resource::Kind::r2_bucket &&
              (k.account.empty() || k.account == r.account_id) &&
@@ -33,7 +34,8 @@ bool group_grants(const Principal& who, const PermissionGroup& g, const Resource
   bool allow = false;
   for (const auto& p : who.policies) {
     if (std::find(p.group_ids.begin(), p.group_ids.end(), g.id) == p.group_ids.end()) continue;
-    bool hit = std::any_of(p.keys.begin(), p.keys.end(), [&](const ResourceKey& k) { return key_matches(k, g.scope, r); });
+    bool hit = std::any_of(p.keys.begin(), p.keys.end(),
+                           [&](const ResourceKey& k) { return key_matches(k, g.scope, r); });
     if (!hit) continue;
     if (!p.allow) return false;  // explicit deny wins
     allow = true;
@@ -88,7 +90,9 @@ bool can_reach_account(State& state, const Principal& who, std::string_view acco
     if (account_id != who.account_id) return false;
     return state.db.query("SELECT 1 FROM accounts WHERE id=?1", account_id).step();
   }
-  return state.db.query("SELECT 1 FROM memberships WHERE user_id=?1 AND account_id=?2", who.user_id, account_id)
+  return state.db
+      .query("SELECT 1 FROM memberships WHERE user_id=?1 AND account_id=?2", who.user_id,
+             account_id)
       .step();
 }
 

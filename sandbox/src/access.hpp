@@ -5,14 +5,14 @@
 // account/zone is refused like a missing permission (403 10000).
 #pragma once
 
-#include "envelope.hpp"
-#include "principal.hpp"
-#include "state.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "envelope.hpp"
+#include "principal.hpp"
+#include "state.hpp"
 
 namespace pw::sandbox {
 
@@ -28,7 +28,8 @@ struct Resource {
   static Resource zone(std::string id) { return {Kind::zone, {}, std::move(id), {}, {}, {}}; }
   static Resource user(std::string id) { return {Kind::user, {}, {}, std::move(id), {}, {}}; }
   static Resource r2_bucket(std::string account_id, std::string jurisdiction, std::string name) {
-    return {Kind::r2_bucket, std::move(account_id), {}, {}, std::move(jurisdiction), std::move(name)};
+    return {Kind::r2_bucket,         std::move(account_id), {}, {},
+            std::move(jurisdiction), std::move(name)};
   }
   // "Any account / zone the principal can reach" (list endpoints that need
   // "any account group" / "any zone group").

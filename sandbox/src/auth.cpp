@@ -1,27 +1,28 @@
 #include "auth.hpp"
 
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <cctype>
+
 #include "cidr.hpp"
 #include "clock.hpp"
 #include "envelope.hpp"
 #include "token_store.hpp"
-
-#include <boost/json/array.hpp>
-
-#include <algorithm>
-#include <cctype>
 
 namespace pw::sandbox {
 namespace json = boost::json;
 namespace {
 
 Response header_error(std::int64_t code, std::string message) {
-  return fail(400, {ErrorItem{6003, "Invalid request headers", {ErrorItem{code, std::move(message), {}}}}});
+  return fail(
+      400, {ErrorItem{6003, "Invalid request headers", {ErrorItem{code, std::move(message), {}}}}});
 }
 
 // RFC 7235 token68: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 bool is_token68(std::string_view s) {
   std::size_t i = 0;
-  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || std::string_view("-._~+/").find(s[i]) != std::string_view::npos))
+  while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) ||
+                          std::string_view("-._~+/").find(s[i]) != std::string_view::npos))
     ++i;
   if (i == 0) return false;
   while (i < s.size() && s[i] == '=') ++i;
@@ -29,21 +30,25 @@ bool is_token68(std::string_view s) {
 }
 
 bool all_of(std::string_view s, int (*pred)(int)) {
-  return std::all_of(s.begin(), s.end(), [&](char c) { return pred(static_cast<unsigned char>(c)) != 0; });
+  return std::all_of(s.begin(), s.end(),
+                     [&](char c) { return pred(static_cast<unsigned char>(c)) != 0; });
 }
 
 // Legacy 37-hex keys and the newer cfk_ + 40 + 8-hex form.
 bool is_global_key(std::string_view k) {
   if (k.size() == 37 && all_of(k, isxdigit)) return true;
-  return k.size() == 52 && k.substr(0, 4) == "cfk_" && all_of(k.substr(4, 40), isalnum) && all_of(k.substr(44), isxdigit);
+  return k.size() == 52 && k.substr(0, 4) == "cfk_" && all_of(k.substr(4, 40), isalnum) &&
+         all_of(k.substr(44), isxdigit);
 }
 
 bool is_email(std::string_view e) {
   auto at = e.find('@');
-  if (at == 0 || at == std::string_view::npos || e.find('@', at + 1) != std::string_view::npos) return false;
+  if (at == 0 || at == std::string_view::npos || e.find('@', at + 1) != std::string_view::npos)
+    return false;
   if (e.find('.', at) == std::string_view::npos || e.back() == '.') return false;
   return std::none_of(e.begin(), e.end(), [](char c) {
-    return static_cast<unsigned char>(c) <= ' ' || static_cast<unsigned char>(c) >= 0x7f || c == '"' || c == ',';
+    return static_cast<unsigned char>(c) <= ' ' || static_cast<unsigned char>(c) >= 0x7f ||
+           c == '"' || c == ',';
   });
 }
 
@@ -63,8 +68,11 @@ bool ip_allowed(const json::object& condition, const std::string& ip) {
   return in_ok && !any("not_in");
 }
 
-Outcome<Principal> from_token(State& state, const Request& req, std::string_view value, bool verify) {
-  auto invalid = [&] { return verify ? fail(401, 1000, "Invalid API Token") : fail(403, 9109, "Invalid access token"); };
+Outcome<Principal> from_token(State& state, const Request& req, std::string_view value,
+                              bool verify) {
+  auto invalid = [&] {
+    return verify ? fail(401, 1000, "Invalid API Token") : fail(403, 9109, "Invalid access token");
+  };
   auto t = find_token_by_value(state.db, value);
   if (!t) return invalid();
   auto now = now_time();
@@ -101,14 +109,17 @@ Outcome<Principal> authenticate(State& state, const Request& req, bool verify_en
     std::string_view h = *authorization;
     constexpr std::string_view scheme = "bearer ";
     bool bearer = h.size() > scheme.size() &&
-                  std::equal(scheme.begin(), scheme.end(), h.begin(),
-                             [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+                  std::equal(scheme.begin(), scheme.end(), h.begin(), [](char a, char b) {
+                    return a == std::tolower(static_cast<unsigned char>(b));
+                  });
     if (!bearer || !is_token68(h.substr(scheme.size())))
       return header_error(6111, "Invalid format for Authorization header");
     return from_token(state, req, h.substr(scheme.size()), verify_endpoint);
   }
-  if (key && !is_global_key(*key)) return header_error(6103, "Invalid format for X-Auth-Key header");
-  if (email && !is_email(*email)) return header_error(6102, "Invalid format for X-Auth-Email header");
+  if (key && !is_global_key(*key))
+    return header_error(6103, "Invalid format for X-Auth-Key header");
+  if (email && !is_email(*email))
+    return header_error(6102, "Invalid format for X-Auth-Email header");
   if (!email) return header_error(6100, "Missing X-Auth-Email header");
   if (!key) return header_error(6101, "Missing X-Auth-Key header");
 

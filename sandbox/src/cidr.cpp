@@ -1,7 +1,6 @@
 #include "cidr.hpp"
 
 #include <boost/asio/ip/address.hpp>
-
 #include <charconv>
 #include <string>
 
@@ -39,7 +38,8 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
     auto digits = text.substr(slash + 1);
     int prefix = -1;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
-    if (ec != std::errc() || end != digits.data() + digits.size() || prefix < 0 || prefix > (c->v4 ? 32 : 128))
+    if (ec != std::errc() || end != digits.data() + digits.size() || prefix < 0 ||
+        prefix > (c->v4 ? 32 : 128))
       return std::nullopt;
     c->prefix = prefix;
   }

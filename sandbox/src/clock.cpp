@@ -27,7 +27,9 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t, bool fractio
   return format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(t), fraction);
 }
 
-SystemTime now_time() { return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
+SystemTime now_time() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
 
 std::string now_rfc3339(bool fraction) { return format_rfc3339(now_time(), fraction); }
 
@@ -35,7 +37,8 @@ std::optional<SystemTime> parse_rfc3339(std::string_view text) {
   std::string s(text);
   int y, mo, d, h, mi, sec;
   int consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6 ||
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) !=
+          6 ||
       consumed != 19)
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
@@ -66,9 +69,11 @@ std::optional<SystemTime> parse_rfc3339(std::string_view text) {
   if (i != s.size()) return std::nullopt;
   using namespace std::chrono;
   auto days = sys_days(year(y) / month(static_cast<unsigned>(mo)) / day(static_cast<unsigned>(d)));
-  if (!year_month_day(year(y) / month(static_cast<unsigned>(mo)) / day(static_cast<unsigned>(d))).ok())
+  if (!year_month_day(year(y) / month(static_cast<unsigned>(mo)) / day(static_cast<unsigned>(d)))
+           .ok())
     return std::nullopt;
-  SystemTime t = time_point_cast<microseconds>(days) + hours(h) + minutes(mi) + seconds(sec) + microseconds(micros);
+  SystemTime t = time_point_cast<microseconds>(days) + hours(h) + minutes(mi) + seconds(sec) +
+                 microseconds(micros);
   return t - seconds(offset);
 }
 

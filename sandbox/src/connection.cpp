@@ -1,7 +1,5 @@
 #include "connection.hpp"
 
-#include "envelope.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,8 +13,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-
 #include <filesystem>
+
+#include "envelope.hpp"
 
 namespace pw::sandbox {
 namespace asio = boost::asio;
@@ -34,7 +33,8 @@ std::string peer_address(const asio::ip::tcp::socket& s) {
   auto ep = s.remote_endpoint(ec);
   if (ec) return "";
   auto a = ep.address();
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
   return a.to_string();
 }
 
@@ -46,7 +46,8 @@ void fill_request(Request& req, const http::request_header<>& h, std::string pee
   if (q != std::string::npos) {
     auto url = boost::urls::parse_origin_form(req.target);
     if (url)
-      for (auto p : url->params()) req.query.emplace_back(p.key, p.has_value ? p.value : std::string());
+      for (auto p : url->params())
+        req.query.emplace_back(p.key, p.has_value ? p.value : std::string());
   }
   for (const auto& f : h) req.headers.insert(f.name_string(), f.value());
   req.peer_ip = std::move(peer);
@@ -62,8 +63,8 @@ void apply(http::response<Body>& res, Response& r, bool keep_alive) {
 
 awaitable<Handled> dispatch_on_strand(Dispatcher& d, Request& req) { co_return d.handle(req); }
 
-awaitable<boost::system::error_code> write_response(beast::tcp_stream& stream, Response r, unsigned version,
-                                                    bool keep_alive) {
+awaitable<boost::system::error_code> write_response(beast::tcp_stream& stream, Response r,
+                                                    unsigned version, bool keep_alive) {
   if (r.file) {
     http::response<http::file_body> res{static_cast<http::status>(r.status), version};
     apply(res, r, keep_alive);
@@ -131,7 +132,8 @@ awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionDeps de
     if (read_ec) {
       if (req.body_file) std::filesystem::remove(*req.body_file, ec);
       if (read_ec == http::error::body_limit)
-        co_await write_response(stream, fail(413, 10001, "Request body is too large"), version, false);
+        co_await write_response(stream, fail(413, 10001, "Request body is too large"), version,
+                                false);
       break;
     }
 

@@ -3,12 +3,12 @@
 // state strand, write the answer, repeat while keep-alive.
 #pragma once
 
-#include "dispatcher.hpp"
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
+
+#include "dispatcher.hpp"
 
 namespace pw::sandbox {
 
@@ -18,6 +18,7 @@ struct ConnectionDeps {
   boost::asio::strand<boost::asio::io_context::executor_type> state_strand;
 };
 
-boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket, ConnectionDeps deps);
+boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
+                                              ConnectionDeps deps);
 
 }  // namespace pw::sandbox

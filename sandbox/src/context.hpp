@@ -2,12 +2,12 @@
 // use state.db / state.objects freely and must not block on the network.
 #pragma once
 
+#include <stdexcept>
+
 #include "access.hpp"
 #include "envelope.hpp"
 #include "router.hpp"
 #include "runtime.hpp"
-
-#include <stdexcept>
 
 namespace pw::sandbox {
 

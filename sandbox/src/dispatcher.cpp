@@ -1,13 +1,12 @@
 #include "dispatcher.hpp"
 
+#include <boost/asio/ip/address.hpp>
+#include <iostream>
+
 #include "auth.hpp"
 #include "clock.hpp"
 #include "context.hpp"
 #include "envelope.hpp"
-
-#include <boost/asio/ip/address.hpp>
-
-#include <iostream>
 
 namespace pw::sandbox {
 namespace {
@@ -17,22 +16,33 @@ std::optional<Response> fault_response(FaultKind k) {
     case FaultKind::too_many_requests:
       return std::move(fail(429, 971, "Please wait and consider throttling your request speed")
                            .header("Retry-After", "1"));
-    case FaultKind::status_500: return fail(500, 10001, "Internal server error (injected fault)");
-    case FaultKind::status_502: return fail(502, 10002, "Bad gateway (injected fault)");
-    case FaultKind::status_503: return fail(503, 10003, "Service unavailable (injected fault)");
-    default: return std::nullopt;
+    case FaultKind::status_500:
+      return fail(500, 10001, "Internal server error (injected fault)");
+    case FaultKind::status_502:
+      return fail(502, 10002, "Bad gateway (injected fault)");
+    case FaultKind::status_503:
+      return fail(503, 10003, "Service unavailable (injected fault)");
+    default:
+      return std::nullopt;
   }
 }
 
 std::string_view fault_name(FaultKind k) {
   switch (k) {
-    case FaultKind::too_many_requests: return "429";
-    case FaultKind::status_500: return "500";
-    case FaultKind::status_502: return "502";
-    case FaultKind::status_503: return "503";
-    case FaultKind::drop_before: return "drop_before";
-    case FaultKind::drop_after: return "drop_after";
-    default: return "";
+    case FaultKind::too_many_requests:
+      return "429";
+    case FaultKind::status_500:
+      return "500";
+    case FaultKind::status_502:
+      return "502";
+    case FaultKind::status_503:
+      return "503";
+    case FaultKind::drop_before:
+      return "drop_before";
+    case FaultKind::drop_after:
+      return "drop_after";
+    default:
+      return "";
   }
 }
 
@@ -52,13 +62,15 @@ RouteOptions Dispatcher::options_for(std::string_view method, std::string_view p
   return m ? m->route->options : RouteOptions{};
 }
 
-Response Dispatcher::run(const Route& route, Request& req, const PathParams& params, const Principal* who) {
+Response Dispatcher::run(const Route& route, Request& req, const PathParams& params,
+                         const Principal* who) {
   RequestContext ctx{req, params, who, state_, runtime_};
   try {
     return route.handler(ctx);
   } catch (const std::exception& e) {
     // A handler bug, not a client error: say where, keep serving.
-    std::cerr << "pipewright sandbox: " << req.method << " " << route.pattern << " failed: " << e.what() << "\n";
+    std::cerr << "pipewright sandbox: " << req.method << " " << route.pattern
+              << " failed: " << e.what() << "\n";
     return internal_error();
   }
 }

@@ -3,24 +3,25 @@
 // the connection does the I/O before and after.
 #pragma once
 
+#include <chrono>
+#include <optional>
+
 #include "principal.hpp"
 #include "router.hpp"
 #include "runtime.hpp"
 #include "state.hpp"
 
-#include <chrono>
-#include <optional>
-
 namespace pw::sandbox {
 
 struct Handled {
-  std::optional<Response> response;  // nullopt: close without answering (drop faults)
+  std::optional<Response> response;      // nullopt: close without answering (drop faults)
   std::chrono::milliseconds latency{0};  // injected delay before answering
 };
 
 class Dispatcher {
  public:
-  Dispatcher(const Router& router, State& state, Runtime& runtime) : router_(router), state_(state), runtime_(runtime) {}
+  Dispatcher(const Router& router, State& state, Runtime& runtime)
+      : router_(router), state_(state), runtime_(runtime) {}
 
   // Safe from any thread: the router is immutable once serving.
   RouteOptions options_for(std::string_view method, std::string_view path) const;

@@ -1,9 +1,8 @@
 #include "envelope.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <algorithm>
 #include <stdexcept>
 
 namespace pw::sandbox {
@@ -32,7 +31,9 @@ Response json_response(unsigned status, const json::object& body) {
 Response ok_with(json::value result, std::optional<json::value> result_info, json::array messages,
                  unsigned status) {
   if (status < 200 || status > 299) throw std::logic_error("ok() needs a 2xx status");
-  json::object body{{"success", true}, {"errors", json::array()}, {"messages", std::move(messages)},
+  json::object body{{"success", true},
+                    {"errors", json::array()},
+                    {"messages", std::move(messages)},
                     {"result", std::move(result)}};
   if (result_info) body["result_info"] = std::move(*result_info);
   return json_response(status, body);
@@ -64,17 +65,21 @@ Response no_route(std::string_view path) {
   std::string p(path);
   constexpr std::string_view prefix = "/client/v4";
   if (p.rfind(prefix, 0) == 0) p = p.substr(prefix.size());
-  return fail(400, {{7003, "Could not route to " + p + ", perhaps your object identifier is invalid?", {}},
-                    {7000, "No route for that URI", {}}});
+  return fail(
+      400, {{7003, "Could not route to " + p + ", perhaps your object identifier is invalid?", {}},
+            {7000, "No route for that URI", {}}});
 }
 
 Response auth_error() { return fail(403, 10000, "Authentication error"); }
-Response user_level_denied() { return fail(403, 9109, "Unauthorized to access requested resource"); }
+Response user_level_denied() {
+  return fail(403, 9109, "Unauthorized to access requested resource");
+}
 Response malformed_json() { return fail(400, 6007, "Malformed JSON in request body"); }
 Response internal_error() { return fail(500, 10001, "Internal error in the sandbox; see its log"); }
 
 Outcome<json::value> parse_json(const std::string& body, const Response& malformed) {
-  if (std::all_of(body.begin(), body.end(), [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }))
+  if (std::all_of(body.begin(), body.end(),
+                  [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }))
     return json::value(json::object());
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
@@ -82,8 +87,8 @@ Outcome<json::value> parse_json(const std::string& body, const Response& malform
   return v;
 }
 
-PageRequest page_request(const Request& req, std::int64_t default_per_page, std::int64_t min_per_page,
-                         std::int64_t max_per_page) {
+PageRequest page_request(const Request& req, std::int64_t default_per_page,
+                         std::int64_t min_per_page, std::int64_t max_per_page) {
   auto number = [&](std::string_view name, std::int64_t fallback) {
     auto v = req.query_param(name);
     if (!v) return fallback;
@@ -94,7 +99,7 @@ PageRequest page_request(const Request& req, std::int64_t default_per_page, std:
     }
   };
   PageRequest p;
-  p.page = std::max<std::int64_t>(1, number("page", 1));
+  p.page = std::clamp<std::int64_t>(number("page", 1), 1, 1000000);  // no overflow in page * per_page
   p.per_page = std::clamp(number("per_page", default_per_page), min_per_page, max_per_page);
   return p;
 }

@@ -2,15 +2,14 @@
 // Invariant kept here: 2xx <=> success:true.
 #pragma once
 
-#include "http_types.hpp"
-#include "outcome.hpp"
-
 #include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "http_types.hpp"
+#include "outcome.hpp"
 
 namespace pw::sandbox {
 
@@ -32,11 +31,11 @@ Response fail(unsigned status, std::vector<ErrorItem> errors);
 Response fail(unsigned status, std::int64_t code, std::string message);
 
 // The common refusals, worded as Cloudflare words them.
-Response no_route(std::string_view path);      // 400 7003 + 7000
-Response auth_error();                          // 403 10000 "Authentication error"
-Response user_level_denied();                   // 403 9109 "Unauthorized to access requested resource"
-Response malformed_json();                      // 400 6007
-Response internal_error();                      // 500 10001
+Response no_route(std::string_view path);  // 400 7003 + 7000
+Response auth_error();                     // 403 10000 "Authentication error"
+Response user_level_denied();              // 403 9109 "Unauthorized to access requested resource"
+Response malformed_json();                 // 400 6007
+Response internal_error();                 // 500 10001
 
 // Parses a JSON body whatever the Content-Type. An empty body parses as {}.
 // `malformed` is the error sent for bad JSON (products pick their own code).

@@ -14,7 +14,15 @@
 
 namespace pw::sandbox {
 
-enum class FaultKind { none, too_many_requests, status_500, status_502, status_503, drop_before, drop_after };
+enum class FaultKind {
+  none,
+  too_many_requests,
+  status_500,
+  status_502,
+  status_503,
+  drop_before,
+  drop_after
+};
 
 struct FaultDecision {
   FaultKind kind = FaultKind::none;
@@ -22,7 +30,8 @@ struct FaultDecision {
 };
 
 struct FaultSpec {
-  double share_429 = 0, share_500 = 0, share_502 = 0, share_503 = 0, drop_before = 0, drop_after = 0;
+  double share_429 = 0, share_500 = 0, share_502 = 0, share_503 = 0, drop_before = 0,
+         drop_after = 0;
   std::chrono::milliseconds latency_min{0}, latency_max{0};
   std::string path_glob;             // empty = every API path
   std::vector<std::string> methods;  // empty = every method

@@ -1,10 +1,10 @@
 // Test hooks under /__sandbox/ (no auth, loopback only; docs/sandbox.md).
+#include <boost/json/parse.hpp>
+
 #include "context.hpp"
 #include "modules.hpp"
 #include "permission_groups.hpp"
 #include "token_store.hpp"
-
-#include <boost/json/parse.hpp>
 
 namespace pw::sandbox {
 namespace json = boost::json;
@@ -12,9 +12,12 @@ namespace {
 
 Response identity(RequestContext& ctx) {
   const Identity& id = ctx.state.identity;
-  return ok(json::object{{"user_id", id.user_id},       {"email", id.email},
-                         {"global_key", id.global_key}, {"account_id", id.account_id},
-                         {"account_name", id.account_name}, {"zone_id", id.zone_id},
+  return ok(json::object{{"user_id", id.user_id},
+                         {"email", id.email},
+                         {"global_key", id.global_key},
+                         {"account_id", id.account_id},
+                         {"account_name", id.account_name},
+                         {"zone_id", id.zone_id},
                          {"zone_name", id.zone_name}});
 }
 
@@ -32,7 +35,9 @@ Response set_faults(RequestContext& ctx) {
   return ok(json::object{{"faults", ctx.runtime.faults.spec()}});
 }
 
-Response get_faults(RequestContext& ctx) { return ok(json::object{{"faults", ctx.runtime.faults.spec()}}); }
+Response get_faults(RequestContext& ctx) {
+  return ok(json::object{{"faults", ctx.runtime.faults.spec()}});
+}
 
 Response activate(RequestContext& ctx) {
   for (auto& fn : ctx.runtime.hostname_activators) fn(ctx.state);
@@ -63,11 +68,15 @@ Response create_token_hook(RequestContext& ctx) {
           if (auto* name = g.is_object() ? g.as_object().if_contains("name") : nullptr;
               name && name->is_string() && !g.as_object().contains("id")) {
             const auto* pg = find_group_by_name(name->as_string());
-            if (!pg) return fail(400, 1003, "unknown permission group name \"" + std::string(name->as_string()) + "\"");
+            if (!pg)
+              return fail(
+                  400, 1003,
+                  "unknown permission group name \"" + std::string(name->as_string()) + "\"");
             g.as_object()["id"] = pg->id;
           }
   TokenOwner owner{false, ctx.state.identity.user_id};
-  if (auto* a = o.if_contains("account_id"); a && a->is_string()) owner = {true, std::string(a->as_string())};
+  if (auto* a = o.if_contains("account_id"); a && a->is_string())
+    owner = {true, std::string(a->as_string())};
   auto input = parse_token_input(o, owner, false, true);
   if (!input) return input.error();
   auto created = create_token(ctx.state.db, owner, *input);

@@ -3,7 +3,6 @@
 
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/file_body.hpp>
-
 #include <filesystem>
 #include <memory>
 #include <optional>

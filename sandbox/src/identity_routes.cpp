@@ -1,12 +1,12 @@
 // GET /user, /accounts, /accounts/{id}, /memberships, /zones, /zones/{id}
 // with the permission rules of cloudflare-api.md 5.1.
+#include <algorithm>
+#include <cctype>
+
 #include "context.hpp"
 #include "identity_store.hpp"
 #include "modules.hpp"
 #include "permission_groups.hpp"
-
-#include <algorithm>
-#include <cctype>
 
 namespace pw::sandbox {
 namespace json = boost::json;
@@ -17,11 +17,14 @@ Response no_user_identity() { return fail(400, 9106, "Authentication failed"); }
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
-bool descending(const Request& req) { return req.query_param("direction").value_or("asc") == "desc"; }
+bool descending(const Request& req) {
+  return req.query_param("direction").value_or("asc") == "desc";
+}
 
 json::object account_json(State& state, std::string_view id) {
   auto s = state.db.query("SELECT id, name, created_on FROM accounts WHERE id=?1", id);
@@ -42,11 +45,13 @@ json::object zone_json(State& state, Statement& s) {
   auto acct = state.db.query("SELECT name FROM accounts WHERE id=?1", account_id);
   std::string account_name = acct.step() ? acct.text(0) : "";
   auto owner = state.db.query(
-      "SELECT u.id, u.email FROM memberships m JOIN users u ON u.id=m.user_id WHERE m.account_id=?1 "
+      "SELECT u.id, u.email FROM memberships m JOIN users u ON u.id=m.user_id WHERE "
+      "m.account_id=?1 "
       "ORDER BY m.created_on LIMIT 1",
       account_id);
   json::object owner_json{{"id", nullptr}, {"type", "user"}, {"email", nullptr}};
-  if (owner.step()) owner_json = {{"id", owner.text(0)}, {"type", "user"}, {"email", owner.text(1)}};
+  if (owner.step())
+    owner_json = {{"id", owner.text(0)}, {"type", "user"}, {"email", owner.text(1)}};
   return json::object{
       {"id", s.text(0)},
       {"name", s.text(1)},
@@ -60,8 +65,11 @@ json::object zone_json(State& state, Statement& s) {
       {"original_dnshost", nullptr},
       {"created_on", s.text(4)},
       {"modified_on", s.text(4)},
-      {"activated_on", s.optional_text(5) ? json::value(*s.optional_text(5)) : json::value(nullptr)},
-      {"meta", json::object{{"step", 2}, {"custom_certificate_quota", 0}, {"page_rule_quota", 3},
+      {"activated_on",
+       s.optional_text(5) ? json::value(*s.optional_text(5)) : json::value(nullptr)},
+      {"meta", json::object{{"step", 2},
+                            {"custom_certificate_quota", 0},
+                            {"page_rule_quota", 3},
                             {"phishing_detected", false}}},
       {"owner", std::move(owner_json)},
       {"account", json::object{{"id", account_id}, {"name", account_name}}},
@@ -78,13 +86,15 @@ json::object zone_json(State& state, Statement& s) {
                             {"externally_managed", false}}}};
 }
 
-constexpr std::string_view zone_columns = "SELECT id, name, account_id, status, created_on, activated_on FROM zones";
+constexpr std::string_view zone_columns =
+    "SELECT id, name, account_id, status, created_on, activated_on FROM zones";
 
 Response get_user(RequestContext& ctx) {
   const auto& who = ctx.who();
   if (who.user_id.empty()) return no_user_identity();
   if (auto denied = ctx.require({"User Details Read"}, Resource::user(who.user_id))) return *denied;
-  auto s = ctx.state.db.query("SELECT id, email, first_name, last_name, created_on FROM users WHERE id=?1", who.user_id);
+  auto s = ctx.state.db.query(
+      "SELECT id, email, first_name, last_name, created_on FROM users WHERE id=?1", who.user_id);
   if (!s.step()) return user_level_denied();
   return ok(json::object{{"id", s.text(0)},
                          {"email", s.text(1)},
@@ -115,14 +125,16 @@ Response list_accounts(RequestContext& ctx) {
   json::array all;
   while (s.step()) {
     if (name && lower(s.text(1)).find(lower(*name)) == std::string::npos) continue;
-    if (ctx.allowed(groups, Resource::account(s.text(0)))) all.push_back(account_json(ctx.state, s.text(0)));
+    if (ctx.allowed(groups, Resource::account(s.text(0))))
+      all.push_back(account_json(ctx.state, s.text(0)));
   }
   return paged(all, page_request(ctx.request));
 }
 
 Response get_account(RequestContext& ctx) {
   const auto& id = ctx.param("account_id");
-  if (auto denied = ctx.require(group_names_with_scope(Scope::account), Resource::account(id))) return *denied;
+  if (auto denied = ctx.require(group_names_with_scope(Scope::account), Resource::account(id)))
+    return *denied;
   return ok(account_json(ctx.state, id));
 }
 
@@ -132,10 +144,11 @@ Response list_memberships(RequestContext& ctx) {
   if (auto denied = ctx.require({"Memberships Read"}, Resource::user(who.user_id))) return *denied;
   auto account_name = ctx.request.query_param("account.name");
   auto status = ctx.request.query_param("status");
-  auto s = ctx.state.db.query(std::string("SELECT m.id, a.id, a.name FROM memberships m JOIN accounts a ON "
-                                          "a.id=m.account_id WHERE m.user_id=?1 ORDER BY a.name ") +
-                                  (descending(ctx.request) ? "DESC" : "ASC"),
-                              who.user_id);
+  auto s = ctx.state.db.query(
+      std::string("SELECT m.id, a.id, a.name FROM memberships m JOIN accounts a ON "
+                  "a.id=m.account_id WHERE m.user_id=?1 ORDER BY a.name ") +
+          (descending(ctx.request) ? "DESC" : "ASC"),
+      who.user_id);
   json::array all;
   while (s.step()) {
     if (account_name && lower(s.text(2)).find(lower(*account_name)) == std::string::npos) continue;
@@ -166,7 +179,9 @@ Response list_zones(RequestContext& ctx) {
     if (status && s.text(3) != *status) continue;
     if (!ctx.allowed(groups, Resource::zone(s.text(0)))) continue;
     auto z = zone_json(ctx.state, s);
-    if (account_name && lower(std::string(z["account"].as_object()["name"].as_string())) != lower(*account_name)) continue;
+    if (account_name &&
+        lower(std::string(z["account"].as_object()["name"].as_string())) != lower(*account_name))
+      continue;
     all.push_back(std::move(z));
   }
   return paged(all, page_request(ctx.request));
@@ -174,7 +189,8 @@ Response list_zones(RequestContext& ctx) {
 
 Response get_zone(RequestContext& ctx) {
   const auto& id = ctx.param("zone_id");
-  if (auto denied = ctx.require(group_names_with_scope(Scope::zone), Resource::zone(id))) return *denied;
+  if (auto denied = ctx.require(group_names_with_scope(Scope::zone), Resource::zone(id)))
+    return *denied;
   auto s = ctx.state.db.query(std::string(zone_columns) + " WHERE id=?1", id);
   if (!s.step()) return auth_error();
   return ok(zone_json(ctx.state, s));

@@ -1,13 +1,12 @@
 #include "identity_store.hpp"
 
-#include "clock.hpp"
-#include "ids.hpp"
-
 #include <boost/json/parse.hpp>
-
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "clock.hpp"
+#include "ids.hpp"
 
 namespace pw::sandbox {
 namespace json = boost::json;
@@ -39,8 +38,10 @@ json::object read_seed(const std::optional<std::filesystem::path>& seed_file) {
 
 void insert_user(Db& db, const std::string& id, const std::string& email, const std::string& key,
                  const std::string& first, const std::string& last, const std::string& now) {
-  db.query("INSERT INTO users(id,email,global_key,first_name,last_name,created_on) VALUES(?1,?2,?3,?4,?5,?6)",
-           id, email, key, first, last, now)
+  db.query(
+        "INSERT INTO users(id,email,global_key,first_name,last_name,created_on) "
+        "VALUES(?1,?2,?3,?4,?5,?6)",
+        id, email, key, first, last, now)
       .run();
 }
 
@@ -48,14 +49,17 @@ void insert_account(Db& db, const std::string& id, const std::string& name, cons
                     const std::string& now) {
   db.query("INSERT INTO accounts(id,name,created_on) VALUES(?1,?2,?3)", id, name, now).run();
   if (!user.empty())
-    db.query("INSERT INTO memberships(id,user_id,account_id,created_on) VALUES(?1,?2,?3,?4)", new_id(), user, id, now)
+    db.query("INSERT INTO memberships(id,user_id,account_id,created_on) VALUES(?1,?2,?3,?4)",
+             new_id(), user, id, now)
         .run();
 }
 
 void insert_zone(Db& db, const std::string& id, const std::string& name, const std::string& account,
                  const std::string& now) {
-  db.query("INSERT INTO zones(id,name,account_id,status,created_on,activated_on) VALUES(?1,?2,?3,'active',?4,?4)",
-           id, name, account, now)
+  db.query(
+        "INSERT INTO zones(id,name,account_id,status,created_on,activated_on) "
+        "VALUES(?1,?2,?3,'active',?4,?4)",
+        id, name, account, now)
       .run();
 }
 
@@ -92,27 +96,32 @@ Identity seed_identity(Db& db, const std::optional<std::filesystem::path>& seed_
     id.zone_id = field(seed, "zone_id", new_id());
     id.zone_name = field(seed, "zone_name", "pipewright-demo.net");
     for (const auto* v : {&id.user_id, &id.account_id, &id.zone_id})
-      if (!is_id32(*v)) throw std::runtime_error("seed file: ids must be 32 lower-case hex characters: " + *v);
+      if (!is_id32(*v))
+        throw std::runtime_error("seed file: ids must be 32 lower-case hex characters: " + *v);
     Transaction tx(db);
     insert_user(db, id.user_id, id.email, id.global_key, "Demo", "User", now);
     insert_account(db, id.account_id, id.account_name, id.user_id, now);
     insert_zone(db, id.zone_id, id.zone_name, id.account_id, now);
     // Extra data for tests, e.g. a foreign user with its own account/zone:
-    // {"users":[{id,email,global_key}], "accounts":[{id,name,member}], "zones":[{id,name,account_id}]}
+    // {"users":[{id,email,global_key}], "accounts":[{id,name,member}],
+    // "zones":[{id,name,account_id}]}
     auto each = [&](std::string_view key, auto fn) {
       if (auto* arr = seed.if_contains(key); arr && arr->is_array())
         for (const auto& v : arr->as_array())
           if (v.is_object()) fn(v.as_object());
     };
     each("users", [&](const json::object& u) {
-      insert_user(db, field(u, "id", new_id()), field(u, "email", ""), field(u, "global_key", random_hex(37)),
-                  field(u, "first_name", "Other"), field(u, "last_name", "User"), now);
+      insert_user(db, field(u, "id", new_id()), field(u, "email", ""),
+                  field(u, "global_key", random_hex(37)), field(u, "first_name", "Other"),
+                  field(u, "last_name", "User"), now);
     });
     each("accounts", [&](const json::object& a) {
-      insert_account(db, field(a, "id", new_id()), field(a, "name", "Account"), field(a, "member", ""), now);
+      insert_account(db, field(a, "id", new_id()), field(a, "name", "Account"),
+                     field(a, "member", ""), now);
     });
     each("zones", [&](const json::object& z) {
-      insert_zone(db, field(z, "id", new_id()), field(z, "name", ""), field(z, "account_id", id.account_id), now);
+      insert_zone(db, field(z, "id", new_id()), field(z, "name", ""),
+                  field(z, "account_id", id.account_id), now);
     });
     for (auto [k, v] : {std::pair<const char*, std::string*>{"demo_user_id", &id.user_id},
                         {"demo_account_id", &id.account_id},

@@ -1,12 +1,11 @@
 // Users, accounts, memberships and zones: schema and the seeded demo data.
 #pragma once
 
-#include "db.hpp"
-
-#include <pipewright/sandbox.hpp>
-
 #include <filesystem>
 #include <optional>
+#include <pipewright/sandbox.hpp>
+
+#include "db.hpp"
 
 namespace pw::sandbox {
 

@@ -6,12 +6,12 @@
 
 namespace pw::sandbox {
 
-std::string random_hex(std::size_t chars);       // lower-case, from OpenSSL's CSPRNG
-std::string random_alnum(std::size_t chars);     // [A-Za-z0-9]
-std::string random_uuid();                       // RFC 4122 version 4, lower-case
-std::string new_id();                            // 32 lower-case hex: accounts, zones, tokens...
+std::string random_hex(std::size_t chars);    // lower-case, from OpenSSL's CSPRNG
+std::string random_alnum(std::size_t chars);  // [A-Za-z0-9]
+std::string random_uuid();                    // RFC 4122 version 4, lower-case
+std::string new_id();                         // 32 lower-case hex: accounts, zones, tokens...
 std::string new_token_value(std::string_view prefix);  // prefix + 40 alnum + 8-hex checksum
 std::string sha256_hex(std::string_view data);
-bool is_id32(std::string_view s);                // 32 lower-case hex
+bool is_id32(std::string_view s);  // 32 lower-case hex
 
 }  // namespace pw::sandbox

@@ -13,6 +13,8 @@ Module custom_hostnames_module();
 Module dns_module();
 
 std::vector<Module> all_modules() {
+  // One module per line keeps concurrent edits apart.
+  // clang-format off
   return {
       identity_module(),
       tokens_module(),
@@ -23,6 +25,7 @@ std::vector<Module> all_modules() {
       custom_hostnames_module(),
       dns_module(),
   };
+  // clang-format on
 }
 
 }  // namespace pw::sandbox

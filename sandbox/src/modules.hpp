@@ -2,12 +2,12 @@
 // The list lives in modules.cpp; a new product adds one line there.
 #pragma once
 
+#include <string_view>
+#include <vector>
+
 #include "db.hpp"
 #include "router.hpp"
 #include "state.hpp"
-
-#include <string_view>
-#include <vector>
 
 namespace pw::sandbox {
 

@@ -1,9 +1,9 @@
 #include "object_store.hpp"
 
-#include "ids.hpp"
-
 #include <fstream>
 #include <stdexcept>
+
+#include "ids.hpp"
 
 namespace pw::sandbox {
 namespace fs = std::filesystem;
@@ -45,7 +45,8 @@ std::string ObjectStore::write(std::string_view bytes) {
   return adopt(temp);
 }
 
-std::shared_ptr<boost::beast::http::file_body::value_type> ObjectStore::open(std::string_view blob_id) const {
+std::shared_ptr<boost::beast::http::file_body::value_type> ObjectStore::open(
+    std::string_view blob_id) const {
   auto body = std::make_shared<boost::beast::http::file_body::value_type>();
   boost::beast::error_code ec;
   body->open(path_of(blob_id).c_str(), boost::beast::file_mode::scan, ec);
@@ -53,7 +54,9 @@ std::shared_ptr<boost::beast::http::file_body::value_type> ObjectStore::open(std
   return body;
 }
 
-std::uintmax_t ObjectStore::size(std::string_view blob_id) const { return fs::file_size(path_of(blob_id)); }
+std::uintmax_t ObjectStore::size(std::string_view blob_id) const {
+  return fs::file_size(path_of(blob_id));
+}
 
 void ObjectStore::remove(std::string_view blob_id) {
   std::error_code ec;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/beast/http/file_body.hpp>
-
 #include <filesystem>
 #include <memory>
 #include <optional>

@@ -2,17 +2,17 @@
 // client can cause travel as data, not exceptions (STYLE.md).
 #pragma once
 
-#include "http_types.hpp"
-
 #include <utility>
 #include <variant>
+
+#include "http_types.hpp"
 
 namespace pw::sandbox {
 
 template <class T>
 class Outcome {
  public:
-  Outcome(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Outcome(T value) : v_(std::move(value)) {}         // NOLINT: implicit on purpose
   Outcome(Response error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }

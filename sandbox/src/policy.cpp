@@ -32,7 +32,8 @@ bool valid_bucket_ref(std::string_view s) {
 }
 
 // Parses one top-level resources entry; returns an error message or "".
-std::string parse_entry(const std::string& key, const json::value& value, std::vector<ResourceKey>& out) {
+std::string parse_entry(const std::string& key, const json::value& value,
+                        std::vector<ResourceKey>& out) {
   auto star = [&] { return value.is_string() && value.as_string() == "*"; };
   if (starts_with(key, zone_prefix)) {
     auto id = key.substr(zone_prefix.size());
@@ -47,12 +48,14 @@ std::string parse_entry(const std::string& key, const json::value& value, std::v
       if (value.as_object().empty()) return "empty nested resources under \"" + key + "\"";
       for (const auto& [nk, nv] : value.as_object()) {
         std::string nested(nk);
-        if (!(nv.is_string() && nv.as_string() == "*")) return "nested value of \"" + nested + "\" must be \"*\"";
+        if (!(nv.is_string() && nv.as_string() == "*"))
+          return "nested value of \"" + nested + "\" must be \"*\"";
         if (starts_with(nested, zone_prefix) && id_or_star(nested.substr(zone_prefix.size())))
           out.push_back({ResourceKey::Kind::zone, nested.substr(zone_prefix.size()), id});
         else if (nested == std::string(bucket_prefix) + "*")
           out.push_back({ResourceKey::Kind::r2_bucket, "*", id});
-        else if (starts_with(nested, bucket_prefix) && valid_bucket_ref(nested.substr(bucket_prefix.size())) &&
+        else if (starts_with(nested, bucket_prefix) &&
+                 valid_bucket_ref(nested.substr(bucket_prefix.size())) &&
                  nested.substr(bucket_prefix.size(), 32) == id)
           out.push_back({ResourceKey::Kind::r2_bucket, nested.substr(bucket_prefix.size()), id});
         else
@@ -91,7 +94,8 @@ std::string check_owner(const ResourceKey& k, const PolicyOwner& owner) {
 }  // namespace
 
 Outcome<std::vector<Policy>> parse_policies(const json::value& policies, const PolicyOwner& owner) {
-  if (!policies.is_array() || policies.as_array().empty()) return invalid("\"policies\" must be a non-empty array");
+  if (!policies.is_array() || policies.as_array().empty())
+    return invalid("\"policies\" must be a non-empty array");
   std::vector<Policy> out;
   std::size_t index = 0;
   for (const auto& pv : policies.as_array()) {
@@ -101,7 +105,8 @@ Outcome<std::vector<Policy>> parse_policies(const json::value& policies, const P
     Policy p;
     p.id = new_id();
     auto* effect = po.if_contains("effect");
-    if (!effect || !effect->is_string() || (effect->as_string() != "allow" && effect->as_string() != "deny"))
+    if (!effect || !effect->is_string() ||
+        (effect->as_string() != "allow" && effect->as_string() != "deny"))
       return invalid(where + ".effect must be \"allow\" or \"deny\"");
     p.allow = effect->as_string() == "allow";
     auto* resources = po.if_contains("resources");
@@ -109,7 +114,8 @@ Outcome<std::vector<Policy>> parse_policies(const json::value& policies, const P
       return invalid(where + ".resources must be a non-empty object");
     p.resources = resources->as_object();
     for (const auto& [k, v] : p.resources) {
-      if (auto err = parse_entry(std::string(k), v, p.keys); !err.empty()) return invalid(where + ": " + err);
+      if (auto err = parse_entry(std::string(k), v, p.keys); !err.empty())
+        return invalid(where + ": " + err);
     }
     for (const auto& k : p.keys)
       if (auto err = check_owner(k, owner); !err.empty()) return invalid(where + ": " + err);
@@ -118,7 +124,8 @@ Outcome<std::vector<Policy>> parse_policies(const json::value& policies, const P
       return invalid(where + ".permission_groups must be a non-empty array");
     for (const auto& gv : groups->as_array()) {
       const json::value* id = gv.is_object() ? gv.as_object().if_contains("id") : nullptr;
-      if (!id || !id->is_string()) return invalid(where + ".permission_groups items need an \"id\"");
+      if (!id || !id->is_string())
+        return invalid(where + ".permission_groups items need an \"id\"");
       std::string gid(id->as_string());
       if (!find_group_by_id(gid)) return invalid("permission group " + gid + " does not exist");
       p.group_ids.push_back(gid);

@@ -2,12 +2,11 @@
 // resource keys they grant.
 #pragma once
 
-#include "outcome.hpp"
-
 #include <boost/json/value.hpp>
-
 #include <string>
 #include <vector>
+
+#include "outcome.hpp"
 
 namespace pw::sandbox {
 
@@ -35,7 +34,8 @@ struct PolicyOwner {
 
 // Validates a request's `policies` array. Errors are 400 envelopes whose
 // message says which policy and field is wrong. New policies get fresh ids.
-Outcome<std::vector<Policy>> parse_policies(const boost::json::value& policies, const PolicyOwner& owner);
+Outcome<std::vector<Policy>> parse_policies(const boost::json::value& policies,
+                                            const PolicyOwner& owner);
 // Reads policies back from storage (trusted, keeps ids).
 std::vector<Policy> load_policies(const boost::json::value& stored);
 // Storage/API form: [{id, effect, resources, permission_groups:[{id, name}]}].

@@ -2,10 +2,10 @@
 // secret itself, so it can be logged by credential_id().
 #pragma once
 
-#include "policy.hpp"
-
 #include <string>
 #include <vector>
+
+#include "policy.hpp"
 
 namespace pw::sandbox {
 

@@ -13,7 +13,8 @@ RateDecision RateLimiter::take(const std::string& key, Clock::time_point now) {
     w.start = now;
     w.used = 0;
   }
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(w.start + window_ - now).count();
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(w.start + window_ - now).count();
   d.reset_seconds = std::max<long long>(1, (left + 999) / 1000);
   if (w.used >= limit_) {
     d.allowed = false;
@@ -27,8 +28,10 @@ RateDecision RateLimiter::take(const std::string& key, Clock::time_point now) {
 
 void RateLimiter::add_headers(Response& r, const RateDecision& d) const {
   if (!enabled_) return;
-  r.header("Ratelimit", "\"default\";r=" + std::to_string(d.remaining) + ";t=" + std::to_string(d.reset_seconds));
-  r.header("Ratelimit-Policy", "\"burst\";q=" + std::to_string(limit_) + ";w=" + std::to_string(window_.count()));
+  r.header("Ratelimit", "\"default\";r=" + std::to_string(d.remaining) +
+                            ";t=" + std::to_string(d.reset_seconds));
+  r.header("Ratelimit-Policy",
+           "\"burst\";q=" + std::to_string(limit_) + ";w=" + std::to_string(window_.count()));
   if (!d.allowed) r.header("Retry-After", std::to_string(d.reset_seconds));
 }
 

@@ -3,12 +3,12 @@
 // only on the state strand.
 #pragma once
 
-#include "http_types.hpp"
-
 #include <chrono>
 #include <cstddef>
 #include <string>
 #include <unordered_map>
+
+#include "http_types.hpp"
 
 namespace pw::sandbox {
 

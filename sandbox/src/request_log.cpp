@@ -6,8 +6,8 @@ namespace pw::sandbox {
 
 void RequestLog::add(RequestLogEntry e) {
   if (sink_) {
-    std::string line = e.time + " " + e.method + " " + e.path + " " + std::to_string(e.status) + " " +
-                       (e.credential.empty() ? "-" : e.credential);
+    std::string line = e.time + " " + e.method + " " + e.path + " " + std::to_string(e.status) +
+                       " " + (e.credential.empty() ? "-" : e.credential);
     if (!e.fault.empty()) line += " fault=" + e.fault;
     sink_(line);
   }

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/json/array.hpp>
-
 #include <deque>
 #include <functional>
 #include <string>
@@ -15,8 +14,8 @@ namespace pw::sandbox {
 struct RequestLogEntry {
   std::string time;
   std::string method;
-  std::string path;  // without the query
-  unsigned status = 0;  // 0 = connection dropped without a response
+  std::string path;        // without the query
+  unsigned status = 0;     // 0 = connection dropped without a response
   std::string credential;  // "token:<id>", "global_key:<user id>" or ""
   std::string fault;       // injected fault, if any
 };

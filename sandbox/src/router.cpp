@@ -1,8 +1,8 @@
 #include "router.hpp"
 
-#include "ids.hpp"
-
 #include <stdexcept>
+
+#include "ids.hpp"
 
 namespace pw::sandbox {
 namespace {
@@ -44,16 +44,18 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-void Router::add(std::string_view method, std::string_view pattern, Handler handler, RouteOptions options) {
-  add_route(method, std::string(api_prefix) + std::string(pattern), std::move(handler), options, false);
+void Router::add(std::string_view method, std::string_view pattern, Handler handler,
+                 RouteOptions options) {
+  add_route(method, std::string(api_prefix) + std::string(pattern), std::move(handler), options,
+            false);
 }
 
 void Router::add_hook(std::string_view method, std::string_view pattern, Handler handler) {
   add_route(method, std::string(hook_prefix) + std::string(pattern), std::move(handler), {}, true);
 }
 
-void Router::add_route(std::string_view method, std::string full_pattern, Handler handler, RouteOptions options,
-                       bool hook) {
+void Router::add_route(std::string_view method, std::string full_pattern, Handler handler,
+                       RouteOptions options, bool hook) {
   Route r{std::string(method), full_pattern, {}, std::move(handler), options, hook};
   for (auto seg : split_path(full_pattern)) {
     using Kind = Route::Segment::Kind;

@@ -9,8 +9,6 @@
 // matching is safe from any thread.
 #pragma once
 
-#include "http_types.hpp"
-
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -18,6 +16,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "http_types.hpp"
 
 namespace pw::sandbox {
 
@@ -53,7 +53,8 @@ class Router {
   static constexpr std::string_view hook_prefix = "/__sandbox";
 
   // API route; `pattern` is relative to /client/v4, e.g. "/zones/{zone_id:id}".
-  void add(std::string_view method, std::string_view pattern, Handler handler, RouteOptions options = {});
+  void add(std::string_view method, std::string_view pattern, Handler handler,
+           RouteOptions options = {});
   // Test hook; `pattern` is relative to /__sandbox, e.g. "/faults".
   void add_hook(std::string_view method, std::string_view pattern, Handler handler);
 
@@ -65,7 +66,8 @@ class Router {
   std::optional<Match> match(std::string_view method, std::string_view path) const;
 
  private:
-  void add_route(std::string_view method, std::string full_pattern, Handler handler, RouteOptions options, bool hook);
+  void add_route(std::string_view method, std::string full_pattern, Handler handler,
+                 RouteOptions options, bool hook);
   std::vector<Route> routes_;
 };
 

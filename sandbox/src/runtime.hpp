@@ -3,19 +3,20 @@
 // strand.
 #pragma once
 
+#include <functional>
+#include <vector>
+
 #include "faults.hpp"
 #include "rate_limiter.hpp"
 #include "request_log.hpp"
 #include "state.hpp"
 
-#include <functional>
-#include <vector>
-
 namespace pw::sandbox {
 
 struct Runtime {
   explicit Runtime(const Options& o)
-      : limiter(o.rate_limit_enabled, o.rate_limit_requests, o.rate_limit_window), log(o.request_log) {}
+      : limiter(o.rate_limit_enabled, o.rate_limit_requests, o.rate_limit_window),
+        log(o.request_log) {}
 
   FaultInjector faults;
   RateLimiter limiter;

@@ -1,13 +1,11 @@
 // `pipewright sandbox`: serve until SIGINT/SIGTERM.
-#include <pipewright/sandbox.hpp>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <csignal>
 #include <iostream>
+#include <pipewright/sandbox.hpp>
 
 namespace pw::sandbox {
 
@@ -27,9 +25,9 @@ int serve_until_signalled(const Options& options, bool json_output) {
   }
   const Identity& id = server.identity();
   if (json_output) {
-    boost::json::object o{{"base_url", server.base_url()}, {"port", server.port()},
-                          {"user_id", id.user_id},         {"email", id.email},
-                          {"global_key", id.global_key},   {"account_id", id.account_id},
+    boost::json::object o{{"base_url", server.base_url()},   {"port", server.port()},
+                          {"user_id", id.user_id},           {"email", id.email},
+                          {"global_key", id.global_key},     {"account_id", id.account_id},
                           {"account_name", id.account_name}, {"zone_id", id.zone_id},
                           {"zone_name", id.zone_name}};
     std::cout << boost::json::serialize(o) << std::endl;

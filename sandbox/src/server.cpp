@@ -1,15 +1,6 @@
 // Server: owns the io_context and its threads, the state strand, the state
 // and the routes. Lifetime rule: threads are joined and the io_context (with
 // every suspended connection) destroyed before the state goes away.
-#include <pipewright/sandbox.hpp>
-
-#include "connection.hpp"
-#include "dispatcher.hpp"
-#include "identity_store.hpp"
-#include "modules.hpp"
-#include "runtime.hpp"
-#include "state.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -19,11 +10,18 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <future>
 #include <iostream>
+#include <pipewright/sandbox.hpp>
 #include <stdexcept>
 #include <thread>
+
+#include "connection.hpp"
+#include "dispatcher.hpp"
+#include "identity_store.hpp"
+#include "modules.hpp"
+#include "runtime.hpp"
+#include "state.hpp"
 
 namespace pw::sandbox {
 namespace asio = boost::asio;
@@ -79,15 +77,21 @@ void Server::Impl::open_state() {
 }
 
 void Server::Impl::listen() {
-  ioc = std::make_unique<asio::io_context>(static_cast<int>(std::max<std::size_t>(1, options.threads)));
+  ioc = std::make_unique<asio::io_context>(
+      static_cast<int>(std::max<std::size_t>(1, options.threads)));
   state_strand.emplace(asio::make_strand(*ioc));
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(options.listen_address, ec);
-  if (ec) throw std::runtime_error("sandbox: invalid listen address \"" + options.listen_address + "\"");
+  std::string host = options.listen_address;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  auto address = asio::ip::make_address(host, ec);
+  if (ec)
+    throw std::runtime_error("sandbox: invalid listen address \"" + options.listen_address + "\"");
   tcp::endpoint ep(address, options.port);
   acceptor = std::make_unique<tcp::acceptor>(*ioc);
   auto where = options.listen_address + ":" + std::to_string(options.port);
-  if (acceptor->open(ep.protocol(), ec); ec) throw std::runtime_error("sandbox: cannot open socket: " + ec.message());
+  if (acceptor->open(ep.protocol(), ec); ec)
+    throw std::runtime_error("sandbox: cannot open socket: " + ec.message());
   acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
   if (acceptor->bind(ep, ec); ec)
     throw std::runtime_error("sandbox: cannot listen on " + where + ": " + ec.message() +
@@ -99,13 +103,16 @@ void Server::Impl::listen() {
 
 asio::awaitable<void> Server::Impl::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(*ioc), asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(*ioc),
+                                                        asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
       continue;
     }
     auto ex = socket.get_executor();
-    asio::co_spawn(ex, serve_connection(std::move(socket), ConnectionDeps{*dispatcher, state->objects, *state_strand}),
+    asio::co_spawn(ex,
+                   serve_connection(std::move(socket),
+                                    ConnectionDeps{*dispatcher, state->objects, *state_strand}),
                    [](std::exception_ptr e) {
                      if (!e) return;
                      try {
@@ -180,7 +187,7 @@ std::uint16_t Server::port() const { return impl_->port; }
 
 std::string Server::base_url() const {
   const auto& a = impl_->options.listen_address;
-  std::string host = a.find(':') != std::string::npos ? "[" + a + "]" : a;
+  std::string host = a.find(':') != std::string::npos && a.front() != '[' ? "[" + a + "]" : a;
   if (a == "0.0.0.0") host = "127.0.0.1";
   if (a == "::") host = "[::1]";
   return "http://" + host + ":" + std::to_string(impl_->port) + "/client/v4";
@@ -191,7 +198,8 @@ const Identity& Server::identity() const { return impl_->identity; }
 void Server::set_faults(std::string_view spec) {
   parse_fault_spec(spec);  // throws std::invalid_argument in the caller's thread
   impl_->options.faults = std::string(spec);
-  if (impl_->runtime) impl_->on_state_strand([this, s = std::string(spec)] { impl_->runtime->faults.set(s); });
+  if (impl_->runtime)
+    impl_->on_state_strand([this, s = std::string(spec)] { impl_->runtime->faults.set(s); });
 }
 
 void Server::activate_custom_hostnames() {

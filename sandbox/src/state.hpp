@@ -2,10 +2,10 @@
 // on the state strand, so handlers need no locking.
 #pragma once
 
+#include <pipewright/sandbox.hpp>
+
 #include "db.hpp"
 #include "object_store.hpp"
-
-#include <pipewright/sandbox.hpp>
 
 namespace pw::sandbox {
 

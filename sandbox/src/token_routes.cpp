@@ -1,12 +1,12 @@
 // API tokens: /user/tokens/* (user-owned) and /accounts/{a}/tokens/*
 // (account-owned), cloudflare-api.md section 3.
+#include <algorithm>
+#include <cctype>
+
 #include "context.hpp"
 #include "modules.hpp"
 #include "permission_groups.hpp"
 #include "token_store.hpp"
-
-#include <algorithm>
-#include <cctype>
 
 namespace pw::sandbox {
 namespace json = boost::json;
@@ -18,14 +18,17 @@ struct Family {
   GroupNames read, write;
 };
 const Family user_family{false, {"API Tokens Read", "API Tokens Write"}, {"API Tokens Write"}};
-const Family account_family{true, {"Account API Tokens Read", "Account API Tokens Write"}, {"Account API Tokens Write"}};
+const Family account_family{
+    true, {"Account API Tokens Read", "Account API Tokens Write"}, {"Account API Tokens Write"}};
 
 TokenOwner owner_of(const RequestContext& ctx, const Family& f) {
-  return f.account_owned ? TokenOwner{true, ctx.param("account_id")} : TokenOwner{false, ctx.who().user_id};
+  return f.account_owned ? TokenOwner{true, ctx.param("account_id")}
+                         : TokenOwner{false, ctx.who().user_id};
 }
 
 Resource guarded(const RequestContext& ctx, const Family& f) {
-  return f.account_owned ? Resource::account(ctx.param("account_id")) : Resource::user(ctx.who().user_id);
+  return f.account_owned ? Resource::account(ctx.param("account_id"))
+                         : Resource::user(ctx.who().user_id);
 }
 
 Response not_found() { return fail(404, 1001, "API token not found"); }
@@ -38,7 +41,8 @@ Response token_with_value(const TokenRecord& t, const std::string& value) {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -46,8 +50,10 @@ Response verify_result(const Principal& who) {
   json::object r{{"id", who.token_id}, {"status", who.status}};
   if (!who.not_before.empty()) r["not_before"] = who.not_before;
   if (!who.expires_on.empty()) r["expires_on"] = who.expires_on;
-  return ok_with(std::move(r), std::nullopt,
-                 json::array{json::object{{"code", 10000}, {"message", "This API Token is valid and active"}, {"type", nullptr}}});
+  return ok_with(
+      std::move(r), std::nullopt,
+      json::array{json::object{
+          {"code", 10000}, {"message", "This API Token is valid and active"}, {"type", nullptr}}});
 }
 
 // Verify with the global key: section 9 leaves it open; we answer 400 9106.
@@ -90,7 +96,8 @@ Response list(RequestContext& ctx, const Family& f) {
   if (auto denied = ctx.require(f.read, guarded(ctx, f))) return *denied;
   bool desc = ctx.request.query_param("direction").value_or("asc") == "desc";
   json::array all;
-  for (const auto& t : list_tokens(ctx.state.db, owner_of(ctx, f), desc)) all.push_back(token_json(t));
+  for (const auto& t : list_tokens(ctx.state.db, owner_of(ctx, f), desc))
+    all.push_back(token_json(t));
   return paged(all, page_request(ctx.request));
 }
 

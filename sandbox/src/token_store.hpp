@@ -3,15 +3,14 @@
 // once, in the create or roll response.
 #pragma once
 
-#include "db.hpp"
-#include "outcome.hpp"
-#include "policy.hpp"
-
 #include <boost/json/object.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "db.hpp"
+#include "outcome.hpp"
+#include "policy.hpp"
 
 namespace pw::sandbox {
 
@@ -44,16 +43,18 @@ struct TokenInput {
 void install_token_schema(Db& db);
 
 // `for_update` accepts `status`; `trusted` (test hooks) skips the time checks.
-Outcome<TokenInput> parse_token_input(const boost::json::value& body, const TokenOwner& owner, bool for_update,
-                                      bool trusted = false);
+Outcome<TokenInput> parse_token_input(const boost::json::value& body, const TokenOwner& owner,
+                                      bool for_update, bool trusted = false);
 
 // Returns the record and the secret value. Refuses past the quota (50 per
 // user, 500 per account).
-Outcome<std::pair<TokenRecord, std::string>> create_token(Db& db, const TokenOwner& owner, const TokenInput& in);
+Outcome<std::pair<TokenRecord, std::string>> create_token(Db& db, const TokenOwner& owner,
+                                                          const TokenInput& in);
 std::optional<TokenRecord> find_token(Db& db, const TokenOwner& owner, std::string_view id);
 std::optional<TokenRecord> find_token_by_value(Db& db, std::string_view value);
 std::vector<TokenRecord> list_tokens(Db& db, const TokenOwner& owner, bool descending = false);
-std::optional<TokenRecord> update_token(Db& db, const TokenOwner& owner, std::string_view id, const TokenInput& in);
+std::optional<TokenRecord> update_token(Db& db, const TokenOwner& owner, std::string_view id,
+                                        const TokenInput& in);
 bool delete_token(Db& db, const TokenOwner& owner, std::string_view id);
 // New secret for an existing token; the old one stops working. nullopt if unknown.
 std::optional<std::string> roll_token(Db& db, const TokenOwner& owner, std::string_view id);

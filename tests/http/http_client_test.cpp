@@ -454,3 +454,25 @@ BOOST_AUTO_TEST_CASE(a_429_with_retry_after_pauses_the_shared_budget) {
   BOOST_TEST(second.status == 200);
   BOOST_TEST((Clock::now() - start >= 500ms));  // waited for the pause
 }
+
+BOOST_AUTO_TEST_CASE(post_timing_out_after_it_was_sent_is_reported_unknown) {
+  TestServer server([](const ReceivedRequest&, std::size_t) {
+    Reply reply = ok();
+    reply.delay = 5s;
+    return reply;
+  });
+  pw::HttpClient client(fast_options());
+  auto r = request("POST", server.url("/slow"));
+  r.timeout = 200ms;
+  auto response = client.send(r);
+  BOOST_TEST(response.status == 0);
+  BOOST_TEST(response.outcome == "unknown");
+  BOOST_TEST(response.attempts == 1);
+  BOOST_TEST(server.requests() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_ca_file_is_refused_at_construction) {
+  auto options = fast_options();
+  options.ca_file = "/nonexistent/pw_http_test_ca.pem";
+  BOOST_CHECK_THROW(pw::HttpClient client(options), std::runtime_error);
+}

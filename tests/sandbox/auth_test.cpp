@@ -1,7 +1,7 @@
 // Authentication errors of cloudflare-api.md 2.2, in their order.
-#include "test_client.hpp"
-
 #include <boost/test/unit_test.hpp>
+
+#include "test_client.hpp"
 
 using namespace pw::sandbox;
 using namespace pw::sandbox::test;
@@ -32,8 +32,11 @@ BOOST_AUTO_TEST_CASE(no_credentials_is_9106) {
 
 BOOST_AUTO_TEST_CASE(malformed_bearer_is_6003_6111) {
   SandboxFixture f;
-  for (std::string h : {"Bearer ", "Bearer two words", "Bearer \"quoted\"", "Basic abc", "Bearer tok=en"}) {
-    BOOST_TEST_CONTEXT(h) { expect_header_error(f.client.get(zone_path(f), {{"Authorization", h}}), 6111); }
+  for (std::string h :
+       {"Bearer ", "Bearer two words", "Bearer \"quoted\"", "Basic abc", "Bearer tok=en"}) {
+    BOOST_TEST_CONTEXT(h) {
+      expect_header_error(f.client.get(zone_path(f), {{"Authorization", h}}), 6111);
+    }
   }
 }
 
@@ -47,7 +50,8 @@ BOOST_AUTO_TEST_CASE(malformed_auth_key_is_6003_6103) {
 
 BOOST_AUTO_TEST_CASE(malformed_email_is_6003_6102) {
   SandboxFixture f;
-  expect_header_error(f.client.get(zone_path(f), {{"X-Auth-Email", "not an email"}, {"X-Auth-Key", f.id().global_key}}),
+  expect_header_error(f.client.get(zone_path(f), {{"X-Auth-Email", "not an email"},
+                                                  {"X-Auth-Key", f.id().global_key}}),
                       6102);
 }
 
@@ -60,8 +64,9 @@ BOOST_AUTO_TEST_CASE(one_of_email_and_key_is_6100_or_6101) {
 BOOST_AUTO_TEST_CASE(wrong_global_key_or_email_is_9103) {
   SandboxFixture f;
   std::string other_key(37, 'a');
-  for (const auto& h : std::vector<Headers>{{{"X-Auth-Email", f.id().email}, {"X-Auth-Key", other_key}},
-                                            {{"X-Auth-Email", "nobody@pipewright.dev"}, {"X-Auth-Key", f.id().global_key}}}) {
+  for (const auto& h : std::vector<Headers>{
+           {{"X-Auth-Email", f.id().email}, {"X-Auth-Key", other_key}},
+           {{"X-Auth-Email", "nobody@pipewright.dev"}, {"X-Auth-Key", f.id().global_key}}}) {
     auto r = f.client.get(zone_path(f), h);
     BOOST_TEST(r.status == 403u);
     BOOST_TEST(r.error_code() == 9103);
@@ -73,7 +78,9 @@ BOOST_AUTO_TEST_CASE(global_key_works_with_any_email_case) {
   SandboxFixture f;
   std::string upper = f.id().email;
   for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  BOOST_TEST(f.client.get(zone_path(f), {{"X-Auth-Email", upper}, {"X-Auth-Key", f.id().global_key}}).status == 200u);
+  BOOST_TEST(
+      f.client.get(zone_path(f), {{"X-Auth-Email", upper}, {"X-Auth-Key", f.id().global_key}})
+          .status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_token_is_9109_and_1000_on_verify) {
@@ -102,14 +109,16 @@ BOOST_AUTO_TEST_CASE(revoked_token_is_refused) {
 
 BOOST_AUTO_TEST_CASE(disabled_token_is_refused) {
   SandboxFixture f;
-  auto t = f.make_token({policy({"Zone Read"}, zone_key(f.id().zone_id))}, {{"status", "disabled"}});
+  auto t =
+      f.make_token({policy({"Zone Read"}, zone_key(f.id().zone_id))}, {{"status", "disabled"}});
   BOOST_TEST(f.client.get(zone_path(f), bearer(t.value)).error_code() == 9109);
   BOOST_TEST(f.client.get("/user/tokens/verify", bearer(t.value)).status == 401u);
 }
 
 BOOST_AUTO_TEST_CASE(expired_token_is_refused) {
   SandboxFixture f;
-  auto t = f.make_token({policy({"Zone Read"}, zone_key(f.id().zone_id))}, {{"expires_on", "2020-01-01T00:00:00Z"}});
+  auto t = f.make_token({policy({"Zone Read"}, zone_key(f.id().zone_id))},
+                        {{"expires_on", "2020-01-01T00:00:00Z"}});
   auto r = f.client.get(zone_path(f), bearer(t.value));
   BOOST_TEST(r.status == 403u);
   BOOST_TEST(r.error_code() == 9109);
@@ -122,7 +131,8 @@ BOOST_AUTO_TEST_CASE(expired_token_is_refused) {
 
 BOOST_AUTO_TEST_CASE(not_yet_valid_token_is_refused) {
   SandboxFixture f;
-  auto t = f.make_token({policy({"Zone Read"}, zone_key(f.id().zone_id))}, {{"not_before", "2999-01-01T00:00:00Z"}});
+  auto t = f.make_token({policy({"Zone Read"}, zone_key(f.id().zone_id))},
+                        {{"not_before", "2999-01-01T00:00:00Z"}});
   BOOST_TEST(f.client.get(zone_path(f), bearer(t.value)).error_code() == 9109);
   BOOST_TEST(f.client.get("/user/tokens/verify", bearer(t.value)).error_code() == 1000);
 }
@@ -130,18 +140,22 @@ BOOST_AUTO_TEST_CASE(not_yet_valid_token_is_refused) {
 BOOST_AUTO_TEST_CASE(ip_condition_is_enforced) {
   SandboxFixture f;
   auto p = json::array{policy({"Zone Read"}, zone_key(f.id().zone_id))};
-  auto outside = f.make_token(p, {{"condition", {{"request_ip", {{"in", json::array{"192.0.2.0/24"}}}}}}});
+  auto outside =
+      f.make_token(p, {{"condition", {{"request_ip", {{"in", json::array{"192.0.2.0/24"}}}}}}});
   auto r = f.client.get(zone_path(f), bearer(outside.value));
   BOOST_TEST(r.status == 403u);
   BOOST_TEST(r.error_code() == 9109);
   BOOST_TEST(r.error_message() == "Cannot use the access token from location: 127.0.0.1");
   BOOST_TEST(f.client.get("/user/tokens/verify", bearer(outside.value)).error_code() == 1000);
 
-  auto excluded = f.make_token(p, {{"condition", {{"request.ip", {{"in", json::array{"127.0.0.0/8"}},
-                                                                  {"not_in", json::array{"127.0.0.1/32"}}}}}}});
+  auto excluded = f.make_token(
+      p, {{"condition",
+           {{"request.ip",
+             {{"in", json::array{"127.0.0.0/8"}}, {"not_in", json::array{"127.0.0.1/32"}}}}}}});
   BOOST_TEST(f.client.get(zone_path(f), bearer(excluded.value)).error_code() == 9109);
 
-  auto inside = f.make_token(p, {{"condition", {{"request_ip", {{"in", json::array{"127.0.0.0/8", "::1/128"}}}}}}});
+  auto inside = f.make_token(
+      p, {{"condition", {{"request_ip", {{"in", json::array{"127.0.0.0/8", "::1/128"}}}}}}});
   BOOST_TEST(f.client.get(zone_path(f), bearer(inside.value)).status == 200u);
 }
 

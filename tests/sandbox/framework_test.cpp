@@ -1,7 +1,7 @@
 // The server itself: hooks, routing, envelope, request log.
-#include "test_client.hpp"
-
 #include <boost/test/unit_test.hpp>
+
+#include "test_client.hpp"
 
 using namespace pw::sandbox;
 using namespace pw::sandbox::test;
@@ -14,7 +14,8 @@ BOOST_AUTO_TEST_CASE(serves_identity_hook_and_verifies_a_hook_token) {
   BOOST_TEST(id.status == 200u);
   BOOST_TEST(id.result().at("account_id").as_string() == f.id().account_id);
   BOOST_TEST(f.id().global_key.size() == 37u);
-  BOOST_TEST(f.server.base_url() == "http://127.0.0.1:" + std::to_string(f.server.port()) + "/client/v4");
+  BOOST_TEST(f.server.base_url() ==
+             "http://127.0.0.1:" + std::to_string(f.server.port()) + "/client/v4");
 
   auto t = f.make_token({policy({"Zone Read"}, zone_key(f.id().zone_id))});
   BOOST_TEST(t.value.rfind("cfut_", 0) == 0u);
@@ -25,7 +26,8 @@ BOOST_AUTO_TEST_CASE(serves_identity_hook_and_verifies_a_hook_token) {
   BOOST_TEST(v.result().at("id").as_string() == t.id);
   BOOST_TEST(v.result().at("status").as_string() == "active");
   BOOST_TEST(v.json.at("messages").at(0).at("code").as_int64() == 10000);
-  BOOST_TEST(v.json.at("messages").at(0).at("message").as_string() == "This API Token is valid and active");
+  BOOST_TEST(v.json.at("messages").at(0).at("message").as_string() ==
+             "This API Token is valid and active");
   BOOST_TEST(!v.header("Ratelimit").empty());
   BOOST_TEST(v.header("Ratelimit-Policy") == "\"burst\";q=1200;w=300");
 }
@@ -36,7 +38,8 @@ BOOST_AUTO_TEST_CASE(unknown_route_and_malformed_id_answer_7003_7000) {
   BOOST_TEST(r.status == 400u);
   BOOST_TEST(!r.success());
   BOOST_TEST(r.error_code(0) == 7003);
-  BOOST_TEST(r.error_message(0) == "Could not route to /zones/not-a-zone-id, perhaps your object identifier is invalid?");
+  BOOST_TEST(r.error_message(0) ==
+             "Could not route to /zones/not-a-zone-id, perhaps your object identifier is invalid?");
   BOOST_TEST(r.error_code(1) == 7000);
   BOOST_TEST(r.error_message(1) == "No route for that URI");
   BOOST_TEST(r.result().is_null());

@@ -1,9 +1,8 @@
 // /user, /accounts, /memberships, /zones and the permission rules of 3.3 / 5.1.
-#include "test_client.hpp"
-
 #include <boost/test/unit_test.hpp>
-
 #include <fstream>
+
+#include "test_client.hpp"
 
 using namespace pw::sandbox;
 using namespace pw::sandbox::test;
@@ -22,8 +21,11 @@ struct TwoTenants {
     auto seed = dir.path() / "seed.json";
     std::ofstream(seed) << json::serialize(json::object{
         {"users", json::array{json::object{{"id", other_user}, {"email", "other@pipewright.dev"}}}},
-        {"accounts", json::array{json::object{{"id", other_account}, {"name", "Other"}, {"member", other_user}}}},
-        {"zones", json::array{json::object{{"id", other_zone}, {"name", "other-tenant.net"}, {"account_id", other_account}}}}});
+        {"accounts", json::array{json::object{
+                         {"id", other_account}, {"name", "Other"}, {"member", other_user}}}},
+        {"zones",
+         json::array{json::object{
+             {"id", other_zone}, {"name", "other-tenant.net"}, {"account_id", other_account}}}}});
     Options o;
     o.seed_file = seed;
     f.emplace(o);
@@ -46,14 +48,16 @@ BOOST_AUTO_TEST_CASE(global_key_sees_user_accounts_memberships_zones) {
   BOOST_TEST(a.result().at(0).at("id").as_string() == f.id().account_id);
   BOOST_TEST(a.result().at(0).at("type").as_string() == "standard");
   BOOST_TEST(a.json.at("result_info").at("per_page").as_int64() == 20);
-  BOOST_TEST(f.client.get("/accounts/" + f.id().account_id, f.global()).result().at("name").as_string() ==
-             f.id().account_name);
+  BOOST_TEST(
+      f.client.get("/accounts/" + f.id().account_id, f.global()).result().at("name").as_string() ==
+      f.id().account_name);
 
   auto m = f.client.get("/memberships", f.global());
   BOOST_TEST(m.result().at(0).at("account").at("id").as_string() == f.id().account_id);
   BOOST_TEST(m.result().at(0).at("status").as_string() == "accepted");
 
-  auto z = f.client.get("/zones?name=" + f.id().zone_name + "&account.id=" + f.id().account_id, f.global());
+  auto z = f.client.get("/zones?name=" + f.id().zone_name + "&account.id=" + f.id().account_id,
+                        f.global());
   BOOST_REQUIRE(z.result().as_array().size() == 1u);
   BOOST_TEST(z.result().at(0).at("id").as_string() == f.id().zone_id);
   BOOST_TEST(z.result().at(0).at("account").at("id").as_string() == f.id().account_id);
@@ -93,7 +97,8 @@ BOOST_AUTO_TEST_CASE(missing_permission_is_10000_and_user_level_is_9109) {
   BOOST_TEST(f.client.get("/accounts/" + f.id().account_id, bearer(t.value)).status == 200u);
   BOOST_TEST(f.client.get("/accounts", bearer(t.value)).result().as_array().size() == 1u);
 
-  auto details = f.make_token({policy({"User Details Read", "Memberships Read"}, user_key(f.id().user_id))});
+  auto details =
+      f.make_token({policy({"User Details Read", "Memberships Read"}, user_key(f.id().user_id))});
   BOOST_TEST(f.client.get("/user", bearer(details.value)).status == 200u);
   BOOST_TEST(f.client.get("/memberships", bearer(details.value)).status == 200u);
 }
@@ -101,8 +106,9 @@ BOOST_AUTO_TEST_CASE(missing_permission_is_10000_and_user_level_is_9109) {
 BOOST_AUTO_TEST_CASE(foreign_or_unknown_account_and_zone_are_10000) {
   TwoTenants t;
   auto& f = *t.f;
-  for (const auto& path : {"/accounts/" + other_account, "/zones/" + other_zone, "/accounts/" + std::string(32, 'a'),
-                           "/zones/" + std::string(32, 'b'), "/accounts/" + other_account + "/tokens"}) {
+  for (const auto& path :
+       {"/accounts/" + other_account, "/zones/" + other_zone, "/accounts/" + std::string(32, 'a'),
+        "/zones/" + std::string(32, 'b'), "/accounts/" + other_account + "/tokens"}) {
     BOOST_TEST_CONTEXT(path) {
       auto r = f.client.get(path, f.global());
       BOOST_TEST(r.status == 403u);
@@ -126,7 +132,8 @@ BOOST_AUTO_TEST_CASE(policy_evaluation_rules) {
   BOOST_TEST(f.client.get(zone_path, bearer(bare.value)).error_code() == 10000);
   // "All zones of one account" does.
   auto nested = f.make_token({policy(
-      {"Zone Read"}, json::object{{account_key(id.account_id), json::object{{"com.cloudflare.api.account.zone.*", "*"}}}})});
+      {"Zone Read"}, json::object{{account_key(id.account_id),
+                                   json::object{{"com.cloudflare.api.account.zone.*", "*"}}}})});
   BOOST_TEST(f.client.get(zone_path, bearer(nested.value)).status == 200u);
   // Explicit deny wins over allow.
   auto denied = f.make_token({policy({"Zone Read"}, "com.cloudflare.api.account.zone.*"),
@@ -137,7 +144,8 @@ BOOST_AUTO_TEST_CASE(policy_evaluation_rules) {
   BOOST_TEST(f.client.get("/accounts/" + id.account_id, bearer(wildcard.value)).status == 200u);
   // A zone group under a zone key grants nothing on the account.
   auto zone_only = f.make_token({policy({"DNS Read"}, zone_key(id.zone_id))});
-  BOOST_TEST(f.client.get("/accounts/" + id.account_id, bearer(zone_only.value)).error_code() == 10000);
+  BOOST_TEST(f.client.get("/accounts/" + id.account_id, bearer(zone_only.value)).error_code() ==
+             10000);
   BOOST_TEST(f.client.get(zone_path, bearer(zone_only.value)).status == 200u);
 }
 

@@ -1,9 +1,12 @@
 // Rate limiting, fault injection and persistence across restarts.
-#include "test_client.hpp"
-
 #include <boost/test/unit_test.hpp>
+#include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <thread>
+
+#include "test_client.hpp"
 
 using namespace pw::sandbox;
 using namespace pw::sandbox::test;
@@ -21,12 +24,13 @@ std::size_t count_named(TestClient& c, const Headers& auth, const std::string& n
 }
 
 json::object zone_read_body(const Identity& id, const std::string& name) {
-  return json::object{{"name", name},
-                      {"policies", json::array{json::object{
-                                       {"effect", "allow"},
-                                       {"resources", json::object{{zone_key(id.zone_id), "*"}}},
-                                       {"permission_groups",
-                                        json::array{json::object{{"id", "c8fed203ed3043cba015a93ad1616f1f"}}}}}}}};
+  return json::object{
+      {"name", name},
+      {"policies", json::array{json::object{
+                       {"effect", "allow"},
+                       {"resources", json::object{{zone_key(id.zone_id), "*"}}},
+                       {"permission_groups",
+                        json::array{json::object{{"id", "c8fed203ed3043cba015a93ad1616f1f"}}}}}}}};
 }
 
 }  // namespace
@@ -67,7 +71,8 @@ BOOST_AUTO_TEST_CASE(rate_limit_can_be_disabled) {
 
 BOOST_AUTO_TEST_CASE(fault_share_of_503_on_one_path) {
   SandboxFixture f;
-  auto set = f.client.post("/__sandbox/faults", std::string("503=1.0,path=/client/v4/zones*,seed=7"));
+  auto set =
+      f.client.post("/__sandbox/faults", std::string("503=1.0,path=/client/v4/zones*,seed=7"));
   BOOST_TEST(set.status == 200u);
   for (int i = 0; i < 3; ++i) {
     auto r = f.client.get("/zones", f.global());
@@ -94,17 +99,20 @@ BOOST_AUTO_TEST_CASE(fault_429_carries_retry_after_and_methods_filter) {
 BOOST_AUTO_TEST_CASE(drop_after_commits_the_change) {
   SandboxFixture f;
   f.server.set_faults("drop_after=1.0,path=/client/v4/user/tokens,methods=POST");
-  BOOST_CHECK_THROW(f.client.post("/user/tokens", json::value(zone_read_body(f.id(), "dropped")), f.global()),
-                    boost::system::system_error);
+  BOOST_CHECK_THROW(
+      f.client.post("/user/tokens", json::value(zone_read_body(f.id(), "dropped")), f.global()),
+      boost::system::system_error);
   f.server.set_faults("");
   BOOST_TEST(count_named(f.client, f.global(), "dropped") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(drop_before_changes_nothing) {
   SandboxFixture f;
-  f.client.post("/__sandbox/faults", std::string("{\"drop_before\": 1, \"path\": \"/client/v4/user/tokens\"}"));
-  BOOST_CHECK_THROW(f.client.post("/user/tokens", json::value(zone_read_body(f.id(), "never")), f.global()),
-                    boost::system::system_error);
+  f.client.post("/__sandbox/faults",
+                std::string("{\"drop_before\": 1, \"path\": \"/client/v4/user/tokens\"}"));
+  BOOST_CHECK_THROW(
+      f.client.post("/user/tokens", json::value(zone_read_body(f.id(), "never")), f.global()),
+      boost::system::system_error);
   f.client.post("/__sandbox/faults", std::string(""));
   BOOST_TEST(count_named(f.client, f.global(), "never") == 0u);
 }
@@ -114,7 +122,8 @@ BOOST_AUTO_TEST_CASE(latency_fault_delays_the_answer) {
   f.server.set_faults("latency=150ms");
   auto start = std::chrono::steady_clock::now();
   BOOST_TEST(f.client.get("/zones", f.global()).status == 200u);
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
   BOOST_TEST(elapsed.count() >= 150);
 }
 
@@ -127,7 +136,8 @@ BOOST_AUTO_TEST_CASE(state_dir_keeps_identity_and_tokens_across_restarts) {
   {
     SandboxFixture f(o);
     first = f.id();
-    auto r = f.client.post("/user/tokens", json::value(zone_read_body(f.id(), "persistent")), f.global());
+    auto r = f.client.post("/user/tokens", json::value(zone_read_body(f.id(), "persistent")),
+                           f.global());
     BOOST_REQUIRE(r.status == 200u);
     token_id = std::string(r.result().at("id").as_string());
     value = std::string(r.result().at("value").as_string());
@@ -138,13 +148,15 @@ BOOST_AUTO_TEST_CASE(state_dir_keeps_identity_and_tokens_across_restarts) {
   BOOST_TEST(g.id().global_key == first.global_key);
   BOOST_TEST(g.id().zone_id == first.zone_id);
   BOOST_TEST(count_named(g.client, g.global(), "persistent") == 1u);
-  BOOST_TEST(g.client.get("/user/tokens/verify", bearer(value)).result().at("id").as_string() == token_id);
+  BOOST_TEST(g.client.get("/user/tokens/verify", bearer(value)).result().at("id").as_string() ==
+             token_id);
 }
 
 BOOST_AUTO_TEST_CASE(seed_file_overrides_the_demo_identity) {
   TempDir dir;
   auto seed = dir.path() / "seed.json";
-  std::ofstream(seed) << R"({"email":"ops@pipewright.dev","account_name":"Ops","zone_name":"ops-demo.net",
+  std::ofstream(seed)
+      << R"({"email":"ops@pipewright.dev","account_name":"Ops","zone_name":"ops-demo.net",
                              "account_id":"abcdefabcdefabcdefabcdefabcdefab"})";
   Options o;
   o.seed_file = seed;
@@ -160,6 +172,28 @@ BOOST_AUTO_TEST_CASE(bind_failure_is_a_clear_error) {
   o.port = f.server.port();
   Server second(o);
   BOOST_CHECK_THROW(second.start(), std::runtime_error);
+  BOOST_TEST(serve_until_signalled(o, false) == 2);  // message on stderr, no serving
+}
+
+BOOST_AUTO_TEST_CASE(serve_until_signalled_stops_cleanly_on_sigterm) {
+  TempDir dir;
+  Options o;
+  o.state_dir = dir.path();
+  int code = -1;
+  std::thread serving([&] { code = serve_until_signalled(o, true); });
+  // The signal set is installed before the server starts; a second is ample.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ::kill(::getpid(), SIGTERM);
+  serving.join();
+  BOOST_TEST(code == 0);
+  BOOST_TEST(std::filesystem::exists(dir.path() / "sandbox.db"));
+}
+
+BOOST_AUTO_TEST_CASE(bad_fault_spec_fails_start) {
+  Options o;
+  o.faults = "503=lots";
+  Server s(o);
+  BOOST_CHECK_THROW(s.start(), std::runtime_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,8 +9,6 @@
 //   f.client.get("/zones/" + f.id().zone_id, bearer(t.value));
 #pragma once
 
-#include <pipewright/sandbox.hpp>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,9 +17,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
-
 #include <filesystem>
 #include <optional>
+#include <pipewright/sandbox.hpp>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -43,12 +41,15 @@ struct HttpResponse {
     auto it = headers.find(name);
     return it == headers.end() ? std::string() : std::string(it->value());
   }
-  bool success() const { return json.is_object() && json.as_object().contains("success") && json.at("success").as_bool(); }
+  bool success() const {
+    return json.is_object() && json.as_object().contains("success") && json.at("success").as_bool();
+  }
   const json::value& result() const { return json.at("result"); }
   const json::array& errors() const { return json.at("errors").as_array(); }
   // errors[i].code, or -1 when absent.
   std::int64_t error_code(std::size_t i = 0) const {
-    if (!json.is_object() || !json.as_object().contains("errors") || errors().size() <= i) return -1;
+    if (!json.is_object() || !json.as_object().contains("errors") || errors().size() <= i)
+      return -1;
     return errors()[i].at("code").to_number<std::int64_t>();
   }
   std::string error_message(std::size_t i = 0) const {
@@ -69,7 +70,9 @@ class TestClient {
                        std::optional<std::string> body = std::nullopt) {
     namespace http = boost::beast::http;
     if (!socket_.is_open()) connect();
-    std::string target = path.rfind("/client/", 0) == 0 || path.rfind("/__sandbox/", 0) == 0 ? path : "/client/v4" + path;
+    std::string target = path.rfind("/client/", 0) == 0 || path.rfind("/__sandbox/", 0) == 0
+                             ? path
+                             : "/client/v4" + path;
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
     if (req.method() == http::verb::unknown) req.method_string(method);
     req.set(http::field::host, host_ + ":" + std::to_string(port_));
@@ -101,8 +104,12 @@ class TestClient {
     return out;
   }
 
-  HttpResponse get(const std::string& path, const Headers& h = {}) { return request("GET", path, h); }
-  HttpResponse del(const std::string& path, const Headers& h = {}) { return request("DELETE", path, h); }
+  HttpResponse get(const std::string& path, const Headers& h = {}) {
+    return request("GET", path, h);
+  }
+  HttpResponse del(const std::string& path, const Headers& h = {}) {
+    return request("DELETE", path, h);
+  }
   HttpResponse post(const std::string& path, std::string body, const Headers& h = {}) {
     return request("POST", path, with_json(h), std::move(body));
   }
@@ -147,9 +154,12 @@ inline Headers bearer(const std::string& token) { return {{"Authorization", "Bea
 
 // Resource keys (cloudflare-api.md 3.3).
 inline std::string account_key(const std::string& id) { return "com.cloudflare.api.account." + id; }
-inline std::string zone_key(const std::string& id) { return "com.cloudflare.api.account.zone." + id; }
+inline std::string zone_key(const std::string& id) {
+  return "com.cloudflare.api.account.zone." + id;
+}
 inline std::string user_key(const std::string& id) { return "com.cloudflare.api.user." + id; }
-inline std::string bucket_key(const std::string& account, const std::string& jurisdiction, const std::string& name) {
+inline std::string bucket_key(const std::string& account, const std::string& jurisdiction,
+                              const std::string& name) {
   return "com.cloudflare.edge.r2.bucket." + account + "_" + jurisdiction + "_" + name;
 }
 
@@ -159,13 +169,15 @@ inline json::object policy(const std::vector<std::string>& group_names, const st
                            const std::string& effect = "allow") {
   json::array groups;
   for (const auto& n : group_names) groups.push_back(json::object{{"name", n}});
-  return json::object{{"effect", effect}, {"resources", json::object{{key, "*"}}}, {"permission_groups", groups}};
+  return json::object{
+      {"effect", effect}, {"resources", json::object{{key, "*"}}}, {"permission_groups", groups}};
 }
 inline json::object policy(const std::vector<std::string>& group_names, json::object resources,
                            const std::string& effect = "allow") {
   json::array groups;
   for (const auto& n : group_names) groups.push_back(json::object{{"name", n}});
-  return json::object{{"effect", effect}, {"resources", std::move(resources)}, {"permission_groups", groups}};
+  return json::object{
+      {"effect", effect}, {"resources", std::move(resources)}, {"permission_groups", groups}};
 }
 
 // A private directory removed on destruction.
@@ -173,7 +185,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("pw-sandbox-test-" + std::to_string(rd()) + std::to_string(rd()));
+    path_ = std::filesystem::temp_directory_path() /
+            ("pw-sandbox-test-" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
@@ -196,7 +209,8 @@ struct CreatedToken {
 // A started server (in-memory unless options say otherwise) and a client.
 struct SandboxFixture {
   SandboxFixture() : SandboxFixture(Options{}) {}
-  explicit SandboxFixture(Options options) : server(std::move(options)), client("127.0.0.1", start()) {}
+  explicit SandboxFixture(Options options)
+      : server(std::move(options)), client("127.0.0.1", start()) {}
 
   const Identity& id() const { return server.identity(); }
   Headers global() const { return {{"X-Auth-Email", id().email}, {"X-Auth-Key", id().global_key}}; }
@@ -208,7 +222,8 @@ struct SandboxFixture {
     extra["policies"] = std::move(policies);
     auto r = client.post("/__sandbox/tokens", json::value(extra));
     if (r.status != 200) throw std::runtime_error("make_token failed: " + r.body);
-    return {std::string(r.result().at("id").as_string()), std::string(r.result().at("value").as_string())};
+    return {std::string(r.result().at("id").as_string()),
+            std::string(r.result().at("value").as_string())};
   }
 
   Server server;

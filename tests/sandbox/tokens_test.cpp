@@ -1,7 +1,7 @@
 // User and account API tokens, cloudflare-api.md section 3.
-#include "test_client.hpp"
-
 #include <boost/test/unit_test.hpp>
+
+#include "test_client.hpp"
 
 using namespace pw::sandbox;
 using namespace pw::sandbox::test;
@@ -41,14 +41,17 @@ BOOST_AUTO_TEST_CASE(permission_groups_are_served_with_filters) {
   BOOST_TEST(all.result().as_array().size() == 23u);
   BOOST_TEST(!all.json.as_object().contains("result_info"));
 
-  auto one = f.client.get("/user/tokens/permission_groups?name=Workers%20R2%20Storage%20Write", f.global());
+  auto one = f.client.get("/user/tokens/permission_groups?name=Workers%20R2%20Storage%20Write",
+                          f.global());
   BOOST_REQUIRE(one.result().as_array().size() == 1u);
   BOOST_TEST(one.result().at(0).at("id").as_string() == "bf7481a1826f439697cb59a20b22293e");
   BOOST_TEST(one.result().at(0).at("scopes").at(0).as_string() == "com.cloudflare.api.account");
 
-  auto zone = f.client.get("/user/tokens/permission_groups?scope=com.cloudflare.api.account.zone", f.global());
+  auto zone = f.client.get("/user/tokens/permission_groups?scope=com.cloudflare.api.account.zone",
+                           f.global());
   BOOST_TEST(zone.result().as_array().size() == 8u);
-  auto bucket = f.client.get("/user/tokens/permission_groups?scope=com.cloudflare.edge.r2.bucket", f.global());
+  auto bucket = f.client.get("/user/tokens/permission_groups?scope=com.cloudflare.edge.r2.bucket",
+                             f.global());
   BOOST_TEST(bucket.result().as_array().size() == 2u);
 
   auto reader = f.make_token({policy({"API Tokens Read"}, user_key(f.id().user_id))});
@@ -57,7 +60,9 @@ BOOST_AUTO_TEST_CASE(permission_groups_are_served_with_filters) {
   auto denied = f.client.get("/user/tokens/permission_groups", bearer(other.value));
   BOOST_TEST(denied.status == 403u);
   BOOST_TEST(denied.error_code() == 9109);
-  BOOST_TEST(f.client.get("/accounts/" + f.id().account_id + "/tokens/permission_groups", f.global()).status == 200u);
+  BOOST_TEST(
+      f.client.get("/accounts/" + f.id().account_id + "/tokens/permission_groups", f.global())
+          .status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(create_returns_value_once_and_echoes_policies) {
@@ -87,7 +92,8 @@ BOOST_AUTO_TEST_CASE(create_returns_value_once_and_echoes_policies) {
 
   // The new token works, with exactly its groups.
   BOOST_TEST(f.client.get("/zones/" + f.id().zone_id, bearer(value)).status == 200u);
-  BOOST_TEST(f.client.get("/user/tokens/verify", bearer(value)).result().at("id").as_string() == id);
+  BOOST_TEST(f.client.get("/user/tokens/verify", bearer(value)).result().at("id").as_string() ==
+             id);
 }
 
 BOOST_AUTO_TEST_CASE(create_validates_the_body) {
@@ -107,7 +113,8 @@ BOOST_AUTO_TEST_CASE(create_validates_the_body) {
   body["policies"] = json::array();
   bad(body, "policies");
   body = create_body(f);
-  body["policies"].at(0).as_object()["permission_groups"] = json::array{json::object{{"id", std::string(32, 'f')}}};
+  body["policies"].at(0).as_object()["permission_groups"] =
+      json::array{json::object{{"id", std::string(32, 'f')}}};
   bad(body, "permission group");
   body = create_body(f);
   body["policies"].at(0).as_object()["effect"] = "maybe";
@@ -116,7 +123,8 @@ BOOST_AUTO_TEST_CASE(create_validates_the_body) {
   body["policies"].at(0).as_object()["resources"] = json::object{{"com.cloudflare.api.bogus", "*"}};
   bad(body, "resource");
   body = create_body(f);
-  body["condition"] = json::object{{"request_ip", json::object{{"in", json::array{"300.0.0.0/8"}}}}};
+  body["condition"] =
+      json::object{{"request_ip", json::object{{"in", json::array{"300.0.0.0/8"}}}}};
   bad(body, "CIDR");
   body = create_body(f);
   body["expires_on"] = "yesterday";
@@ -128,13 +136,16 @@ BOOST_AUTO_TEST_CASE(create_validates_the_body) {
 
 BOOST_AUTO_TEST_CASE(malformed_json_with_a_non_json_content_type_is_6007) {
   SandboxFixture f;
-  auto r = f.client.post("/user/tokens", std::string("{\"name\": "), {{"Content-Type", "text/plain;charset=UTF-8"}, f.global()[0], f.global()[1]});
+  auto r =
+      f.client.post("/user/tokens", std::string("{\"name\": "),
+                    {{"Content-Type", "text/plain;charset=UTF-8"}, f.global()[0], f.global()[1]});
   BOOST_TEST(r.status == 400u);
   BOOST_TEST(r.error_code() == 6007);
   BOOST_TEST(r.error_message() == "Malformed JSON in request body");
   // ...and well-formed JSON is accepted whatever the Content-Type.
-  auto ok = f.client.post("/user/tokens", json::serialize(create_body(f)),
-                          {{"Content-Type", "text/plain;charset=UTF-8"}, f.global()[0], f.global()[1]});
+  auto ok =
+      f.client.post("/user/tokens", json::serialize(create_body(f)),
+                    {{"Content-Type", "text/plain;charset=UTF-8"}, f.global()[0], f.global()[1]});
   BOOST_TEST(ok.status == 200u);
 }
 
@@ -183,7 +194,8 @@ BOOST_AUTO_TEST_CASE(roll_replaces_the_secret) {
   BOOST_TEST(new_value.rfind("cfut_", 0) == 0u);
   BOOST_TEST(f.client.get("/user/tokens/verify", bearer(old_value)).status == 401u);
   BOOST_TEST(f.client.get("/zones/" + f.id().zone_id, bearer(old_value)).error_code() == 9109);
-  BOOST_TEST(f.client.get("/user/tokens/verify", bearer(new_value)).result().at("id").as_string() == id);
+  BOOST_TEST(f.client.get("/user/tokens/verify", bearer(new_value)).result().at("id").as_string() ==
+             id);
 }
 
 BOOST_AUTO_TEST_CASE(token_with_api_tokens_write_can_mint_tokens) {
@@ -202,7 +214,10 @@ BOOST_AUTO_TEST_CASE(token_with_api_tokens_write_can_mint_tokens) {
 BOOST_AUTO_TEST_CASE(list_pages_and_past_the_end_is_empty) {
   SandboxFixture f;
   for (int i = 0; i < 7; ++i)
-    BOOST_REQUIRE(f.client.post("/user/tokens", json::value(create_body(f, "t" + std::to_string(i))), f.global()).status == 200u);
+    BOOST_REQUIRE(
+        f.client
+            .post("/user/tokens", json::value(create_body(f, "t" + std::to_string(i))), f.global())
+            .status == 200u);
   auto p1 = f.client.get("/user/tokens?per_page=5&page=1", f.global());
   BOOST_TEST(p1.result().as_array().size() == 5u);
   BOOST_TEST(p1.json.at("result_info").at("total_count").as_int64() == 7);
@@ -227,11 +242,12 @@ BOOST_AUTO_TEST_CASE(quota_is_50_user_tokens) {
 BOOST_AUTO_TEST_CASE(account_tokens_live_under_the_account) {
   SandboxFixture f;
   std::string base = "/accounts/" + f.id().account_id + "/tokens";
-  json::object body{{"name", "ci"},
-                    {"policies", json::array{json::object{
-                                     {"effect", "allow"},
-                                     {"resources", json::object{{zone_key(f.id().zone_id), "*"}}},
-                                     {"permission_groups", json::array{json::object{{"id", zone_read_id}}}}}}}};
+  json::object body{
+      {"name", "ci"},
+      {"policies", json::array{json::object{
+                       {"effect", "allow"},
+                       {"resources", json::object{{zone_key(f.id().zone_id), "*"}}},
+                       {"permission_groups", json::array{json::object{{"id", zone_read_id}}}}}}}};
   auto c = f.client.post(base, json::value(body), f.global());
   BOOST_TEST_REQUIRE(c.status == 200u);
   std::string id(c.result().at("id").as_string()), value(c.result().at("value").as_string());
@@ -256,7 +272,8 @@ BOOST_AUTO_TEST_CASE(account_tokens_live_under_the_account) {
   BOOST_TEST(f.client.del(base + "/" + id, f.global()).status == 200u);
 
   // Account API Tokens groups guard the routes.
-  auto manager = f.make_token({policy({"Account API Tokens Write"}, account_key(f.id().account_id))});
+  auto manager =
+      f.make_token({policy({"Account API Tokens Write"}, account_key(f.id().account_id))});
   BOOST_TEST(f.client.post(base, json::value(body), bearer(manager.value)).status == 200u);
   auto nobody = f.make_token({policy({"Zone Read"}, zone_key(f.id().zone_id))});
   auto denied = f.client.get(base, bearer(nobody.value));

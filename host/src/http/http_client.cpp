@@ -19,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "http/connection_pool.hpp"
@@ -114,10 +115,15 @@ struct HttpClient::Impl {
     tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                     asio::ssl::context::no_tlsv1_1);
-    if (!options.ca_file.empty())
-      tls.load_verify_file(options.ca_file);
-    else
-      tls.set_default_verify_paths();
+    boost::system::error_code ec;
+    if (!options.ca_file.empty()) {
+      tls.load_verify_file(options.ca_file, ec);
+      if (ec)
+        throw std::runtime_error("cannot load CA file " + options.ca_file + ": " + ec.message() +
+                                 " (it must hold PEM certificates)");
+    } else {
+      tls.set_default_verify_paths(ec);  // no system store: every https request fails to verify
+    }
     tls.set_verify_mode(options.verify_tls ? asio::ssl::verify_peer : asio::ssl::verify_none);
     const std::size_t threads = std::max<std::size_t>(1, options.io_threads);
     for (std::size_t i = 0; i < threads; ++i) workers.emplace_back([this] { io.run(); });
