@@ -37,14 +37,25 @@ void save(State& state, std::string_view id, const json::object& ch) {
   state.db.query("UPDATE ch_custom_hostnames SET data=?2 WHERE id=?1", id, json::serialize(ch)).run();
 }
 
-// Reads one row, activating it first when its delay has passed.
-json::object load(State& state, Statement& s) {
-  // columns: id, data, created_ms
-  json::object ch = json::parse(s.text(1)).as_object();
+struct StoredHostname {
+  std::string id, data;
+  std::int64_t created_ms;
+};
+
+// Rows are read completely before any is updated.
+std::vector<StoredHostname> read_rows(Statement&& s) {
+  std::vector<StoredHostname> rows;
+  while (s.step()) rows.push_back({s.text(0), s.text(1), s.integer(2)});
+  return rows;
+}
+
+// One row as the API shows it, activated first when its delay has passed.
+json::object load(State& state, const StoredHostname& row) {
+  json::object ch = json::parse(row.data).as_object();
   const auto delay = state.options.hostname_activation_delay.count();
-  if (ch["status"] == "pending" && delay > 0 && now_ms() - s.integer(2) >= delay) {
+  if (ch["status"] == "pending" && delay > 0 && now_ms() - row.created_ms >= delay) {
     activate_custom_hostname(ch);
-    save(state, s.text(0), ch);
+    save(state, row.id, ch);
   }
   return ch;
 }
@@ -52,10 +63,10 @@ json::object load(State& state, Statement& s) {
 Outcome<json::object> existing(RequestContext& ctx) {
   const auto& id = ctx.param("custom_hostname_id");
   if (!plausible_id(id)) return fail(400, 1435, "Invalid custom hostname ID.");
-  auto s = ctx.state.db.query("SELECT id, data, created_ms FROM ch_custom_hostnames WHERE zone_id=?1 AND id=?2",
-                              ctx.param("zone_id"), id);
-  if (!s.step()) return not_found();
-  return load(ctx.state, s);
+  auto rows = read_rows(ctx.state.db.query(
+      "SELECT id, data, created_ms FROM ch_custom_hostnames WHERE zone_id=?1 AND id=?2", ctx.param("zone_id"), id));
+  if (rows.empty()) return not_found();
+  return load(ctx.state, rows.front());
 }
 
 // ssl: method and type go together (1440), then their values (1432/1433/1434).
@@ -120,11 +131,10 @@ bool matches_filters(const Request& req, const json::object& ch) {
 Response list(RequestContext& ctx) {
   const auto& zone = ctx.param("zone_id");
   if (auto denied = ctx.require(ssl_read, Resource::zone(zone))) return std::move(*denied);
-  auto s = ctx.state.db.query("SELECT id, data, created_ms FROM ch_custom_hostnames WHERE zone_id=?1 ORDER BY created_ms, id",
-                              zone);
   std::vector<json::object> rows;
-  while (s.step()) {
-    json::object ch = load(ctx.state, s);
+  for (const auto& row : read_rows(ctx.state.db.query(
+           "SELECT id, data, created_ms FROM ch_custom_hostnames WHERE zone_id=?1 ORDER BY created_ms, id", zone))) {
+    json::object ch = load(ctx.state, row);
     if (matches_filters(ctx.request, ch)) rows.push_back(std::move(ch));
   }
   const std::string order = ctx.request.query_param("order").value_or("");
@@ -180,15 +190,11 @@ Response remove(RequestContext& ctx) {
 }
 
 void activate_all(State& state) {
-  auto s = state.db.query("SELECT id, data FROM ch_custom_hostnames");
-  std::vector<std::pair<std::string, json::object>> pending;
-  while (s.step()) {
-    json::object ch = json::parse(s.text(1)).as_object();
-    if (ch["status"] != "active") pending.emplace_back(s.text(0), std::move(ch));
-  }
-  for (auto& [id, ch] : pending) {
+  for (const auto& row : read_rows(state.db.query("SELECT id, data, created_ms FROM ch_custom_hostnames"))) {
+    json::object ch = json::parse(row.data).as_object();
+    if (ch["status"] == "active") continue;
     activate_custom_hostname(ch);
-    save(state, id, ch);
+    save(state, row.id, ch);
   }
 }
 

@@ -112,10 +112,13 @@ Response put_object(RequestContext& ctx) {
     if (auto v = ctx.request.header(header); v && !v->empty()) http_metadata[field] = *v;
   if (!http_metadata.contains("contentType")) http_metadata["contentType"] = "application/octet-stream";
 
-  auto old = ctx.state.db.query("SELECT blob_id FROM r2_objects WHERE account_id=?1 AND jurisdiction=?2 AND bucket=?3 "
-                                "AND key=?4",
-                                ref->account, ref->jurisdiction, ref->bucket, key);
-  std::optional<std::string> old_blob = old.step() ? std::optional(old.text(0)) : std::nullopt;
+  std::optional<std::string> old_blob;
+  {
+    auto old = ctx.state.db.query("SELECT blob_id FROM r2_objects WHERE account_id=?1 AND jurisdiction=?2 AND "
+                                  "bucket=?3 AND key=?4",
+                                  ref->account, ref->jurisdiction, ref->bucket, key);
+    if (old.step()) old_blob = old.text(0);
+  }
 
   const std::string blob = ctx.state.objects.adopt(temp);
   const std::string version = random_uuid();
@@ -187,14 +190,18 @@ Response delete_object(RequestContext& ctx) {
   auto ref = bucket_for(ctx, r2_item_write);
   if (!ref) return std::move(ref.error());
   const auto& key = ctx.param("key");
-  auto s = ctx.state.db.query("SELECT blob_id FROM r2_objects WHERE account_id=?1 AND jurisdiction=?2 AND bucket=?3 AND key=?4",
-                              ref->account, ref->jurisdiction, ref->bucket, key);
-  if (s.step()) {
-    std::string blob = s.text(0);
+  std::optional<std::string> blob;
+  {
+    auto s = ctx.state.db.query("SELECT blob_id FROM r2_objects WHERE account_id=?1 AND jurisdiction=?2 AND bucket=?3 "
+                                "AND key=?4",
+                                ref->account, ref->jurisdiction, ref->bucket, key);
+    if (s.step()) blob = s.text(0);
+  }
+  if (blob) {
     ctx.state.db.query("DELETE FROM r2_objects WHERE account_id=?1 AND jurisdiction=?2 AND bucket=?3 AND key=?4",
                        ref->account, ref->jurisdiction, ref->bucket, key)
         .run();
-    ctx.state.objects.remove(blob);
+    ctx.state.objects.remove(*blob);
   }
   return ok(json::object{{"key", key}});  // idempotent: a missing key is not an error
 }

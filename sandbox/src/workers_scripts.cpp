@@ -201,8 +201,10 @@ Response delete_script(RequestContext& ctx) {
   const auto& name = ctx.param("script_name");
   if (!find_script(ctx.state, account, name)) return script_not_found();
   std::vector<std::string> blobs;
-  auto s = ctx.state.db.query("SELECT blob_id FROM workers_versions WHERE account_id=?1 AND script=?2", account, name);
-  while (s.step()) blobs.push_back(s.text(0));
+  {
+    auto s = ctx.state.db.query("SELECT blob_id FROM workers_versions WHERE account_id=?1 AND script=?2", account, name);
+    while (s.step()) blobs.push_back(s.text(0));
+  }
   Transaction tx(ctx.state.db);
   for (std::string_view table : {"workers_versions", "workers_deployments"})
     ctx.state.db.query("DELETE FROM " + std::string(table) + " WHERE account_id=?1 AND script=?2", account, name).run();
@@ -324,9 +326,11 @@ Outcome<VersionRow> store_upload(RequestContext& ctx, const std::string& account
   v.handlers = handlers_of(main->body);
   v.has_modules = has_main;
   v.metadata = m;
-  auto n = ctx.state.db.query("SELECT COALESCE(MAX(number),0)+1 FROM workers_versions WHERE account_id=?1 AND script=?2",
-                              account, script);
-  v.number = n.step() ? n.integer(0) : 1;
+  {
+    auto n = ctx.state.db.query(
+        "SELECT COALESCE(MAX(number),0)+1 FROM workers_versions WHERE account_id=?1 AND script=?2", account, script);
+    v.number = n.step() ? n.integer(0) : 1;
+  }
   v.blob_id = ctx.state.objects.write(ctx.request.body);
   Transaction tx(ctx.state.db);
   ctx.state.db

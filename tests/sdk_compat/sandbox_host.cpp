@@ -1,5 +1,6 @@
 // Starts a sandbox for the SDK compatibility test: prints one JSON line with
 // the base URL and the demo identity, then serves until stdin closes.
+// Usage: pw_sdk_compat_host [seed.json]
 #include <pipewright/sandbox.hpp>
 
 #include <boost/json.hpp>
@@ -8,10 +9,11 @@
 #include <iostream>
 #include <string>
 
-int main() {
+int main(int argc, char** argv) {
   try {
     pw::sandbox::Options options;
     options.hostname_activation_delay = std::chrono::milliseconds{0};
+    if (argc > 1) options.seed_file = argv[1];
     pw::sandbox::Server server(options);
     server.start();
     const auto& id = server.identity();

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import assert from 'node:assert/strict';
 
@@ -31,9 +32,19 @@ function installSdk() {
   }
 }
 
+// Six zones besides the demo zone, so listing zones takes several pages.
+const EXTRA_ZONES = 6;
+function writeSeed() {
+  const zones = Array.from({ length: EXTRA_ZONES }, (_, i) => ({
+    id: randomBytes(16).toString('hex'), name: `tenant-${i}.customer-site.net` }));
+  const file = join(cacheDir, 'seed.json');
+  writeFileSync(file, JSON.stringify({ zones }));
+  return file;
+}
+
 function startSandbox() {
   return new Promise((resolve, reject) => {
-    const child = spawn(hostBinary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(hostBinary, [writeSeed()], { stdio: ['pipe', 'pipe', 'inherit'] });
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`sandbox host exited early (${code})`)));
     createInterface({ input: child.stdout }).once('line', (line) => resolve({ child, info: JSON.parse(line) }));
@@ -59,8 +70,11 @@ async function checks(Cloudflare, info) {
     policies: [
       { effect: 'allow', resources: { [`com.cloudflare.api.account.${info.account_id}`]: '*' },
         permission_groups: [{ id: R2_WRITE }] },
+      { effect: 'allow',
+        resources: { [`com.cloudflare.api.account.${info.account_id}`]: { 'com.cloudflare.api.account.zone.*': '*' } },
+        permission_groups: [{ id: ZONE_READ }] },
       { effect: 'allow', resources: { [`com.cloudflare.api.account.zone.${info.zone_id}`]: '*' },
-        permission_groups: [{ id: ZONE_READ }, { id: SSL_WRITE }] },
+        permission_groups: [{ id: SSL_WRITE }] },
     ],
   });
   assert.match(token.value, /^cfut_/, 'created token value has the cfut_ prefix');
@@ -87,6 +101,8 @@ async function checks(Cloudflare, info) {
     assert.ok(pages < 100, 'zone pagination terminates');
   }
   assert.ok(zones.some((z) => z.id === info.zone_id), 'zone list includes the demo zone');
+  assert.equal(zones.length, 1 + EXTRA_ZONES, 'every zone is listed once over the pages');
+  assert.ok(pages >= 2, 'the zone list spans several pages');
   assert.equal(new Set(zones.map((z) => z.id)).size, zones.length, 'no zone appears twice');
   if (first.result_info.total_count !== undefined) assert.equal(zones.length, first.result_info.total_count);
   console.log(`ok - ${zones.length} zones over ${pages} pages`);
