@@ -286,3 +286,19 @@ BOOST_AUTO_TEST_CASE(help_and_version_exit_0) {
   BOOST_TEST(v.out.find("pipewright") != std::string::npos);
   BOOST_TEST(run(dir, {"run", "--help"}).exit_code == 0);
 }
+
+BOOST_AUTO_TEST_CASE(a_step_with_process_isolation_runs_and_passes_outputs) {
+  TempDir dir;
+  auto file = dir.write("p.json", R"({"pipewright": 1, "steps": [
+      {"id": "a", "uses": "core.echo", "isolation": "process", "with": {"values": {"x": "one"}}},
+      {"id": "b", "uses": "core.echo", "isolation": "process",
+       "with": {"values": {"y": "${{ steps.a.outputs.x }}-two"}}}],
+    "outputs": {"y": "${{ steps.b.outputs.y }}"}})");
+  auto r = run_json(dir, file.string());
+  BOOST_TEST_INFO(r.out << r.err);
+  BOOST_TEST(r.exit_code == 0);
+  Events ev(r.out);
+  auto* done = ev.find("run_finished");
+  BOOST_REQUIRE(done);
+  BOOST_TEST(done->at("outputs").at("y").as_string() == "one-two");
+}

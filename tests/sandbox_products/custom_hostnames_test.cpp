@@ -74,12 +74,12 @@ BOOST_AUTO_TEST_CASE(activates_through_the_hook_and_clears_verification) {
 
 BOOST_AUTO_TEST_CASE(activates_lazily_after_the_delay) {
   Options o;
-  o.hostname_activation_delay = std::chrono::milliseconds{150};
+  o.hostname_activation_delay = std::chrono::milliseconds{1500};
   SandboxFixture f(o);
   auto c = f.client.post(zone_path(f.id(), "/custom_hostnames"), request("shop.customer-site.net"), f.global());
   std::string id(c.result().at("id").as_string());
   BOOST_TEST(f.client.get(zone_path(f.id(), "/custom_hostnames/" + id), f.global()).result().at("status").as_string() == "pending");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1800));
   auto l = f.client.get(zone_path(f.id(), "/custom_hostnames?hostname=shop.customer-site.net"), f.global());
   BOOST_TEST(l.result().at(0).at("status").as_string() == "active");
 }

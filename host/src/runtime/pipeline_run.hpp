@@ -53,6 +53,10 @@ class PipelineRun {
   StepResult call_plugin(const PluginCall& call, const CancelScope& parent);
   // Returns the resolved auth, or an error message naming it.
   const AuthState* resolve_auth(const std::string& name, std::string& error);
+  // The plugin to call for `uses`: the loaded one, or with isolation
+  // "process" a proxy that runs each call in a child process. nullptr when
+  // not loaded.
+  const LoadedPlugin* plugin_for(const std::string& uses, const std::string& isolation);
 
   EvalScope scope_for(const std::vector<std::string>& deps, const boost::json::object* matrix);
   std::string display(const std::string& step_id) const { return invocation_.id_prefix + step_id; }
@@ -64,6 +68,8 @@ class PipelineRun {
   std::condition_variable changed_;
   std::map<std::string, StepResult> results_;
   std::map<std::string, std::unique_ptr<AuthState>> auths_;
+  std::mutex isolated_mutex_;  // guards isolated_
+  std::map<std::string, std::shared_ptr<const LoadedPlugin>> isolated_;
 };
 
 // "1.5s", "250ms", "2m": how a duration reads in messages.

@@ -1,5 +1,7 @@
 #include "runtime/pipeline_run.hpp"
 
+#include "isolation.hpp"
+
 #include <thread>
 
 namespace pw::detail {
@@ -111,7 +113,7 @@ StepResult PipelineRun::run_uses(const StepSpec& step, const json::object* matri
   }
   if (uses_is_pipeline(step.uses)) return run_child_pipeline(step, with, scope, display_id);
 
-  const LoadedPlugin* plugin = run_.plugins.find(step.uses);
+  const LoadedPlugin* plugin = plugin_for(step.uses, step.isolation);
   if (!plugin)
     return failed("step " + display_id + " uses plugin " + step.uses +
                   ", which is not loaded; run `pipewright plugins doctor`");
@@ -127,6 +129,20 @@ StepResult PipelineRun::run_uses(const StepSpec& step, const json::object* matri
     call.auth_name = step.auth;
   }
   return call_plugin(call, scope);
+}
+
+const LoadedPlugin* PipelineRun::plugin_for(const std::string& uses,
+                                            const std::string& isolation) {
+  if (isolation != "process") return run_.plugins.find(uses);
+  std::lock_guard lock(isolated_mutex_);
+  if (auto it = isolated_.find(uses); it != isolated_.end()) return it->second.get();
+  for (const auto& p : run_.plugins.plugins()) {
+    if (p->name != uses) continue;
+    auto proxy = isolate(p, host_services());
+    isolated_.emplace(uses, proxy);
+    return proxy.get();
+  }
+  return nullptr;
 }
 
 StepResult PipelineRun::run_matrix(const StepSpec& step, const CancelScope& scope,
