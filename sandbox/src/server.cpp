@@ -86,18 +86,18 @@ void Server::Impl::listen() {
     host = host.substr(1, host.size() - 2);
   auto address = asio::ip::make_address(host, ec);
   if (ec)
-    throw std::runtime_error("sandbox: invalid listen address \"" + options.listen_address + "\"");
+    throw std::runtime_error("invalid listen address \"" + options.listen_address + "\"");
   tcp::endpoint ep(address, options.port);
   acceptor = std::make_unique<tcp::acceptor>(*ioc);
   auto where = options.listen_address + ":" + std::to_string(options.port);
   if (acceptor->open(ep.protocol(), ec); ec)
-    throw std::runtime_error("sandbox: cannot open socket: " + ec.message());
+    throw std::runtime_error("cannot open a socket: " + ec.message());
   acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
   if (acceptor->bind(ep, ec); ec)
-    throw std::runtime_error("sandbox: cannot listen on " + where + ": " + ec.message() +
+    throw std::runtime_error("cannot listen on " + where + ": " + ec.message() +
                              " (choose another --port, or 0 for a free one)");
   if (acceptor->listen(asio::socket_base::max_listen_connections, ec); ec)
-    throw std::runtime_error("sandbox: cannot listen on " + where + ": " + ec.message());
+    throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
   port = acceptor->local_endpoint().port();
 }
 

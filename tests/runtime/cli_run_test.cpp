@@ -302,3 +302,19 @@ BOOST_AUTO_TEST_CASE(a_step_with_process_isolation_runs_and_passes_outputs) {
   BOOST_REQUIRE(done);
   BOOST_TEST(done->at("outputs").at("y").as_string() == "one-two");
 }
+
+BOOST_AUTO_TEST_CASE(a_secret_pipeline_output_is_masked_and_the_json_stays_valid) {
+  TempDir dir;
+  auto file = dir.write("p.json", R"({"pipewright": 1, "steps": [
+      {"id": "mint", "uses": "core.echo", "with": {"secret": true, "values": {"token": "minted-Qx81-secret"}}}],
+    "outputs": {"token": "${{ steps.mint.outputs.token }}"}})");
+  auto r = run_json(dir, file.string());
+  BOOST_TEST_INFO(r.out << r.err);
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(r.out.find("minted-Qx81-secret") == std::string::npos);
+  Events ev(r.out);
+  BOOST_TEST(ev.all_valid);
+  auto* done = ev.find("run_finished");
+  BOOST_REQUIRE(done);
+  BOOST_TEST(done->at("outputs").at("token").as_string() == "***");
+}

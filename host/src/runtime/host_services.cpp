@@ -90,10 +90,17 @@ pw_status svc_set_output(pw_call* call, pw_str name_str, pw_str value_json,
     auto& ctx = CallContext::from(call);
     std::string name(view(name_str));
     bool secret = secret_flag != 0 || marked_secret(ctx.plugin, name);
-    // Registered before anything else, so no later message can carry it.
-    if (secret) ctx.run.redactor.add(view(value_json));
     json::error_code ec;
     json::value value = json::parse(view(value_json), ec);
+    // Registered before anything else happens with the value, so no later
+    // message can carry it. The strings inside, not the JSON text: masking
+    // a quoted literal whole would break the JSON event lines.
+    if (secret) {
+      if (ec)
+        ctx.run.redactor.add(view(value_json));
+      else
+        register_strings(ctx.run.redactor, value);
+    }
     if (ec || name.empty()) {
       std::lock_guard lock(ctx.mutex);
       ctx.host_failures.push_back(
@@ -102,7 +109,6 @@ pw_status svc_set_output(pw_call* call, pw_str name_str, pw_str value_json,
           (name.empty() ? "" : "; the plugin must pass a JSON value (quote strings)"));
       return PW_STATUS_BAD_INPUT;
     }
-    if (secret) register_strings(ctx.run.redactor, value);
     {
       std::lock_guard lock(ctx.mutex);
       ctx.outputs[name] = std::move(value);

@@ -57,8 +57,8 @@ std::string refusal_reason(const cf::ApiResult& r) {
     return "the token is not valid yet (its not_before lies in the future)";
   if (text.find("location") != std::string::npos || text.find("ip") != std::string::npos)
     return "the token may not be used from this IP address (its IP address filter)";
-  return "Cloudflare does not know this token: it is wrong, was deleted or rolled, or has expired or been "
-         "disabled";
+  return "it is unknown, deleted or rolled, disabled, expired, not yet valid, or limited to other IP "
+         "addresses (Cloudflare gives the same answer for each)";
 }
 
 }  // namespace
