@@ -82,9 +82,12 @@ void diagnostic_fn(pw_call*, std::int32_t severity, pw_str summary, pw_str detai
         {"detail", sv(detail)}, {"pointer", sv(pointer)}});
 }
 
+void add_secret_fn(pw_call*, pw_str value) { ask({{"op", "add_secret"}, {"value", sv(value)}}); }
+
 const pw_host_services_v1 services = {
-    sizeof(pw_host_services_v1), PW_ABI_MINOR, log_fn,         http_fn,       http_batch_fn,
+    sizeof(pw_host_services_v1), PW_ABI_MINOR,    log_fn,      http_fn,       http_batch_fn,
     progress_fn,                 is_cancelled_fn, deadline_fn, set_output_fn, diagnostic_fn,
+    add_secret_fn,
 };
 
 int refuse(const std::string& why) {

@@ -23,6 +23,7 @@ struct LoadedPlugin {
   std::int32_t kind = 0;  // PW_KIND_*
   std::string version;
   std::string description;
+  std::string documentation;  // ABI 1.1; empty when the plugin has none
   boost::json::value params_schema;
   boost::json::value outputs_schema;
   std::vector<std::string> secret_outputs;  // properties marked "x-secret"
@@ -50,6 +51,9 @@ class PluginRegistry {
   // `services` is the host table offered at negotiation; it must outlive the
   // registry and every plugin loaded through it.
   explicit PluginRegistry(const pw_host_services_v1* services);
+  // Offers `offered_minor` instead of PW_ABI_MINOR at negotiation: lets
+  // tests play an older host.
+  PluginRegistry(const pw_host_services_v1* services, std::uint32_t offered_minor);
 
   // Loads every *.so in each directory (not recursive), in order; a later
   // plugin with a name already loaded is refused. Never throws for a bad
@@ -70,6 +74,7 @@ class PluginRegistry {
 
  private:
   const pw_host_services_v1* services_;
+  std::uint32_t offered_minor_ = PW_ABI_MINOR;
   std::vector<std::shared_ptr<const LoadedPlugin>> plugins_;
   std::vector<RefusedPlugin> refused_;
 };

@@ -27,7 +27,7 @@ static_assert(sizeof(pw_str) == 16);
 PW_FREEZE(pw_str, ptr, 0, 8);
 PW_FREEZE(pw_str, len, 8, 8);
 
-static_assert(sizeof(pw_host_services_v1) == 72);
+static_assert(sizeof(pw_host_services_v1) == 80);
 PW_FREEZE(pw_host_services_v1, struct_size, 0, 4);
 PW_FREEZE(pw_host_services_v1, abi_minor, 4, 4);
 PW_FREEZE(pw_host_services_v1, log, 8, 8);
@@ -38,8 +38,9 @@ PW_FREEZE(pw_host_services_v1, is_cancelled, 40, 8);
 PW_FREEZE(pw_host_services_v1, deadline, 48, 8);
 PW_FREEZE(pw_host_services_v1, set_output, 56, 8);
 PW_FREEZE(pw_host_services_v1, diagnostic, 64, 8);
+PW_FREEZE(pw_host_services_v1, add_secret, 72, 8);  // 1.1
 
-static_assert(sizeof(pw_plugin_v1) == 64);
+static_assert(sizeof(pw_plugin_v1) == 72);
 PW_FREEZE(pw_plugin_v1, struct_size, 0, 4);
 PW_FREEZE(pw_plugin_v1, kind, 4, 4);
 PW_FREEZE(pw_plugin_v1, name, 8, 8);
@@ -49,6 +50,7 @@ PW_FREEZE(pw_plugin_v1, params_schema, 32, 8);
 PW_FREEZE(pw_plugin_v1, outputs_schema, 40, 8);
 PW_FREEZE(pw_plugin_v1, run, 48, 8);
 PW_FREEZE(pw_plugin_v1, plugin_data, 56, 8);
+PW_FREEZE(pw_plugin_v1, documentation, 64, 8);  // 1.1
 
 static_assert(sizeof(pw_negotiate_v1) == 48);
 PW_FREEZE(pw_negotiate_v1, struct_size, 0, 4);

@@ -50,6 +50,7 @@ const pw_host_services_v1 fake_services = {
       std::lock_guard l(of(c).mutex);
       of(c).errors.push_back(text(summary) + ": " + text(detail));
     },
+    [](pw_call*, pw_str) {},
 };
 
 struct Isolated {

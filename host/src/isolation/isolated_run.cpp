@@ -160,6 +160,13 @@ class Session {
                        view(summary), view(detail), view(pointer));
       return true;
     }
+    if (op == "add_secret") {
+      // Answered, so the secret is registered before the plugin goes on.
+      auto value = text("value");
+      if (PW_HAS_MEMBER(&host_, pw_host_services_v1, add_secret) && host_.add_secret)
+        host_.add_secret(call_, view(value));
+      return reply(0);
+    }
     if (op == "is_cancelled") return reply(host_.is_cancelled(call_));
     if (op == "deadline") return reply(host_.deadline(call_));
     if (op == "set_output") {

@@ -87,6 +87,8 @@ CheckedDescriptor check_descriptor(const pw_plugin_v1* copy) {
   p.secret_outputs = secret_properties(p.outputs_schema);
   p.run = d.run;
   p.plugin_data = PW_HAS_MEMBER(copy, pw_plugin_v1, plugin_data) ? d.plugin_data : nullptr;
+  if (PW_HAS_MEMBER(copy, pw_plugin_v1, documentation) && d.documentation != nullptr)
+    p.documentation = d.documentation;
   return out;
 }
 

@@ -98,6 +98,9 @@ std::string_view kind_name(std::int32_t kind) {
 
 PluginRegistry::PluginRegistry(const pw_host_services_v1* services) : services_(services) {}
 
+PluginRegistry::PluginRegistry(const pw_host_services_v1* services, std::uint32_t offered_minor)
+    : services_(services), offered_minor_(offered_minor) {}
+
 void PluginRegistry::scan(const std::vector<fs::path>& directories) {
   for (const auto& dir : directories) {
     std::error_code ec;
@@ -158,10 +161,10 @@ const LoadedPlugin* PluginRegistry::load_file(const fs::path& given) {
   pw_negotiate_v1 n{};
   n.struct_size = sizeof(pw_negotiate_v1);
   n.host_abi_major = PW_ABI_MAJOR;
-  n.host_abi_minor = PW_ABI_MINOR;
+  n.host_abi_minor = offered_minor_;
   n.host = services_;
   const pw_status status = negotiate(&n);
-  const std::string host_minor = std::to_string(PW_ABI_MINOR);
+  const std::string host_minor = std::to_string(offered_minor_);
   if (status != PW_STATUS_OK) {
     std::string why = n.refusal ? std::string(n.refusal) : std::string("no reason given");
     return refuse("refused to load: " + why + " (host offers ABI 1." + host_minor +
@@ -169,7 +172,7 @@ const LoadedPlugin* PluginRegistry::load_file(const fs::path& given) {
                   "upgrade pipewright to a version whose plugin ABI satisfies the plugin, or "
                   "install an older version of the plugin");
   }
-  if (n.plugin_abi_minor > PW_ABI_MINOR) {
+  if (n.plugin_abi_minor > offered_minor_) {
     return refuse("answered plugin ABI minor " + std::to_string(n.plugin_abi_minor) +
                       " but the host offered at most minor " + host_minor,
                   "the plugin breaks the negotiation rule (it must answer a minor no higher "

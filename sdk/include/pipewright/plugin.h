@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define PW_ABI_MAJOR 1
-#define PW_ABI_MINOR 0
+#define PW_ABI_MINOR 1
 
 #if defined(_WIN32)
 #define PW_EXPORT __declspec(dllexport)
@@ -96,7 +96,10 @@ typedef void (*pw_http_response_fn)(void *user, pw_str meta_json, pw_str body);
  * immutable, and stays valid for as long as the plugin library is loaded.
  * Every service may be called from any thread that is inside `run` for the
  * given call, and is thread-safe. Members appended by later minors must be
- * checked with PW_HAS_MEMBER before use.
+ * checked with PW_HAS_MEMBER before use: a host of an older minor hands over
+ * a shorter table.
+ *
+ * History: 1.0 log .. diagnostic; 1.1 add_secret.
  */
 typedef struct pw_host_services_v1 {
   uint32_t struct_size;
@@ -148,6 +151,12 @@ typedef struct pw_host_services_v1 {
    * ("/name") or empty. */
   void (*diagnostic)(pw_call *call, int32_t severity, pw_str summary,
                      pw_str detail, pw_str pointer);
+
+  /* Since 1.1. Masks `value` in every log, event, error and report from now
+   * on, without making it an output: for a credential the plugin handles but
+   * does not hand over (a key it fetched, an intermediate token). Values
+   * shorter than 4 bytes are ignored. */
+  void (*add_secret)(pw_call *call, pw_str value);
 } pw_host_services_v1;
 
 /*
@@ -165,6 +174,7 @@ typedef pw_status (*pw_run_fn)(void *plugin_data, pw_call *call,
 /*
  * What a plugin is. Lives in the plugin's static storage and stays valid and
  * unchanged while the library is loaded. All strings are NUL-terminated UTF-8.
+ * History: 1.0 struct_size .. plugin_data; 1.1 documentation.
  */
 typedef struct pw_plugin_v1 {
   uint32_t struct_size;
@@ -177,6 +187,10 @@ typedef struct pw_plugin_v1 {
                                  "x-secret": true */
   pw_run_fn run;
   void *plugin_data; /* passed back to run; owned by the plugin */
+
+  /* Since 1.1. Long help in Markdown for `pipewright plugins show`; may be
+   * NULL. */
+  const char *documentation;
 } pw_plugin_v1;
 
 /*

@@ -16,7 +16,10 @@
 //   PIPEWRIGHT_PLUGIN(Echo)
 //
 // Optional: `static constexpr std::uint32_t min_host_minor = N;` refuses to
-// load on a host that offers a lower ABI minor.
+// load on a host that offers a lower ABI minor; without it the plugin loads
+// on any 1.x host and Call falls back where a newer service is missing.
+// Optional: `static constexpr const char* documentation = "...";` (ABI 1.1),
+// long Markdown help shown by `pipewright plugins show`.
 #ifndef PIPEWRIGHT_PLUGIN_HPP
 #define PIPEWRIGHT_PLUGIN_HPP
 
@@ -153,6 +156,15 @@ class Call {
   void progress(std::string_view progress_json) const {
     host_->progress(call_, to_pw(progress_json));
   }
+  // Masks `value` everywhere from now on (ABI 1.1). Returns false on an older
+  // host that lacks the service; the caller decides how to fall back.
+  bool add_secret(std::string_view value) const {
+    if (!PW_HAS_MEMBER(host_, pw_host_services_v1, add_secret) || host_->add_secret == nullptr)
+      return false;
+    host_->add_secret(call_, to_pw(value));
+    return true;
+  }
+
   bool cancelled() const noexcept { return host_->is_cancelled(call_) != 0; }
   void throw_if_cancelled() const {
     if (cancelled()) throw Cancelled();
@@ -214,6 +226,14 @@ template <class P>
 concept HasMinHostMinor = requires { P::min_host_minor; };
 
 template <class P>
+constexpr const char* documentation_of() {
+  if constexpr (requires { P::documentation; })
+    return P::documentation;
+  else
+    return nullptr;
+}
+
+template <class P>
 pw_status run(void*, pw_call* call, pw_str with, pw_str context) noexcept {
   const pw_host_services_v1* host = host_services<P>;
   auto report = [&](std::string_view summary, std::string_view detail,
@@ -244,7 +264,7 @@ pw_status negotiate(pw_negotiate_v1* n) noexcept {
   static const pw_plugin_v1 descriptor = {
       sizeof(pw_plugin_v1), static_cast<std::int32_t>(P::kind), P::name, P::version,
       P::description,       P::params_schema,                   P::outputs_schema,
-      &run<P>,              nullptr};
+      &run<P>,              nullptr,                            documentation_of<P>()};
   if (!PW_HAS_MEMBER(n, pw_negotiate_v1, plugin))
     return PW_STATUS_FAILED;
   if constexpr (HasMinHostMinor<P>) {
