@@ -31,6 +31,7 @@ struct RunOptions {
   bool sandbox = false;
   std::string sandbox_state;
   std::string sandbox_faults;
+  std::string isolation;  // "" | "in-process" | "process": default for every step and auth
 };
 
 struct ValidateOptions {

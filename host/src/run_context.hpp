@@ -65,6 +65,9 @@ struct RunContext {
   ParallelismBudget& budget;
   std::filesystem::path workdir;
   std::string cloudflare_base_url;
+  // "process" runs every plugin without its own `isolation` in a child
+  // process (--isolation); "" or "in-process" keeps them in the host.
+  std::string default_isolation;
 };
 
 }  // namespace pw

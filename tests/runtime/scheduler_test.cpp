@@ -34,7 +34,7 @@ struct Harness {
   pw::CancelScope root;
   pw::ParallelismBudget budget{8};
   pw::RunContext run{redactor, events, http, environment, registry, root, budget,
-                     std::filesystem::temp_directory_path(), "http://127.0.0.1:9/client/v4"};
+                     std::filesystem::temp_directory_path(), "http://127.0.0.1:9/client/v4", ""};
 
   Harness() { registry.scan({PIPEWRIGHT_BUILD_PLUGIN_DIR}); }
 

@@ -39,6 +39,9 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--rate-limit", run.rate_limit,
                       "Requests per window per API and credential, as N/SECONDS");
   run_cmd->add_flag("--sandbox", run.sandbox, "Run against an embedded local Cloudflare API");
+  run_cmd->add_option("--isolation", run.isolation,
+                      "in-process (default) or process: run plugins in child processes")
+      ->check(CLI::IsMember({"in-process", "process"}));
   run_cmd->add_option("--sandbox-state", run.sandbox_state, "Keep the sandbox state in DIR");
   run_cmd->add_option("--sandbox-faults", run.sandbox_faults,
                       "Inject faults into the sandbox, e.g. 429=0.1,latency=20ms");
@@ -63,7 +66,7 @@ int run_cli(int argc, char** argv) {
   sandbox_cmd->add_option("--state", sandbox.state, "Keep state in DIR (default: in memory)");
   sandbox_cmd->add_option("--seed", sandbox.seed, "JSON file with the demo identity and data");
   sandbox_cmd->add_option("--faults", sandbox.faults, "Fault injection spec");
-  sandbox_cmd->add_option("--rate-limit", sandbox.rate_limit, "N/SECONDS per credential");
+  sandbox_cmd->add_option("--rate-limit", sandbox.rate_limit, "N/SECONDS per credential, or off");
   add_output_option(*sandbox_cmd, sandbox.output);
 
   try {

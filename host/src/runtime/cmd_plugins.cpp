@@ -102,6 +102,7 @@ int show(const PluginRegistry& registry, const std::string& name) {
   print("  file: " + p->file.string() + ", ABI 1." + std::to_string(p->abi_minor));
   print_schema(p->params_schema, "with");
   print_schema(p->outputs_schema, "outputs");
+  if (!p->documentation.empty()) print("\n" + p->documentation);
   return exit_code::ok;
 }
 

@@ -93,12 +93,14 @@ bool report_refused_plugins(const Pipeline& pipeline, const PluginRegistry& regi
 
 HttpClientOptions http_options(const RunOptions& options, const ErrorPrinter& error, bool& ok) {
   HttpClientOptions http;
-  if (!options.rate_limit.empty()) {
+  if (options.rate_limit == "off") {
+    http.rate.enabled = false;
+  } else if (!options.rate_limit.empty()) {
     std::size_t requests = 0;
     int seconds = 0;
     if (!parse_rate_limit(options.rate_limit, requests, seconds)) {
       error("pipewright: --rate-limit \"" + options.rate_limit +
-            "\" is not N/SECONDS; write it like 1200/300");
+            "\" is not N/SECONDS or off; write it like 1200/300");
       ok = false;
     } else {
       http.rate.requests = requests;
@@ -194,8 +196,11 @@ int command_run(const RunOptions& options) {
   HttpClient http(http_opts);
   EventStream events(redactor, options.output, options.verbosity);
   ParallelismBudget budget(options.max_parallel);
-  RunContext run{redactor,  events,      http, environment, registry, root, budget,
-                 fs::current_path(), cloudflare_base(environment, server.get())};
+  RunContext run{redactor,           events,
+                 http,               environment,
+                 registry,           root,
+                 budget,             fs::current_path(),
+                 cloudflare_base(environment, server.get()), options.isolation};
 
   // Nested pipelines are loaded and validated when a step first needs them;
   // each is kept for the rest of the run.

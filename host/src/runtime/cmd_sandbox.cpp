@@ -39,11 +39,13 @@ int command_sandbox(const SandboxOptions& options) {
   if (!options.state.empty()) so.state_dir = options.state;
   if (!options.seed.empty()) so.seed_file = options.seed;
   so.faults = options.faults;
-  if (!options.rate_limit.empty()) {
+  if (options.rate_limit == "off") {
+    so.rate_limit_enabled = false;
+  } else if (!options.rate_limit.empty()) {
     std::size_t requests = 0;
     int seconds = 0;
     if (!parse_rate_limit(options.rate_limit, requests, seconds)) {
-      std::fprintf(stderr, "pipewright: --rate-limit \"%s\" is not N/SECONDS; write it like 1200/300\n",
+      std::fprintf(stderr, "pipewright: --rate-limit \"%s\" is not N/SECONDS or off; write it like 1200/300\n",
                    options.rate_limit.c_str());
       return exit_code::usage;
     }

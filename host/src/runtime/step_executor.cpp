@@ -133,7 +133,8 @@ StepResult PipelineRun::run_uses(const StepSpec& step, const json::object* matri
 
 const LoadedPlugin* PipelineRun::plugin_for(const std::string& uses,
                                             const std::string& isolation) {
-  if (isolation != "process") return run_.plugins.find(uses);
+  const std::string& mode = isolation.empty() ? run_.default_isolation : isolation;
+  if (mode != "process") return run_.plugins.find(uses);
   std::lock_guard lock(isolated_mutex_);
   if (auto it = isolated_.find(uses); it != isolated_.end()) return it->second.get();
   for (const auto& p : run_.plugins.plugins()) {
