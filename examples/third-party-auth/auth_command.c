@@ -382,6 +382,10 @@ static const pw_plugin_v1 descriptor = {
     "{\"type\":\"object\",\"properties\":{\"headers\":{\"type\":\"object\",\"x-secret\":true}}}",
     run,
     NULL,
+    "Runs `command` directly (no shell), waits at most `timeout_ms`, and uses the first line\n"
+    "of its standard output as the credential: the output `headers` is\n"
+    "{`header`: `scheme` + \" \" + line}, marked secret. Fails, naming the command, when it\n"
+    "cannot start, times out, exits non-zero or prints nothing.",
 };
 
 PW_EXPORT pw_status pw_plugin_negotiate_v1(pw_negotiate_v1 *n) {
