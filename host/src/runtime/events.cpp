@@ -60,8 +60,20 @@ std::string diagnostic_line(const json::object& e) {
   return line;
 }
 
+// The pipeline's outputs, one per line: what the run produced or found.
+std::string outputs_block(const json::object& e) {
+  const auto* outputs = e.if_contains("outputs");
+  if (outputs == nullptr || !outputs->is_object() || outputs->as_object().empty()) return {};
+  std::string block = "\noutputs:";
+  for (const auto& [key, value] : outputs->as_object()) {
+    block += "\n  " + std::string(key) + ": ";
+    block += value.is_string() ? std::string(value.as_string()) : json::serialize(value);
+  }
+  return block;
+}
+
 std::string run_finished_line(const json::object& e) {
-  std::string line = "\n" + str(e, "ok") + " ok, " + str(e, "failed") + " failed, " +
+  std::string line = outputs_block(e) + "\n" + str(e, "ok") + " ok, " + str(e, "failed") + " failed, " +
                      str(e, "skipped") + " skipped, " + str(e, "cancelled") + " cancelled in " +
                      seconds(num(e, "duration_ms")) + " — ";
   std::string status = str(e, "status");
