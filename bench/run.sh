@@ -3,12 +3,13 @@
 #   bench/run.sh BUILD_DIR [verify|puts|flow|all]
 # Every server started here listens on 127.0.0.1 only and is stopped on exit.
 set -euo pipefail
-BUILD=${1:?usage: bench/run.sh BUILD_DIR [verify|puts|flow|all]}
+BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [verify|puts|flow|all]}" && pwd)
 WHAT=${2:-all}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PW=$BUILD/bin/pipewright
 DURATION=${BENCH_DURATION:-10s}
 WORK=$(mktemp -d /tmp/pw-bench.XXXXXX)
+chmod 755 "$WORK"  # nginx workers run unprivileged and must read the body
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
@@ -112,11 +113,14 @@ PY
   mkdir -p "$WORK/run" && cd "$WORK/run"
   echo "== create-test-deploy, one tenant, 1001 files of ~10 KB, on the sandbox"
   for pass in first second; do
+    export PASS=$pass
     /usr/bin/time -f "$pass run: wall %e s, peak RSS %M KB" "$PW" run create-test-deploy --sandbox \
       --sandbox-state "$WORK/state" --input site="$site" --input tenant=bench --input domain=shop.bench-tenant.net \
       --output json >"$WORK/flow-$pass.jsonl" 2>"$WORK/flow-$pass.err" || { tail -20 "$WORK/flow-$pass.err"; tail -5 "$WORK/flow-$pass.jsonl"; }
     tail -1 "$WORK/flow-$pass.err"
     echo "$pass run: http requests $(grep -c '"type":"http"' "$WORK/flow-$pass.jsonl" || true)"
+    jq -r 'select(.type=="step_finished" and .step=="tenant/upload") |
+      "\(env.PASS) run: upload step \(.duration_ms) ms"' "$WORK/flow-$pass.jsonl" 2>/dev/null | sed "s/^/  /" || true
   done
   cd "$ROOT"
 }
@@ -126,6 +130,6 @@ case $WHAT in
   verify) bench_verify ;;
   puts) bench_puts ;;
   flow) bench_flow ;;
-  all) bench_verify; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_puts; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_flow ;;
+  all) bench_verify; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); chmod 755 "$WORK"; PIDS=(); bench_puts; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_flow ;;
   *) echo "unknown benchmark: $WHAT" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <stdexcept>
+#include <utility>
 
 namespace pw::sandbox {
 namespace {
@@ -19,9 +20,19 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
     fail(db_, "cannot prepare \"" + std::string(sql) + "\"");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, Db* owner, std::string key)
+    : db_(db), stmt_(stmt), owner_(owner), key_(std::move(key)) {}
 
-Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+Statement::~Statement() {
+  if (stmt_ == nullptr) return;
+  if (owner_)
+    owner_->release(key_, stmt_);
+  else
+    sqlite3_finalize(stmt_);
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), stmt_(other.stmt_), owner_(other.owner_), key_(std::move(other.key_)) {
   other.stmt_ = nullptr;
 }
 
@@ -90,7 +101,21 @@ Db::Db(const std::optional<std::filesystem::path>& file) {
   exec("PRAGMA foreign_keys=ON;");
 }
 
-Db::~Db() { sqlite3_close(db_); }
+Db::~Db() {
+  for (auto& [key, stmt] : idle_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+void Db::release(const std::string& key, sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  // A few idle copies per text cover nested use of the same query.
+  if (idle_.count(key) < 4) {
+    idle_.emplace(key, stmt);
+  } else {
+    sqlite3_finalize(stmt);
+  }
+}
 
 void Db::exec(std::string_view sql) {
   char* err = nullptr;
@@ -102,7 +127,18 @@ void Db::exec(std::string_view sql) {
   }
 }
 
-Statement Db::prepare(std::string_view sql) { return Statement(db_, sql); }
+Statement Db::prepare(std::string_view sql) {
+  std::string key(sql);
+  if (auto it = idle_.find(key); it != idle_.end()) {
+    sqlite3_stmt* stmt = it->second;
+    idle_.erase(it);
+    return Statement(db_, stmt, this, std::move(key));
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK)
+    fail(db_, "cannot prepare \"" + key + "\"");
+  return Statement(db_, stmt, this, std::move(key));
+}
 
 std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 

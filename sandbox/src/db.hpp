@@ -7,15 +7,20 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace pw::sandbox {
 
+class Db;
+
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql);
+  // A statement taken from `owner`'s cache; it goes back there when done.
+  Statement(sqlite3* db, sqlite3_stmt* stmt, Db* owner, std::string key);
   ~Statement();
   Statement(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
@@ -47,6 +52,8 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  Db* owner_ = nullptr;  // set for cached statements
+  std::string key_;
 };
 
 class Db {
@@ -72,7 +79,13 @@ class Db {
   std::int64_t last_insert_rowid() const;
 
  private:
+  friend class Statement;
+  // Prepared statements are kept per SQL text: parsing the SQL on every
+  // request was the sandbox's largest cost under load.
+  void release(const std::string& key, sqlite3_stmt* stmt);
+
   sqlite3* db_ = nullptr;
+  std::unordered_multimap<std::string, sqlite3_stmt*> idle_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back if destroyed without commit().
