@@ -83,7 +83,10 @@ Outcome<Principal> from_token(State& state, const Request& req, std::string_view
     if (verify) return invalid();
     return fail(403, 9109, "Cannot use the access token from location: " + req.peer_ip);
   }
-  touch_token(state.db, t->id);
+  // last_used_on has minute resolution: a write per request would make
+  // every authenticated read a write transaction.
+  if (std::string stamp = now_rfc3339(); !t->last_used_on || t->last_used_on->compare(0, 16, stamp, 0, 16) != 0)
+    touch_token(state.db, t->id);
   Principal p;
   p.kind = t->owner.account_owned ? CredentialKind::account_token : CredentialKind::user_token;
   (t->owner.account_owned ? p.account_id : p.user_id) = t->owner.id;
