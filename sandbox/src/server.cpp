@@ -109,6 +109,10 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
       continue;
     }
+    // Responses go out as header then body; without this each one can wait
+    // for the client's delayed ACK.
+    boost::system::error_code nodelay_ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), nodelay_ignored);
     auto ex = socket.get_executor();
     asio::co_spawn(ex,
                    serve_connection(std::move(socket),

@@ -142,6 +142,11 @@ asio::awaitable<bool> connect(Connection& connection, ExchangeLimits limits,
     result.error = "cannot connect to " + where + ": " + describe(cec, cancelled);
     co_return false;
   }
+  // A request goes out as header then body: with Nagle on, the body waits
+  // for the peer's delayed ACK (~40 ms) on every exchange of a kept-alive
+  // connection.
+  boost::system::error_code nodelay_ignored;
+  connection.lowest().socket().set_option(boost::asio::ip::tcp::no_delay(true), nodelay_ignored);
   if (connection.secure) {
     auto& tls = *connection.secure;
     // SNI names a host; RFC 6066 forbids sending an IP literal.
