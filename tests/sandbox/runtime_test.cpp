@@ -181,8 +181,13 @@ BOOST_AUTO_TEST_CASE(serve_until_signalled_stops_cleanly_on_sigterm) {
   o.state_dir = dir.path();
   int code = -1;
   std::thread serving([&] { code = serve_until_signalled(o, true); });
-  // The signal set is installed before the server starts; a second is ample.
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // The signal set is installed before the server starts, and the server
+  // creates sandbox.db when it starts: wait for that file, not for a fixed
+  // time, so a loaded machine cannot deliver SIGTERM too early.
+  for (int i = 0; i < 200 && !std::filesystem::exists(dir.path() / "sandbox.db"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_REQUIRE(std::filesystem::exists(dir.path() / "sandbox.db"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ::kill(::getpid(), SIGTERM);
   serving.join();
   BOOST_TEST(code == 0);

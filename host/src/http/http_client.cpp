@@ -122,7 +122,9 @@ struct HttpClient::Impl {
         throw std::runtime_error("cannot load CA file " + options.ca_file + ": " + ec.message() +
                                  " (it must hold PEM certificates)");
     } else {
-      tls.set_default_verify_paths(ec);  // no system store: every https request fails to verify
+      // The system store takes ~50 ms to parse, so it is loaded on the first
+      // https request (ensure_system_store) rather than at every start.
+      use_system_store = true;
     }
     tls.set_verify_mode(options.verify_tls ? asio::ssl::verify_peer : asio::ssl::verify_none);
     const std::size_t threads = std::max<std::size_t>(1, options.io_threads);
@@ -200,12 +202,21 @@ struct HttpClient::Impl {
     state.mailbox->post_event(std::move(event));
   }
 
+  void ensure_system_store() {
+    std::call_once(system_store_loaded, [this] {
+      if (!use_system_store) return;
+      boost::system::error_code ec;
+      tls.set_default_verify_paths(ec);  // no system store: every https request fails to verify
+    });
+  }
+
   asio::awaitable<HttpResponse> perform(std::shared_ptr<RequestState> state) {
     const HttpRequest& request = state->request;
     const auto started = Clock::now();
     std::string error;
     const auto target = http::parse_request_target(request.url, error);
     if (!target) co_return failure(std::move(error));
+    if (target->tls) ensure_system_store();
     if (request.body_file && !std::ifstream(*request.body_file, std::ios::binary))
       co_return failure("cannot read body_file " + request.body_file->string());
     const bool safe = request.safe_to_retry.value_or(http::method_is_idempotent(request.method));
@@ -328,6 +339,8 @@ struct HttpClient::Impl {
   asio::io_context io;  // declared before everything that holds io objects
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::ssl::context tls;
+  bool use_system_store = false;
+  std::once_flag system_store_loaded;
   http::ConnectionPool pool;
   http::RateLimiter limiter;
   std::mutex random_mutex;

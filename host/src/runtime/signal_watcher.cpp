@@ -14,6 +14,8 @@ sigset_t watched_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  // The destructor wakes the watcher with SIGUSR2, sent to its thread only.
+  sigaddset(&set, SIGUSR2);
   return set;
 }
 }  // namespace
@@ -26,13 +28,14 @@ SignalWatcher::SignalWatcher(std::function<void()> on_signal) : on_signal_(std::
 
 SignalWatcher::~SignalWatcher() {
   stop_.store(true);
+  pthread_kill(thread_.native_handle(), SIGUSR2);
   thread_.join();
   pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
 }
 
 void SignalWatcher::watch() {
   sigset_t set = watched_signals();
-  // Polls with a short timeout so that the destructor can stop it.
+  // The timeout is only a safety net; the destructor wakes it at once.
   timespec tick{0, 100 * 1000 * 1000};
   while (!stop_.load()) {
     int sig = sigtimedwait(&set, nullptr, &tick);
