@@ -151,6 +151,9 @@ void Server::start() {
     impl_->listen();
   } catch (...) {
     impl_->acceptor.reset();
+    // A strand unlinks itself from its io_context's service when destroyed:
+    // it must go before the io_context does.
+    impl_->state_strand.reset();
     impl_->ioc.reset();
     impl_->dispatcher.reset();
     impl_->runtime.reset();
@@ -179,8 +182,8 @@ void Server::stop() {
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
   impl_->acceptor.reset();
-  impl_->ioc.reset();  // destroys suspended connections (and their sockets)
-  impl_->state_strand.reset();
+  impl_->state_strand.reset();  // before the io_context it belongs to
+  impl_->ioc.reset();           // destroys suspended connections (and their sockets)
   impl_->dispatcher.reset();
   impl_->runtime.reset();
   impl_->state.reset();  // closes SQLite; removes the temp object dir
