@@ -37,7 +37,7 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--max-parallel", run.max_parallel, "Plugin calls running at once")
       ->check(CLI::PositiveNumber);
   run_cmd->add_option("--rate-limit", run.rate_limit,
-                      "Requests per window per API and credential, as N/SECONDS");
+                      "Requests per window per API and credential, as N/SECONDS, or off");
   run_cmd->add_flag("--sandbox", run.sandbox, "Run against an embedded local Cloudflare API");
   run_cmd->add_option("--isolation", run.isolation,
                       "in-process (default) or process: run plugins in child processes")
