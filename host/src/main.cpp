@@ -1,10 +1,15 @@
 // The pipewright executable: everything lives in the runtime room's CLI.
 #include "cli.hpp"
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <exception>
 
 int main(int argc, char** argv) {
+  // No core files: a crash must not write the run's secrets to disk.
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
   try {
     return pw::run_cli(argc, argv);
   } catch (const std::exception& e) {
