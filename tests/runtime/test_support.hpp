@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,8 +72,11 @@ struct Events {
     return out;
   }
   std::int64_t ts(std::string_view type, std::string_view step) const {
+    // A missing event must fail the test, not pass an ordering check.
     auto* e = find(type, step);
-    return e ? e->at("ts").as_int64() : -1;
+    if (e == nullptr)
+      throw std::runtime_error("no " + std::string(type) + " event for step " + std::string(step));
+    return e->at("ts").as_int64();
   }
   std::string status(std::string_view step) const {
     auto* e = find("step_finished", step);

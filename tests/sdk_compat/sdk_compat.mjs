@@ -104,7 +104,7 @@ async function checks(Cloudflare, info) {
   assert.equal(zones.length, 1 + EXTRA_ZONES, 'every zone is listed once over the pages');
   assert.ok(pages >= 2, 'the zone list spans several pages');
   assert.equal(new Set(zones.map((z) => z.id)).size, zones.length, 'no zone appears twice');
-  if (first.result_info.total_count !== undefined) assert.equal(zones.length, first.result_info.total_count);
+  assert.equal(zones.length, first.result_info.total_count, 'total_count counts every zone');
   console.log(`ok - ${zones.length} zones over ${pages} pages`);
 
   const hostname = 'shop.customer-site.net';

@@ -51,7 +51,7 @@ echo "-- test it with the third-party auth plugin"
   || { cat "$TMP/test.out"; exit 1; }
 cat "$TMP/test.out"
 grep -q "8/8 tests passed" "$TMP/test.out"
-grep -q "example.auth.command" "$TMP/test.out" || true
+grep -q "auth:vault (example.auth.command)" "$TMP/test.out"
 # The token never shows in what the run printed.
 TOKEN=$(sed -n 's/^CLOUDFLARE_API_TOKEN=//p' .env)
 if grep -qF "$TOKEN" "$TMP/test.out" "$TMP/create.out"; then

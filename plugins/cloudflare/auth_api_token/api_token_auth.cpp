@@ -96,6 +96,9 @@ struct ApiTokenAuth {
   void run(pipewright::Call& call) {
     const auto with = pipewright::with_object(call);
     const std::string token(cf::trim(cf::string_at(with, "token")));
+    // Masked before anything else: the token may have come through an input
+    // or with whitespace, forms the host has not seen as a secret.
+    call.add_secret(token);
     check_format(token);
 
     json::object headers;

@@ -78,6 +78,8 @@ struct GlobalKeyAuth {
     const auto with = pipewright::with_object(call);
     const std::string email(cf::trim(cf::string_at(with, "email")));
     const std::string key(cf::trim(cf::string_at(with, "key")));
+    // Masked before anything else, in the trimmed form the header carries.
+    call.add_secret(key);
     check_formats(email, key);
 
     json::object headers;
