@@ -73,7 +73,7 @@ Outcome<Principal> from_token(State& state, const Request& req, std::string_view
   auto invalid = [&] {
     return verify ? fail(401, 1000, "Invalid API Token") : fail(403, 9109, "Invalid access token");
   };
-  auto t = find_token_by_value(state.db, value);
+  auto t = state.tokens.find(state.db, value);
   if (!t) return invalid();
   auto now = now_time();
   if (t->status != "active") return invalid();

@@ -49,7 +49,6 @@ void fill_request(Request& req, const http::request_header<>& h, std::string pee
       for (auto p : url->params())
         req.query.emplace_back(p.key, p.has_value ? p.value : std::string());
   }
-  for (const auto& f : h) req.headers.insert(f.name_string(), f.value());
   req.peer_ip = std::move(peer);
 }
 
@@ -61,7 +60,10 @@ void apply(http::response<Body>& res, Response& r, bool keep_alive) {
   res.keep_alive(keep_alive);
 }
 
-awaitable<Handled> dispatch_on_strand(Dispatcher& d, Request& req) { co_return d.handle(req); }
+awaitable<Handled> dispatch_on_strand(Dispatcher& d, Request& req,
+                                      const std::optional<Router::Match>& match) {
+  co_return d.handle(req, match);
+}
 
 awaitable<boost::system::error_code> write_response(beast::tcp_stream& stream, Response r,
                                                     unsigned version, bool keep_alive) {
@@ -98,7 +100,8 @@ awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionDeps de
     fill_request(req, head.get(), peer);
     const unsigned version = head.get().version();
     const bool keep_alive = head.get().keep_alive();
-    const RouteOptions opts = deps.dispatcher.options_for(req.method, req.path);
+    const auto match = deps.dispatcher.route(req.method, req.path);
+    const RouteOptions opts = match ? match->route->options : RouteOptions{};
 
     if (beast::iequals(head.get()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> cont{http::status::continue_, version};
@@ -122,11 +125,13 @@ awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionDeps de
       auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_tuple);
       parser.get().body().close();
       read_ec = rec;
+      req.headers = std::move(static_cast<http::fields&>(parser.get()));
     } else {
       http::request_parser<http::string_body> parser(std::move(head));
       parser.body_limit(opts.body_limit);
       auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_tuple);
       read_ec = rec;
+      req.headers = std::move(static_cast<http::fields&>(parser.get()));
       req.body = std::move(parser.get().body());
     }
     if (read_ec) {
@@ -138,7 +143,7 @@ awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionDeps de
     }
 
     stream.expires_never();  // the strand may be busy; do not time out while queued
-    Handled h = co_await asio::co_spawn(deps.state_strand, dispatch_on_strand(deps.dispatcher, req),
+    Handled h = co_await asio::co_spawn(deps.state_strand, dispatch_on_strand(deps.dispatcher, req, match),
                                         asio::use_awaitable);
     if (req.body_file) std::filesystem::remove(*req.body_file, ec);  // unless a handler adopted it
 

@@ -142,6 +142,8 @@ Statement Db::prepare(std::string_view sql) {
 
 std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
+std::int64_t Db::total_changes() const { return sqlite3_total_changes64(db_); }
+
 Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
 
 Transaction::~Transaction() {

@@ -77,6 +77,9 @@ class Db {
   }
 
   std::int64_t last_insert_rowid() const;
+  // Rows changed by this connection since it opened (sqlite3_total_changes64):
+  // a cheap "has anything been written" test for caches.
+  std::int64_t total_changes() const;
 
  private:
   friend class Statement;

@@ -57,11 +57,6 @@ bool is_loopback(std::string_view ip) {
   return a.is_loopback();
 }
 
-RouteOptions Dispatcher::options_for(std::string_view method, std::string_view path) const {
-  auto m = router_.match(method, path);
-  return m ? m->route->options : RouteOptions{};
-}
-
 Response Dispatcher::run(const Route& route, Request& req, const PathParams& params,
                          const Principal* who) {
   RequestContext ctx{req, params, who, state_, runtime_};
@@ -75,8 +70,7 @@ Response Dispatcher::run(const Route& route, Request& req, const PathParams& par
   }
 }
 
-Handled Dispatcher::handle(Request& req) {
-  auto match = router_.match(req.method, req.path);
+Handled Dispatcher::handle(Request& req, const std::optional<Router::Match>& match) {
   Handled out;
   if (req.path.starts_with(Router::hook_prefix)) {
     if (!is_loopback(req.peer_ip))
@@ -88,7 +82,7 @@ Handled Dispatcher::handle(Request& req) {
     return out;
   }
 
-  RequestLogEntry entry{now_rfc3339(true), req.method, req.path, 0, "", ""};
+  RequestLogEntry entry{now_time(), req.method, req.path, 0, "", ""};
   if (!req.path.starts_with(Router::api_prefix)) {
     out.response = no_route(req.path);
     out.response->status = 404;

@@ -23,10 +23,14 @@ class Dispatcher {
   Dispatcher(const Router& router, State& state, Runtime& runtime)
       : router_(router), state_(state), runtime_(runtime) {}
 
-  // Safe from any thread: the router is immutable once serving.
-  RouteOptions options_for(std::string_view method, std::string_view path) const;
-  // State strand only.
-  Handled handle(Request& req);
+  // Safe from any thread: the router is immutable once serving. The
+  // connection matches once, before reading the body (the route decides
+  // where the body goes), and hands the match to handle().
+  std::optional<Router::Match> route(std::string_view method, std::string_view path) const {
+    return router_.match(method, path);
+  }
+  // State strand only. `match` is route(req.method, req.path).
+  Handled handle(Request& req, const std::optional<Router::Match>& match);
 
  private:
   Response run(const Route& route, Request& req, const PathParams& params, const Principal* who);

@@ -67,7 +67,10 @@ std::string new_token_value(std::string_view prefix) {
 std::string sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
+  // Fetched once: OpenSSL 3 looks EVP_sha256() up in its provider tables
+  // on every call otherwise.
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (sha256 == nullptr || EVP_Digest(data.data(), data.size(), md, &len, sha256, nullptr) != 1)
     throw std::runtime_error("SHA-256 failed");
   return to_hex(md, len);
 }

@@ -6,7 +6,7 @@ namespace pw::sandbox {
 
 void RequestLog::add(RequestLogEntry e) {
   if (sink_) {
-    std::string line = e.time + " " + e.method + " " + e.path + " " + std::to_string(e.status) +
+    std::string line = format_rfc3339(e.time, true) + " " + e.method + " " + e.path + " " + std::to_string(e.status) +
                        " " + (e.credential.empty() ? "-" : e.credential);
     if (!e.fault.empty()) line += " fault=" + e.fault;
     sink_(line);
@@ -18,7 +18,7 @@ void RequestLog::add(RequestLogEntry e) {
 boost::json::array RequestLog::json() const {
   boost::json::array out;
   for (const auto& e : entries_)
-    out.push_back(boost::json::object{{"time", e.time},
+    out.push_back(boost::json::object{{"time", format_rfc3339(e.time, true)},
                                       {"method", e.method},
                                       {"path", e.path},
                                       {"status", e.status},

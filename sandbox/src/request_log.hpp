@@ -9,10 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "clock.hpp"
+
 namespace pw::sandbox {
 
 struct RequestLogEntry {
-  std::string time;
+  SystemTime time;         // formatted only when the log is read
   std::string method;
   std::string path;        // without the query
   unsigned status = 0;     // 0 = connection dropped without a response

@@ -75,62 +75,89 @@ void Router::add_route(std::string_view method, std::string full_pattern, Handle
     if (r.segments[i].kind == Route::Segment::Kind::rest)
       throw std::logic_error("route " + full_pattern + ": {name*} must be the last segment");
   routes_.push_back(std::move(r));
+  auto index = routes_.size() - 1;
+  for (auto& [m, indices] : by_method_)
+    if (m == method) {
+      indices.push_back(index);
+      return;
+    }
+  by_method_.emplace_back(std::string(method), std::vector<std::size_t>{index});
 }
 
-std::optional<Router::Match> Router::match(std::string_view method, std::string_view path) const {
-  auto parts = split_path(path);
-  std::optional<Match> best;
-  std::vector<int> best_score;
-  for (const auto& r : routes_) {
-    if (r.method != method) continue;
-    PathParams params;
-    std::vector<int> score;
-    bool ok = true;
-    std::size_t i = 0;
-    for (; ok && i < r.segments.size(); ++i) {
-      const auto& seg = r.segments[i];
-      using Kind = Route::Segment::Kind;
-      if (seg.kind == Kind::rest) {
-        if (i >= parts.size()) {
-          ok = false;
-          break;
-        }
-        // The raw remainder of the path, from this segment on.
-        auto offset = static_cast<std::size_t>(parts[i].data() - path.data());
-        auto rest = path.substr(offset);
-        if (rest.empty()) ok = false;
-        params.emplace_back(seg.text, percent_decode(rest));
-        score.push_back(0);
-        i = parts.size();
-        break;
-      }
-      if (i >= parts.size()) {
-        ok = false;
-        break;
-      }
-      switch (seg.kind) {
-        case Kind::literal:
-          ok = parts[i] == seg.text;
-          score.push_back(3);
-          break;
-        case Kind::id:
-          ok = is_id32(parts[i]);
-          params.emplace_back(seg.text, std::string(parts[i]));
-          score.push_back(2);
-          break;
-        default:
-          ok = !parts[i].empty();
-          params.emplace_back(seg.text, percent_decode(parts[i]));
-          score.push_back(1);
-      }
+namespace {
+
+// Scores a route against the split path without allocating: one digit per
+// segment (literal 3 > id 2 > param 1 > rest 0), compared left to right.
+// Returns false when the route does not match.
+bool score_route(const Route& r, const std::vector<std::string_view>& parts, std::string_view path,
+                 std::vector<int>& score) {
+  using Kind = Route::Segment::Kind;
+  score.clear();
+  for (std::size_t i = 0; i < r.segments.size(); ++i) {
+    const auto& seg = r.segments[i];
+    if (i >= parts.size()) return false;
+    if (seg.kind == Kind::rest) {
+      auto offset = static_cast<std::size_t>(parts[i].data() - path.data());
+      if (path.substr(offset).empty()) return false;
+      score.push_back(0);
+      return true;
     }
-    if (!ok || i != parts.size()) continue;
-    if (!best || score > best_score) {
-      best = Match{&r, std::move(params)};
-      best_score = std::move(score);
+    switch (seg.kind) {
+      case Kind::literal:
+        if (parts[i] != seg.text) return false;
+        score.push_back(3);
+        break;
+      case Kind::id:
+        if (!is_id32(parts[i])) return false;
+        score.push_back(2);
+        break;
+      default:
+        if (parts[i].empty()) return false;
+        score.push_back(1);
     }
   }
-  return best;
+  return r.segments.size() == parts.size();
+}
+
+PathParams capture(const Route& r, const std::vector<std::string_view>& parts, std::string_view path) {
+  using Kind = Route::Segment::Kind;
+  PathParams params;
+  for (std::size_t i = 0; i < r.segments.size(); ++i) {
+    const auto& seg = r.segments[i];
+    if (seg.kind == Kind::literal) continue;
+    if (seg.kind == Kind::rest) {
+      // The raw remainder of the path, from this segment on.
+      auto offset = static_cast<std::size_t>(parts[i].data() - path.data());
+      params.emplace_back(seg.text, percent_decode(path.substr(offset)));
+    } else if (seg.kind == Kind::id) {
+      params.emplace_back(seg.text, std::string(parts[i]));
+    } else {
+      params.emplace_back(seg.text, percent_decode(parts[i]));
+    }
+  }
+  return params;
+}
+
+}  // namespace
+
+std::optional<Router::Match> Router::match(std::string_view method, std::string_view path) const {
+  const std::vector<std::size_t>* candidates = nullptr;
+  for (const auto& [m, indices] : by_method_)
+    if (m == method) candidates = &indices;
+  if (!candidates) return std::nullopt;
+  auto parts = split_path(path);
+  const Route* best = nullptr;
+  std::vector<int> best_score, score;
+  for (auto index : *candidates) {
+    const auto& r = routes_[index];
+    if (!score_route(r, parts, path, score)) continue;
+    if (!best || score > best_score) {
+      best = &r;
+      std::swap(best_score, score);
+    }
+  }
+  if (!best) return std::nullopt;
+  return Match{best, capture(*best, parts, path)};
 }
 
 }  // namespace pw::sandbox

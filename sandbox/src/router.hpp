@@ -68,6 +68,9 @@ class Router {
  private:
   void add_route(std::string_view method, std::string full_pattern, Handler handler,
                  RouteOptions options, bool hook);
+  // Indices into routes_ by method: a request is compared with its method's
+  // routes only.
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> by_method_;
   std::vector<Route> routes_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "db.hpp"
 #include "object_store.hpp"
+#include "token_store.hpp"
 
 namespace pw::sandbox {
 
@@ -19,6 +20,7 @@ struct State {
   Db db;
   ObjectStore objects;
   Identity identity;  // the seeded demo user/account/zone
+  TokenLookup tokens;
 };
 
 }  // namespace pw::sandbox

@@ -173,6 +173,18 @@ std::optional<TokenRecord> find_token_by_value(Db& db, std::string_view value) {
   return read_row(s);
 }
 
+std::optional<TokenRecord> TokenLookup::find(Db& db, std::string_view value) {
+  if (db.total_changes() != changes_ || by_hash_.size() >= max_entries) {
+    by_hash_.clear();
+    changes_ = db.total_changes();
+  }
+  auto hash = sha256_hex(value);
+  if (auto it = by_hash_.find(hash); it != by_hash_.end()) return it->second;
+  auto found = find_token_by_value(db, value);
+  if (found) by_hash_.emplace(std::move(hash), *found);
+  return found;
+}
+
 std::vector<TokenRecord> list_tokens(Db& db, const TokenOwner& owner, bool descending) {
   auto s = db.query("SELECT " + std::string(columns) +
                         " FROM tokens WHERE owner_kind=?1 AND owner_id=?2 ORDER BY issued_on " +

@@ -6,6 +6,8 @@
 #include <boost/json/object.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "db.hpp"
@@ -52,6 +54,21 @@ Outcome<std::pair<TokenRecord, std::string>> create_token(Db& db, const TokenOwn
                                                           const TokenInput& in);
 std::optional<TokenRecord> find_token(Db& db, const TokenOwner& owner, std::string_view id);
 std::optional<TokenRecord> find_token_by_value(Db& db, std::string_view value);
+
+// find_token_by_value for authentication, remembered until the database
+// changes: every authenticated request looks its token up, and reading the
+// row and parsing its policies was a fifth of a request's cost. An entry is
+// trusted only while Db::total_changes() is what it was when it was read, so
+// no write path can forget to invalidate it. State strand only.
+class TokenLookup {
+ public:
+  std::optional<TokenRecord> find(Db& db, std::string_view value);
+
+ private:
+  static constexpr std::size_t max_entries = 1024;
+  std::int64_t changes_ = -1;
+  std::unordered_map<std::string, TokenRecord> by_hash_;  // sha256 of the value -> row
+};
 std::vector<TokenRecord> list_tokens(Db& db, const TokenOwner& owner, bool descending = false);
 std::optional<TokenRecord> update_token(Db& db, const TokenOwner& owner, std::string_view id,
                                         const TokenInput& in);

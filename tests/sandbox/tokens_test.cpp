@@ -168,6 +168,21 @@ BOOST_AUTO_TEST_CASE(update_replaces_and_may_disable) {
   BOOST_TEST(f.client.get("/user/tokens/verify", bearer(value)).status == 200u);
 }
 
+BOOST_AUTO_TEST_CASE(a_policy_change_applies_to_the_very_next_request) {
+  SandboxFixture f;
+  auto c = f.client.post("/user/tokens", json::value(create_body(f)), f.global());
+  std::string id(c.result().at("id").as_string()), value(c.result().at("value").as_string());
+  const std::string records = "/zones/" + f.id().zone_id + "/dns_records";
+  BOOST_TEST(f.client.get(records, bearer(value)).status == 200u);  // DNS Write allows it
+  auto body = create_body(f);
+  body["policies"].as_array()[0].as_object()["permission_groups"] =
+      json::array{json::object{{"id", zone_read_id}}};
+  BOOST_TEST_REQUIRE(f.client.put("/user/tokens/" + id, json::value(body), f.global()).status == 200u);
+  auto refused = f.client.get(records, bearer(value));
+  BOOST_TEST(refused.status == 403u);
+  BOOST_TEST(refused.error_code() == 10000);
+}
+
 BOOST_AUTO_TEST_CASE(delete_and_unknown_ids) {
   SandboxFixture f;
   auto c = f.client.post("/user/tokens", json::value(create_body(f)), f.global());
@@ -186,6 +201,8 @@ BOOST_AUTO_TEST_CASE(roll_replaces_the_secret) {
   SandboxFixture f;
   auto c = f.client.post("/user/tokens", json::value(create_body(f)), f.global());
   std::string id(c.result().at("id").as_string()), old_value(c.result().at("value").as_string());
+  // Used once before the roll, so the server has looked it up (and remembered it).
+  BOOST_TEST(f.client.get("/user/tokens/verify", bearer(old_value)).status == 200u);
   auto r = f.client.put("/user/tokens/" + id + "/value", std::string("{}"), f.global());
   BOOST_TEST(r.status == 200u);
   BOOST_REQUIRE(r.result().is_string());

@@ -11,8 +11,14 @@ using namespace pw::sandbox::test;
 
 BOOST_AUTO_TEST_SUITE(concurrency)
 
-BOOST_AUTO_TEST_CASE(two_hundred_concurrent_10k_object_puts_all_succeed) {
-  SandboxFixture f;
+namespace {
+
+// Both server layouts: one I/O thread (the default) and several, where every
+// connection gets its own strand.
+void two_hundred_concurrent_puts(std::size_t server_threads) {
+  Options options;
+  options.threads = server_threads;
+  SandboxFixture f(options);
   BOOST_TEST_REQUIRE(f.client.post(r2(f.id()), json::object{{"name", "load-test"}}, f.global()).status == 200u);
   constexpr int threads = 12;
   constexpr int objects = 200;
@@ -39,6 +45,14 @@ BOOST_AUTO_TEST_CASE(two_hundred_concurrent_10k_object_puts_all_succeed) {
   BOOST_TEST(succeeded.load() == objects);
   auto l = f.client.get(r2(f.id(), "/load-test/objects"), f.global());
   BOOST_TEST(l.result().as_array().size() == static_cast<std::size_t>(objects));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(two_hundred_concurrent_10k_object_puts_all_succeed) { two_hundred_concurrent_puts(1); }
+
+BOOST_AUTO_TEST_CASE(two_hundred_concurrent_puts_succeed_on_a_multi_threaded_server) {
+  two_hundred_concurrent_puts(4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

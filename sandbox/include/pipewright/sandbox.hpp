@@ -28,7 +28,10 @@ struct Options {
   std::chrono::seconds rate_limit_window{300};
   // Custom hostnames turn active this long after creation (0 = only by hook).
   std::chrono::milliseconds hostname_activation_delay{2000};
-  std::size_t threads = 2;
+  // I/O threads. One is the fastest on every load measured (verify, 200
+  // concurrent PUTs; docs/benchmarks.md): the state is serialised on one
+  // strand anyway, and a second thread only adds hand-offs between cores.
+  std::size_t threads = 1;
   // Receives one line per request: method, path, status, credential id.
   // Never a secret.
   std::function<void(std::string_view)> request_log;
