@@ -68,6 +68,9 @@ struct RunContext {
   // "process" runs every plugin without its own `isolation` in a child
   // process (--isolation); "" or "in-process" keeps them in the host.
   std::string default_isolation;
+  // Where plugins may keep caches between runs (context "cache_dir"); empty:
+  // no cache. See cache_directory() in cmd_run.cpp.
+  std::filesystem::path cache_dir = {};
 };
 
 }  // namespace pw

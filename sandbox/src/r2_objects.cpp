@@ -73,15 +73,18 @@ constexpr std::string_view object_columns =
     "SELECT key, size, etag, version, uploaded, http_metadata, custom_metadata, storage_class, blob_id "
     "FROM r2_objects";
 
-json::object listed_object(Statement& s) {
-  return json::object{{"key", s.text(0)},
-                      {"size", s.integer(1)},
-                      {"etag", s.text(2)},
-                      {"last_modified", s.text(4)},
-                      {"http_metadata", json::parse(s.text(5))},
-                      {"custom_metadata", json::parse(s.text(6))},
-                      {"storage_class", s.text(7)},
-                      {"ssec", false}};
+json::object listed_object(Statement& s, const json::storage_ptr& sp = {}) {
+  json::object o(sp);
+  o.reserve(8);
+  o.emplace("key", s.text(0));
+  o.emplace("size", s.integer(1));
+  o.emplace("etag", s.text(2));
+  o.emplace("last_modified", s.text(4));
+  o.emplace("http_metadata", json::parse(s.text(5), sp));
+  o.emplace("custom_metadata", json::parse(s.text(6), sp));
+  o.emplace("storage_class", s.text(7));
+  o.emplace("ssec", false);
+  return o;
 }
 
 // Headers R2 keeps as http_metadata, by their JSON names.
@@ -231,8 +234,11 @@ Response list_objects(RequestContext& ctx) {
                                   " WHERE account_id=?1 AND jurisdiction=?2 AND bucket=?3 AND key>?4 AND key>=?5 "
                                   "ORDER BY key",
                               ref->account, ref->jurisdiction, ref->bucket, after, prefix);
-  json::array objects;
-  json::array delimited;
+  // Up to a thousand objects: one arena for the whole answer, freed at once.
+  json::monotonic_resource arena;
+  json::storage_ptr sp(&arena);
+  json::array objects(sp);
+  json::array delimited(sp);
   std::int64_t entries = 0;
   std::string last, last_prefix;
   bool more = false;
@@ -255,15 +261,16 @@ Response list_objects(RequestContext& ctx) {
       last_prefix = common;
       last = common + "\xff";  // resume past every key under this prefix (0xFF never occurs in UTF-8)
     } else {
-      objects.push_back(listed_object(s));
+      objects.push_back(listed_object(s, sp));
       last = key;
     }
   }
-  json::object info{{"cursor", more ? r2_to_cursor(last) : std::string()},
-                    {"is_truncated", more},
-                    {"per_page", per_page},
-                    {"delimited", std::move(delimited)}};
-  return ok(std::move(objects), std::move(info));
+  json::object info(sp);
+  info.emplace("cursor", more ? r2_to_cursor(last) : std::string());
+  info.emplace("is_truncated", more);
+  info.emplace("per_page", per_page);
+  info.emplace("delimited", std::move(delimited));
+  return ok(json::value(std::move(objects)), json::value(std::move(info)));
 }
 
 }  // namespace

@@ -32,9 +32,9 @@ bool Connection::closed_while_idle() {
   return true;  // EOF, an error, or bytes nobody asked for
 }
 
-ConnectionPool::ConnectionPool(asio::io_context& io, asio::ssl::context& tls,
+ConnectionPool::ConnectionPool(asio::io_context& io, std::function<asio::ssl::context&()> tls,
                                std::size_t max_per_origin)
-    : io_(io), tls_(tls), max_per_origin_(max_per_origin == 0 ? 1 : max_per_origin) {}
+    : io_(io), tls_(std::move(tls)), max_per_origin_(max_per_origin == 0 ? 1 : max_per_origin) {}
 
 std::shared_ptr<Connection> ConnectionPool::take(const RequestTarget& target,
                                                  std::function<void()> wake) {
@@ -48,7 +48,7 @@ std::shared_ptr<Connection> ConnectionPool::take(const RequestTarget& target,
   }
   if (origin.open < max_per_origin_) {
     ++origin.open;
-    return std::make_shared<Connection>(io_, &tls_, target);
+    return std::make_shared<Connection>(io_, target.tls ? &tls_() : nullptr, target);
   }
   origin.waiters.push_back(std::move(wake));
   return nullptr;

@@ -53,7 +53,10 @@ struct Connection {
 
 class ConnectionPool {
  public:
-  ConnectionPool(asio::io_context& io, asio::ssl::context& tls, std::size_t max_per_origin);
+  // `tls` gives the client's TLS context; it is asked for only when an
+  // https connection is made (creating one costs a couple of milliseconds).
+  ConnectionPool(asio::io_context& io, std::function<asio::ssl::context&()> tls,
+                 std::size_t max_per_origin);
 
   // An idle connection to the target's origin, a new unconnected one, or
   // nullptr when the origin is at its limit; then `wake` is called (from any
@@ -72,7 +75,7 @@ class ConnectionPool {
   };
 
   asio::io_context& io_;
-  asio::ssl::context& tls_;
+  std::function<asio::ssl::context&()> tls_;
   std::size_t max_per_origin_;
   std::mutex mutex_;
   std::map<std::string, Origin> origins_;

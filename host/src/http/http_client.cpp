@@ -19,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -108,25 +109,13 @@ void cancel(const std::shared_ptr<RequestState>& state) {
 struct HttpClient::Impl {
   explicit Impl(HttpClientOptions o)
       : options(std::move(o)),
-        tls(asio::ssl::context::tls_client),
-        pool(io, tls, options.max_connections_per_origin),
+        pool(io, [this]() -> asio::ssl::context& { return tls_context(); },
+             options.max_connections_per_origin),
         limiter(options.rate),
         random(std::random_device{}()) {
-    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                    asio::ssl::context::no_tlsv1_1);
-    boost::system::error_code ec;
-    if (!options.ca_file.empty()) {
-      tls.load_verify_file(options.ca_file, ec);
-      if (ec)
-        throw std::runtime_error("cannot load CA file " + options.ca_file + ": " + ec.message() +
-                                 " (it must hold PEM certificates)");
-    } else {
-      // The system store takes ~50 ms to parse, so it is loaded on the first
-      // https request (ensure_system_store) rather than at every start.
-      use_system_store = true;
-    }
-    tls.set_verify_mode(options.verify_tls ? asio::ssl::verify_peer : asio::ssl::verify_none);
+    // A CA file the user named is checked now, so a bad one stops the run
+    // before anything is sent.
+    if (!options.ca_file.empty()) tls_context();
     const std::size_t threads = std::max<std::size_t>(1, options.io_threads);
     for (std::size_t i = 0; i < threads; ++i) workers.emplace_back([this] { io.run(); });
   }
@@ -202,12 +191,29 @@ struct HttpClient::Impl {
     state.mailbox->post_event(std::move(event));
   }
 
-  void ensure_system_store() {
-    std::call_once(system_store_loaded, [this] {
-      if (!use_system_store) return;
+  // The TLS context, made on first use: OpenSSL takes milliseconds to build
+  // one, and the system CA store ~50 ms to parse, which a run that only
+  // talks plain http to the loopback sandbox never needs.
+  asio::ssl::context& tls_context() {
+    std::call_once(tls_made, [this] {
+      tls.emplace(asio::ssl::context::tls_client);
+      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
       boost::system::error_code ec;
-      tls.set_default_verify_paths(ec);  // no system store: every https request fails to verify
+      if (!options.ca_file.empty()) {
+        tls->load_verify_file(options.ca_file, ec);
+        if (ec) {
+          tls.reset();
+          throw std::runtime_error("cannot load CA file " + options.ca_file + ": " + ec.message() +
+                                   " (it must hold PEM certificates)");
+        }
+      } else {
+        tls->set_default_verify_paths(ec);  // no system store: every https request fails to verify
+      }
+      tls->set_verify_mode(options.verify_tls ? asio::ssl::verify_peer : asio::ssl::verify_none);
     });
+    return *tls;
   }
 
   asio::awaitable<HttpResponse> perform(std::shared_ptr<RequestState> state) {
@@ -216,7 +222,6 @@ struct HttpClient::Impl {
     std::string error;
     const auto target = http::parse_request_target(request.url, error);
     if (!target) co_return failure(std::move(error));
-    if (target->tls) ensure_system_store();
     if (request.body_file && !std::ifstream(*request.body_file, std::ios::binary))
       co_return failure("cannot read body_file " + request.body_file->string());
     const bool safe = request.safe_to_retry.value_or(http::method_is_idempotent(request.method));
@@ -338,9 +343,8 @@ struct HttpClient::Impl {
   HttpClientOptions options;
   asio::io_context io;  // declared before everything that holds io objects
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
-  asio::ssl::context tls;
-  bool use_system_store = false;
-  std::once_flag system_store_loaded;
+  std::optional<asio::ssl::context> tls;  // see tls_context()
+  std::once_flag tls_made;
   http::ConnectionPool pool;
   http::RateLimiter limiter;
   std::mutex random_mutex;

@@ -117,6 +117,16 @@ std::string cloudflare_base(const Environment& env, const sandbox::Server* serve
   return std::string(default_cloudflare_base);
 }
 
+// PIPEWRIGHT_CACHE_DIR ("off" disables), else $XDG_CACHE_HOME/pipewright,
+// else ~/.cache/pipewright; empty when none of them is set.
+fs::path cache_directory(const Environment& env) {
+  if (auto v = env.get("PIPEWRIGHT_CACHE_DIR"); v && !v->empty())
+    return *v == "off" ? fs::path() : fs::path(*v);
+  if (auto v = env.get("XDG_CACHE_HOME"); v && !v->empty()) return fs::path(*v) / "pipewright";
+  if (auto v = env.get("HOME"); v && !v->empty()) return fs::path(*v) / ".cache" / "pipewright";
+  return {};
+}
+
 }  // namespace
 
 int command_run(const RunOptions& options) {
@@ -200,7 +210,8 @@ int command_run(const RunOptions& options) {
                  http,               environment,
                  registry,           root,
                  budget,             fs::current_path(),
-                 cloudflare_base(environment, server.get()), options.isolation};
+                 cloudflare_base(environment, server.get()), options.isolation,
+                 cache_directory(environment)};
 
   // Nested pipelines are loaded and validated when a step first needs them;
   // each is kept for the rest of the run.

@@ -32,6 +32,7 @@ std::string context_json(const RunContext& run, const PluginCall& call, int atte
   json::object context{{"step_id", call.display_id},
                        {"plugin", call.plugin->name},
                        {"workdir", run.workdir.string()},
+                       {"cache_dir", run.cache_dir.string()},
                        {"base_urls", json::object{{"cloudflare", run.cloudflare_base_url}}},
                        {"attempt", attempt}};
   if (!call.auth_name.empty()) context["auth"] = call.auth_name;

@@ -2,16 +2,21 @@
 // prefix. Unchanged files (local MD5 == stored ETag, same Content-Type and
 // Cache-Control) are skipped; the rest go out in one host http_batch, so the
 // host owns concurrency, retries and the shared rate budget.
+#include "md5_cache.hpp"
 #include "site_files.hpp"
 
 #include <pipewright/cloudflare/api.hpp>
 #include <pipewright/plugin_json.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -86,7 +91,9 @@ struct R2Upload {
       "skip_hidden": {"type": "boolean", "default": false,
                       "description": "skip files and directories whose name starts with '.'"},
       "mode": {"enum": ["upload", "verify"], "default": "upload",
-               "description": "verify: write nothing, fail unless every file is stored unchanged"}
+               "description": "verify: write nothing, fail unless every file is stored unchanged"},
+      "hash_cache": {"type": "boolean", "default": true,
+                     "description": "remember each file's MD5 by its size, times and inode in the run's cache directory, so unchanged files are not read again"}
     },
     "required": ["account_id", "bucket", "directory", "prefix"],
     "additionalProperties": false
@@ -100,11 +107,12 @@ struct R2Upload {
       "deleted": {"type": "integer"},
       "bytes": {"type": "integer", "description": "bytes uploaded"},
       "prefix": {"type": "string"},
-      "verified": {"type": "integer", "description": "verify mode: files stored unchanged"}
+      "verified": {"type": "integer", "description": "files whose stored ETag is their local MD5: unchanged ones, and uploads checked against the ETag R2 answered"}
     }
   })";
 
   void run(pipewright::Call& call) {
+    const auto started = std::chrono::system_clock::now();
     const auto with = pipewright::with_object(call);
     const auto account = cf::string_at(with, "account_id");
     const auto bucket = cf::string_at(with, "bucket");
@@ -119,7 +127,29 @@ struct R2Upload {
     const bool verify = cf::string_at(with, "mode") == "verify";
     const auto root = resolve_directory(call, cf::string_at(with, "directory"));
 
-    auto walked = site::walk(root, cf::bool_at(with, "skip_hidden", false));
+    const cf::Client client(call);
+    const fs::path cache_dir = cf::bool_at(with, "hash_cache", true)
+                                   ? fs::path(cf::string_at(pipewright::context_object(call), "cache_dir"))
+                                   : fs::path();
+    // The walk (local I/O) and the listing (a network round trip) run at
+    // once; the local thread touches neither `call` nor the client.
+    site::WalkResult walked;
+    std::optional<site::Md5Cache> cached;
+    std::exception_ptr walk_failed;
+    std::map<std::string, StoredObject> stored;
+    {
+      std::jthread local([&] {
+        try {
+          walked = site::walk(root, cf::bool_at(with, "skip_hidden", false));
+          cached.emplace(cache_dir, root, started);
+        } catch (...) {
+          walk_failed = std::current_exception();
+        }
+      });
+      stored = list_stored(client, account, bucket, prefix);
+    }
+    if (walk_failed) std::rethrow_exception(walk_failed);
+    site::Md5Cache& hashes = *cached;
     if (!walked.invalid_names.empty())
       throw Failure("file names in " + root.string() + " are not valid UTF-8, which R2 keys must be",
                     "rename them:" + list_names(walked.invalid_names), "/directory");
@@ -133,8 +163,6 @@ struct R2Upload {
       throw Failure("files larger than 300 MB cannot be uploaded through the R2 REST API",
                     "remove or split them:" + list_names(too_big), "/directory");
 
-    const cf::Client client(call);
-    const auto stored = list_stored(client, account, bucket, prefix);
 
     std::vector<Work> work;
     std::size_t skipped = 0;
@@ -144,13 +172,14 @@ struct R2Upload {
       auto key = site::object_key(prefix, file.relative);
       local_keys.insert(key);
       auto found = stored.find(key);
-      if (found != stored.end() && unchanged(found->second, file, cache_control)) {
+      if (found != stored.end() && unchanged(found->second, file, cache_control, hashes)) {
         ++skipped;
         continue;
       }
       work.push_back({"PUT", std::move(key), &file});
     }
     if (verify) {
+      hashes.save();
       report_verification(call, walked.files.size(), skipped, prefix, work);
       return;
     }
@@ -167,7 +196,8 @@ struct R2Upload {
               std::to_string(planned_bytes) + " bytes), " + std::to_string(work.size() - puts) +
               " stale to delete");
 
-    auto outcome = send(call, client, account, bucket, cache_control, concurrency, work);
+    auto outcome = send(call, client, account, bucket, cache_control, concurrency, work, hashes);
+    hashes.save();
 
     pipewright::set_output(call, "files", static_cast<std::int64_t>(walked.files.size()));
     pipewright::set_output(call, "uploaded", static_cast<std::int64_t>(outcome.uploaded));
@@ -175,6 +205,10 @@ struct R2Upload {
     pipewright::set_output(call, "deleted", static_cast<std::int64_t>(outcome.deleted));
     pipewright::set_output(call, "bytes", static_cast<std::int64_t>(outcome.bytes));
     pipewright::set_output(call, "prefix", json::value(prefix));
+    pipewright::set_output(call, "verified", static_cast<std::int64_t>(skipped + outcome.verified));
+    if (outcome.unverified > 0)
+      call.warn(std::to_string(outcome.unverified) +
+                " upload(s) were answered without an MD5 ETag, so their stored content could not be compared");
     if (!outcome.failures.empty())
       throw Failure(std::to_string(outcome.failures.size()) + " of " + std::to_string(work.size()) +
                         " R2 requests failed in bucket " + bucket,
@@ -235,15 +269,19 @@ struct R2Upload {
     return stored;
   }
 
-  static bool unchanged(const StoredObject& stored, const site::SiteFile& file, const std::string& cache_control) {
+  static bool unchanged(const StoredObject& stored, const site::SiteFile& file, const std::string& cache_control,
+                        site::Md5Cache& hashes) {
     if (!stored.content_type.empty() && stored.content_type != site::content_type_for(file.relative))
       return false;
     if (stored.cache_control != cache_control) return false;
-    return stored.etag == site::md5_file(file.absolute);
+    if (stored.etag.empty() || stored.etag.size() != 32) return false;  // not a plain MD5: upload
+    return stored.etag == hashes.md5(file);
   }
 
   struct Outcome {
     std::size_t uploaded = 0;
+    std::size_t verified = 0;    // uploads whose returned ETag is the local MD5
+    std::size_t unverified = 0;  // uploads answered without an MD5 ETag
     std::size_t deleted = 0;
     std::uintmax_t bytes = 0;
     std::vector<std::string> failures;
@@ -251,7 +289,7 @@ struct R2Upload {
 
   static Outcome send(const pipewright::Call& call, const cf::Client& client, const std::string& account,
                       const std::string& bucket, const std::string& cache_control, int concurrency,
-                      const std::vector<Work>& work) {
+                      const std::vector<Work>& work, site::Md5Cache& hashes) {
     Outcome outcome;
     if (work.empty()) {
       call.progress(R"({"done":0,"total":0,"message":"nothing to upload"})");
@@ -292,6 +330,23 @@ struct R2Upload {
         if (w.file) {
           ++outcome.uploaded;
           outcome.bytes += w.file->size;
+          // The answer's ETag is the MD5 of what R2 stored: compare it with
+          // the file, so a corrupted or changed upload is caught here.
+          auto etag = result.result.is_object() ? site::strip_etag_quotes(cf::string_at(result.result.as_object(), "etag"))
+                                                : std::string();
+          std::string md5;
+          try {
+            if (etag.size() == 32) md5 = hashes.md5(*w.file);
+          } catch (const std::exception& e) {
+            outcome.failures.push_back(w.method + " " + w.key + ": uploaded, but " + e.what());
+          }
+          if (etag.size() != 32)
+            ++outcome.unverified;
+          else if (md5 == etag)
+            ++outcome.verified;
+          else if (!md5.empty())
+            outcome.failures.push_back(w.method + " " + w.key + ": R2 stored content with MD5 " + etag +
+                                       ", the local file's is " + md5 + " (did it change during the upload?)");
         } else {
           ++outcome.deleted;
         }

@@ -3,6 +3,10 @@
 #include <pipewright/cloudflare/api.hpp>
 
 #include <openssl/evp.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -16,11 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool hidden(const fs::path& name) {
-  auto text = name.filename().native();
-  return !text.empty() && text.front() == '.';
-}
-
 std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -30,30 +29,86 @@ std::string lower(std::string_view text) {
 
 }  // namespace
 
+namespace {
+
+FileStamp stamp_from(const struct stat& st) {
+  auto ns = [](const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
+  FileStamp s;
+  s.size = static_cast<std::uint64_t>(st.st_size);
+  s.mtime_ns = ns(st.st_mtim);
+  s.ctime_ns = ns(st.st_ctim);
+  s.inode = static_cast<std::uint64_t>(st.st_ino);
+  s.device = static_cast<std::uint64_t>(st.st_dev);
+  return s;
+}
+
+[[noreturn]] void throw_errno(const std::string& what, const fs::path& path) {
+  throw fs::filesystem_error(what, path, std::error_code(errno, std::generic_category()));
+}
+
+using Dir = std::unique_ptr<DIR, int (*)(DIR*)>;
+
+// One directory of walk(): `fd` is open on `root / relative_dir` and is
+// owned (closed) here. Entries are named relative to their directory's
+// descriptor, so no path is parsed or resolved from the root per file.
+void walk_directory(int fd, const fs::path& root, const std::string& relative_dir, bool skip_hidden,
+                    WalkResult& result) {
+  Dir dir(::fdopendir(fd), &::closedir);
+  if (!dir) {
+    ::close(fd);
+    throw_errno("cannot read the directory", root / relative_dir);
+  }
+  for (errno = 0; const dirent* entry = ::readdir(dir.get()); errno = 0) {
+    std::string_view name(entry->d_name);
+    if (name == "." || name == "..") continue;
+    if (skip_hidden && name.front() == '.') continue;
+    std::string relative = relative_dir.empty() ? std::string(name) : relative_dir + "/" + std::string(name);
+    struct stat st {};
+    // d_type saves a stat for directories and links; regular files are
+    // stat()ed anyway for their stamp.
+    unsigned char type = entry->d_type;
+    if (type == DT_UNKNOWN || type == DT_REG) {
+      if (::fstatat(::dirfd(dir.get()), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) continue;  // removed since it was listed
+        throw_errno("cannot stat", root / relative);
+      }
+      type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
+    }
+    if (type == DT_LNK) {
+      result.symlinks.push_back(std::move(relative));
+    } else if (type == DT_DIR) {
+      int child = ::openat(::dirfd(dir.get()), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0) {
+        if (errno == ENOENT) continue;
+        throw_errno("cannot open the directory", root / relative);
+      }
+      walk_directory(child, root, relative, skip_hidden, result);
+    } else if (type == DT_REG) {
+      if (!is_valid_utf8(relative)) {
+        result.invalid_names.push_back(std::move(relative));
+        continue;
+      }
+      auto absolute = root / relative;
+      auto stamp = stamp_from(st);
+      result.files.push_back({std::move(relative), std::move(absolute), stamp.size, stamp});
+    }
+  }
+  if (errno != 0) throw_errno("cannot read the directory", root / relative_dir);
+}
+
+}  // namespace
+
+std::optional<FileStamp> stamp_of(const fs::path& file) {
+  struct stat st {};
+  if (::lstat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return stamp_from(st);
+}
+
 WalkResult walk(const fs::path& root, bool skip_hidden) {
   WalkResult result;
-  // Without follow_directory_symlink the iterator never enters a linked
-  // directory; links to files are recognised below and skipped too.
-  fs::recursive_directory_iterator it(root, fs::directory_options::none);
-  for (auto end = fs::recursive_directory_iterator(); it != end; ++it) {
-    const auto& entry = *it;
-    auto relative = entry.path().lexically_relative(root).generic_string();
-    if (skip_hidden && hidden(entry.path())) {
-      std::error_code ec;
-      if (!entry.is_symlink(ec) && entry.is_directory(ec)) it.disable_recursion_pending();
-      continue;
-    }
-    if (entry.is_symlink()) {
-      result.symlinks.push_back(relative);
-      continue;
-    }
-    if (!entry.is_regular_file()) continue;
-    if (!is_valid_utf8(relative)) {
-      result.invalid_names.push_back(relative);
-      continue;
-    }
-    result.files.push_back({relative, entry.path(), entry.file_size()});
-  }
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_errno("cannot open the directory", root);
+  walk_directory(fd, root, "", skip_hidden, result);
   std::sort(result.files.begin(), result.files.end(),
             [](const SiteFile& a, const SiteFile& b) { return a.relative < b.relative; });
   return result;

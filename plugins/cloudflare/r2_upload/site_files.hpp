@@ -6,16 +6,32 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace pipewright::cloudflare::site {
 
+// What lstat() says of a file: enough to tell that it has not changed
+// (see md5_cache.hpp).
+struct FileStamp {
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t device = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+// nullopt when the file cannot be lstat()ed or is not a regular file.
+std::optional<FileStamp> stamp_of(const std::filesystem::path& file);
+
 struct SiteFile {
   std::string relative;  // '/'-separated path below the site directory (UTF-8)
   std::filesystem::path absolute;
   std::uintmax_t size = 0;
+  FileStamp stamp;  // taken while walking, before the file is read
 };
 
 struct WalkResult {
@@ -24,9 +40,11 @@ struct WalkResult {
   std::vector<std::string> invalid_names;  // not UTF-8: R2 keys must be
 };
 
-// Every regular file below `root`, recursively. Symbolic links (to files or
-// directories) are skipped, hidden entries (".name") only when asked.
-// Throws std::filesystem::filesystem_error when `root` cannot be read.
+// Every regular file below `root`, recursively, each stat()ed once.
+// Symbolic links (to files or directories) are never followed: they are
+// listed in `symlinks`. Hidden entries (".name") are skipped only when
+// asked; a file removed while walking is left out. Throws
+// std::filesystem::filesystem_error naming the directory that cannot be read.
 WalkResult walk(const std::filesystem::path& root, bool skip_hidden);
 
 // The lower-case hex MD5 of a file, read in fixed-size chunks so a file of

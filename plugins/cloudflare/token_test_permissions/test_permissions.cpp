@@ -20,6 +20,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <stdexcept>
 
 namespace cf = pipewright::cloudflare;
 namespace json = boost::json;
@@ -111,16 +112,7 @@ class PermissionTests {
     const std::string token_id = verify();
     pipewright::set_output(call_, "token_id", json::value(token_id));
 
-    std::vector<TestResult> results;
-    for (std::size_t i = 0; i < groups.size(); ++i) {
-      call_.throw_if_cancelled();
-      results.push_back(test(*groups[i]));
-      log_result(results.back());
-      json::object progress;
-      progress["done"] = i + 1;
-      progress["total"] = groups.size();
-      call_.progress(json::serialize(progress));
-    }
+    std::vector<TestResult> results = thorough_ ? test_one_by_one(groups) : test_at_once(groups);
     cleanup_.run();
 
     if (cf::bool_at(with_, "parent_check", false)) compare_declared(token_id, results);
@@ -176,55 +168,143 @@ class PermissionTests {
                       cf::create_token_command(account_id_, zone_id_));
   }
 
-  TestResult test(const cf::PermissionGroup& group) {
+  // The result shell of one test; `testable` false when its account or
+  // zone id is missing (the detail says which).
+  TestResult start(const cf::PermissionGroup& group, bool& testable) const {
     TestResult t;
     t.group = &group;
     t.scope = cf::scope_description(group.scope, account_id_, zone_id_);
     const bool account = group.scope == cf::Scope::account;
-    if ((account && account_id_.empty()) || (!account && zone_id_.empty())) {
-      t.detail = std::string("not tested: ") + (account ? "account_id" : "zone_id") + " is not set";
-      return t;
-    }
-    const std::string a = account_id_;
-    const std::string z = zone_id_;
-    const std::string name(group.name);
-    cf::ProbeReading reading;
-    if (name == "Account Settings Read") {
-      reading = read(cf::api_path({"accounts", a}));
-    } else if (name == "Workers Scripts Read") {
-      reading = read(cf::api_path({"accounts", a, "workers", "scripts"}));
-    } else if (name == "Zone Read") {
-      reading = read(cf::api_path({"zones", z}));
-    } else if (name == "SSL and Certificates Read") {
-      reading = read(cf::with_query(cf::api_path({"zones", z, "custom_hostnames"}), {{"per_page", "5"}}));
-    } else if (name == "Workers R2 Storage Write") {
-      reading = thorough_ ? r2_create(a) : invalid_json("POST", cf::api_path({"accounts", a, "r2", "buckets"}), json::parse(R"({"name":"-"})"));
-    } else if (name == "Workers Scripts Write") {
-      reading = thorough_ ? script_create(a) : script_invalid(a);
-    } else if (name == "Workers Routes Write") {
-      reading = thorough_ ? route_create(z) : invalid_json("POST", cf::api_path({"zones", z, "workers", "routes"}), json::object());
-    } else if (name == "SSL and Certificates Write") {
-      reading = thorough_ ? hostname_create(z)
-                          : invalid_json("POST", cf::api_path({"zones", z, "custom_hostnames"}), json::parse(R"({"hostname":"-"})"));
-    }
-    t.verdict = reading.verdict;
-    t.detail = reading.detail;
+    testable = !((account && account_id_.empty()) || (!account && zone_id_.empty()));
+    if (!testable) t.detail = std::string("not tested: ") + (account ? "account_id" : "zone_id") + " is not set";
     return t;
   }
 
-  cf::ProbeReading read(const std::string& path) {
-    return cf::read_probe(api_.get(path), cf::ProbeKind::read, "GET " + path);
+  void finish(std::vector<TestResult>& results, TestResult t, std::size_t total) {
+    results.push_back(std::move(t));
+    log_result(results.back());
+    json::object progress;
+    progress["done"] = results.size();
+    progress["total"] = total;
+    call_.progress(json::serialize(progress));
   }
 
-  // Sends an invalid body; should the server accept it anyway, the resource
-  // it made is deleted.
-  cf::ProbeReading invalid_json(const std::string& method, const std::string& path, const json::value& body) {
-    const auto r = api_.send(method, path, body, false);
-    if (r.ok() && r.result.is_object()) {
-      const auto id = cf::string_at(r.result.as_object(), "id");
-      if (!id.empty()) cleanup_.add("created by " + method + " " + path, path + "/" + cf::encode_segment(id));
+  // Thorough mode: each write creates (and registers for deletion) a real
+  // resource before the next test starts.
+  std::vector<TestResult> test_one_by_one(const std::vector<const cf::PermissionGroup*>& groups) {
+    std::vector<TestResult> results;
+    for (const auto* group : groups) {
+      call_.throw_if_cancelled();
+      bool testable = false;
+      auto t = start(*group, testable);
+      if (testable) {
+        auto reading = thorough_probe(*group);
+        t.verdict = reading.verdict;
+        t.detail = reading.detail;
+      }
+      finish(results, std::move(t), groups.size());
     }
-    return cf::read_probe(r, cf::ProbeKind::invalid_write, method + " " + path + " (invalid body)");
+    return results;
+  }
+
+  cf::ProbeReading thorough_probe(const cf::PermissionGroup& group) {
+    const std::string name(group.name);
+    if (name == "Workers R2 Storage Write") return r2_create(account_id_);
+    if (name == "Workers Scripts Write") return script_create(account_id_);
+    if (name == "Workers Routes Write") return route_create(zone_id_);
+    if (name == "SSL and Certificates Write") return hostname_create(zone_id_);
+    auto probe = safe_probe(group);
+    return answer(probe, api_.request(probe.request));
+  }
+
+  // Safe mode: the probes change nothing, so they all go out at once.
+  std::vector<TestResult> test_at_once(const std::vector<const cf::PermissionGroup*>& groups) {
+    std::vector<TestResult> shells;
+    std::vector<SafeProbe> probes;
+    std::vector<std::optional<std::size_t>> probe_of;
+    for (const auto* group : groups) {
+      bool testable = false;
+      shells.push_back(start(*group, testable));
+      probe_of.push_back(testable ? std::optional(probes.size()) : std::nullopt);
+      if (testable) probes.push_back(safe_probe(*group));
+    }
+    std::vector<cf::Request> requests;
+    for (const auto& p : probes) requests.push_back(p.request);
+    const auto answers = api_.batch(requests, static_cast<int>(requests.size()));
+    call_.throw_if_cancelled();
+    std::vector<TestResult> results;
+    for (std::size_t i = 0; i < shells.size(); ++i) {
+      auto t = std::move(shells[i]);
+      if (auto p = probe_of[i]) {
+        auto reading = answer(probes[*p], answers[*p]);
+        t.verdict = reading.verdict;
+        t.detail = reading.detail;
+      }
+      finish(results, std::move(t), groups.size());
+    }
+    return results;
+  }
+
+  // A request that proves one group without changing anything: a read, or
+  // a write with an invalid body (permission is checked before the body).
+  struct SafeProbe {
+    cf::Request request;
+    cf::ProbeKind kind = cf::ProbeKind::read;
+    std::string line;  // "POST /zones/<z>/workers/routes (invalid body)"
+    // Should the server accept the invalid write after all, what it made
+    // is deleted: "<path>/<id>" from the answer, or `made` as is.
+    bool delete_by_id = false;
+    std::string made;
+  };
+
+  SafeProbe safe_probe(const cf::PermissionGroup& group) const {
+    const std::string& a = account_id_;
+    const std::string& z = zone_id_;
+    const std::string name(group.name);
+    auto read = [](std::string path) {
+      SafeProbe p;
+      p.request.path = path;
+      p.line = "GET " + path;
+      return p;
+    };
+    auto invalid_json = [](std::string method, std::string path, json::value body) {
+      SafeProbe p;
+      p.request.method = method;
+      p.request.path = path;
+      p.request.json = std::move(body);
+      p.request.safe_to_retry = false;
+      p.kind = cf::ProbeKind::invalid_write;
+      p.line = method + " " + path + " (invalid body)";
+      p.delete_by_id = true;
+      return p;
+    };
+    if (name == "Account Settings Read") return read(cf::api_path({"accounts", a}));
+    if (name == "Workers Scripts Read") return read(cf::api_path({"accounts", a, "workers", "scripts"}));
+    if (name == "Zone Read") return read(cf::api_path({"zones", z}));
+    if (name == "SSL and Certificates Read")
+      return read(cf::with_query(cf::api_path({"zones", z, "custom_hostnames"}), {{"per_page", "5"}}));
+    if (name == "Workers R2 Storage Write")
+      return invalid_json("POST", cf::api_path({"accounts", a, "r2", "buckets"}), json::parse(R"({"name":"-"})"));
+    if (name == "Workers Routes Write")
+      return invalid_json("POST", cf::api_path({"zones", z, "workers", "routes"}), json::object());
+    if (name == "SSL and Certificates Write")
+      return invalid_json("POST", cf::api_path({"zones", z, "custom_hostnames"}), json::parse(R"({"hostname":"-"})"));
+    if (name == "Workers Scripts Write") return script_invalid(a);
+    throw std::logic_error("no probe for permission group " + name);
+  }
+
+  cf::ProbeReading answer(const SafeProbe& probe, const cf::ApiResult& r) {
+    if (r.ok() && probe.kind == cf::ProbeKind::invalid_write) {
+      const std::string& path = probe.request.path;
+      const std::string what = "created by " + probe.request.method + " " + path;
+      if (!probe.delete_by_id) {
+        cleanup_.add(what, probe.made);
+      } else if (r.result.is_object()) {
+        const auto id = cf::string_at(r.result.as_object(), "id");
+        if (!id.empty()) cleanup_.add(what, path + "/" + cf::encode_segment(id));
+      }
+    }
+    return cf::read_probe(r, probe.kind, probe.line);
   }
 
   cf::ProbeReading r2_create(const std::string& a) {
@@ -236,19 +316,20 @@ class PermissionTests {
     return cf::read_probe(api_.send("POST", path, body, false), cf::ProbeKind::create, "POST " + path);
   }
 
-  cf::ProbeReading script_invalid(const std::string& a) {
+  static SafeProbe script_invalid(const std::string& a) {
     const std::string script = "pw-probe-" + random_suffix();
     const std::string path = cf::api_path({"accounts", a, "workers", "scripts", script});
     const std::string boundary = "pipewright-probe-" + random_suffix();
-    cf::Request request;
-    request.method = "PUT";
-    request.path = path;
-    request.content_type = "multipart/form-data; boundary=" + boundary;
-    request.body = multipart(boundary, {{"metadata", "metadata", "application/json", "{not json"}});
-    request.safe_to_retry = false;
-    const auto r = api_.request(request);
-    if (r.ok()) cleanup_.add("Worker script " + script, path + "?force=true");
-    return cf::read_probe(r, cf::ProbeKind::invalid_write, "PUT " + path + " (invalid metadata)");
+    SafeProbe p;
+    p.request.method = "PUT";
+    p.request.path = path;
+    p.request.content_type = "multipart/form-data; boundary=" + boundary;
+    p.request.body = multipart(boundary, {{"metadata", "metadata", "application/json", "{not json"}});
+    p.request.safe_to_retry = false;
+    p.kind = cf::ProbeKind::invalid_write;
+    p.line = "PUT " + path + " (invalid metadata)";
+    p.made = path + "?force=true";
+    return p;
   }
 
   cf::ProbeReading script_create(const std::string& a) {
@@ -270,8 +351,10 @@ class PermissionTests {
 
   cf::ProbeReading route_create(const std::string& z) {
     const std::string zone_name = this->zone_name(z);
-    if (zone_name.empty())  // cannot build a pattern inside the zone: fall back to the safe probe
-      return invalid_json("POST", cf::api_path({"zones", z, "workers", "routes"}), json::object());
+    if (zone_name.empty()) {  // cannot build a pattern inside the zone: fall back to the safe probe
+      auto probe = safe_probe(*cf::find_group("Workers Routes Write"));
+      return answer(probe, api_.request(probe.request));
+    }
     const std::string path = cf::api_path({"zones", z, "workers", "routes"});
     json::object body;
     body["pattern"] = "pw-probe-" + random_suffix() + "." + zone_name + "/*";

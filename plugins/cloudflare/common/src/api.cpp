@@ -116,14 +116,16 @@ Client::Client(const Call& call, std::string base_url) : call_(call), base_(std:
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
-ApiResult Client::request(const Request& request) const {
+namespace {
+
+// The host's request object for `request`; its raw body goes to `body`.
+json::object request_object(const std::string& base, const Request& request, std::string& body) {
   json::object r;
   r["method"] = request.method;
   std::string path = request.path;
   if (!path.empty() && path.front() != '/') path.insert(path.begin(), '/');
-  r["url"] = base_ + path;
+  r["url"] = base + path;
   json::object headers = request.headers;
-  std::string body;
   if (request.json) {
     body = json::serialize(*request.json);
     headers["Content-Type"] = "application/json";
@@ -135,7 +137,46 @@ ApiResult Client::request(const Request& request) const {
   if (request.body_file) r["body_file"] = *request.body_file;
   if (request.safe_to_retry) r["safe_to_retry"] = *request.safe_to_retry;
   if (request.timeout_ms > 0) r["timeout_ms"] = request.timeout_ms;
+  return r;
+}
+
+}  // namespace
+
+ApiResult Client::request(const Request& request) const {
+  std::string body;
+  auto r = request_object(base_, request, body);
   return decode(http(call_, r, body));
+}
+
+std::vector<ApiResult> Client::batch(const std::vector<Request>& requests, int concurrency) const {
+  std::vector<ApiResult> results(requests.size());
+  if (requests.empty()) return results;
+  json::array list;
+  for (const auto& request : requests) {
+    std::string body;
+    auto r = request_object(base_, request, body);
+    if (!body.empty()) r["body"] = std::move(body);
+    list.push_back(std::move(r));
+  }
+  json::object batch{{"concurrency", concurrency}, {"requests", std::move(list)}};
+  std::vector<bool> answered(requests.size(), false);
+  call_.http_batch(json::serialize(batch), [&](std::string_view meta, std::string_view body) {
+    boost::system::error_code ec;
+    auto parsed = json::parse(meta, ec);
+    const json::value* index = !ec && parsed.is_object() ? parsed.as_object().if_contains("index") : nullptr;
+    if (!index || !index->is_int64() || index->as_int64() < 0 ||
+        static_cast<std::size_t>(index->as_int64()) >= requests.size())
+      return;
+    auto i = static_cast<std::size_t>(index->as_int64());
+    answered[i] = true;
+    results[i] = decode(decode_response(meta, body));
+  });
+  for (std::size_t i = 0; i < requests.size(); ++i)
+    if (!answered[i]) {
+      results[i].transport_error = "no answer from the host";
+      results[i].outcome = "failed";
+    }
+  return results;
 }
 
 ApiResult Client::get(std::string_view path) const {
@@ -184,14 +225,15 @@ ApiResult Client::list_cursor(std::string_view path, json::array& items, std::st
     if (!cursor.empty()) target = with_query(std::move(target), {{"cursor", cursor}});
     last = get(target);
     if (!last.ok()) return last;
-    const json::array* page_items = nullptr;
+    json::array* page_items = nullptr;
     if (items_key.empty()) {
       if (last.result.is_array()) page_items = &last.result.as_array();
     } else if (last.result.is_object()) {
-      page_items = array_at(last.result.as_object(), items_key);
+      if (auto* v = last.result.as_object().if_contains(items_key); v && v->is_array())
+        page_items = &v->as_array();
     }
     if (page_items)
-      for (const auto& item : *page_items) items.push_back(item);
+      for (auto& item : *page_items) items.push_back(std::move(item));
     std::string next = string_at(last.result_info, "cursor");
     if (next.empty() || next == cursor) return last;
     cursor = std::move(next);

@@ -104,12 +104,18 @@ class Client {
                  const boost::json::value& json_body,
                  std::optional<bool> safe_to_retry = std::nullopt) const;
 
+  // Several requests at once through the host's batched HTTP (the host
+  // keeps the rate budget and retries); results in the order of `requests`.
+  // A raw body must be UTF-8 text here (it travels inside the batch's JSON).
+  std::vector<ApiResult> batch(const std::vector<Request>& requests, int concurrency = 8) const;
+
   // Page-number list: page=1,2,... with per_page until a page comes back
   // empty (or shorter than per_page with total_pages reached). Appends every
   // item to `items`. Returns the last result: success, or the failing page.
   ApiResult list_pages(std::string_view path, boost::json::array& items,
                        int per_page = 50, int max_pages = 200) const;
-  // Cursor list: follows result_info.cursor until it is absent or empty.
+  // Cursor list: follows result_info.cursor until it is absent or empty;
+  // the items are moved out of each page into `items`.
   // `items_key` names the array inside result ("buckets" for R2 buckets);
   // empty when result itself is the array.
   ApiResult list_cursor(std::string_view path, boost::json::array& items,
