@@ -22,6 +22,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pipewright-demo.XXXXXX")
 cp -R "$root/examples/site" "$work/site"
 state=$work/sandbox-state
 mkdir -p "$state"
+# r2.upload's hash cache (file MD5s by stat), kept with the rest of the demo.
+export PIPEWRIGHT_CACHE_DIR=$work/cache
 
 echo "pipewright demo in $work"
 echo
@@ -29,7 +31,7 @@ status=0
 (cd "$work" && "$bin" run "$root/conf/create-test-deploy.json" --sandbox --sandbox-state "$state" \
   --plugin-path "$build/plugins" --input site=site --input wait_active=true "$@") || status=$?
 
-rerun="cd $work && $bin run $root/conf/deploy-tenant.json --sandbox --sandbox-state sandbox-state \\
+rerun="cd $work && PIPEWRIGHT_CACHE_DIR=cache $bin run $root/conf/deploy-tenant.json --sandbox --sandbox-state sandbox-state \\
       --plugin-path $build/plugins --input site=site --input tenant=northwind --input domain=shop.northwind-bakery.net"
 cat <<EOT
 
@@ -38,6 +40,7 @@ Where things are:
   saved token         $work/.env   (CLOUDFLARE_API_TOKEN; the value is never printed)
   deployed site       $work/site   (the copy of examples/site that was uploaded, tenant "northwind")
   sandbox state       $state   (SQLite and R2 object bodies)
+  hash cache          $work/cache   (MD5s of the site's files, so a re-run reads none of them)
   pipelines           $root/conf/create-test-deploy.json and the files it uses
 
 Try next:

@@ -82,7 +82,9 @@ struct DeployFixture {
             {"CLOUDFLARE_GLOBAL_KEY", id().global_key},
             {"CLOUDFLARE_ACCOUNT_ID", id().account_id},
             {"CLOUDFLARE_ZONE_ID", id().zone_id},
-            {"CLOUDFLARE_ZONE_NAME", id().zone_name}};
+            {"CLOUDFLARE_ZONE_NAME", id().zone_name},
+            // r2.upload's hash cache stays in the test's directory.
+            {"PIPEWRIGHT_CACHE_DIR", (work.path() / "cache").string()}};
   }
 
   Run run(const fs::path& pipeline, const std::map<std::string, std::string>& inputs = {},

@@ -4,6 +4,9 @@
 #define BOOST_TEST_MODULE cloudflare_deploy_plugins
 #include "deploy_fixture.hpp"
 
+#include <chrono>
+#include <thread>
+
 using namespace pw::deploy_test;
 
 namespace {
@@ -22,6 +25,28 @@ json::object hostname_record(DeployFixture& f, const std::string& hostname) {
   for (const auto& h : r.result().as_array())
     if (h.at("hostname") == hostname.c_str()) return h.as_object();
   return {};
+}
+
+// The upload step's plan line: "N files under ...; M MD5s from the hash cache".
+std::string upload_plan(const Run& r) {
+  for (const auto& e : r.events) {
+    const auto* type = e.if_contains("type");
+    const auto* step = e.if_contains("step");
+    const auto* message = e.if_contains("message");
+    if (type && *type == "log" && step && *step == "upload" && message && message->is_string() &&
+        message->as_string().find("from the hash cache") != json::string::npos)
+      return std::string(message->as_string());
+  }
+  return "<no plan line>";
+}
+
+// Every site file an hour old, and its ctime (which cannot be set back)
+// older than the hash cache's 50 ms margin by the time the next run starts.
+void age_files(const fs::path& site) {
+  for (const auto& e : fs::recursive_directory_iterator(site))
+    if (e.is_regular_file())
+      fs::last_write_time(e.path(), fs::file_time_type::clock::now() - std::chrono::hours(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
 }
 
 }  // namespace
@@ -130,6 +155,74 @@ BOOST_AUTO_TEST_CASE(changing_one_file_uploads_exactly_that_file) {
   BOOST_TEST(r.integer("skipped") == static_cast<std::int64_t>(site_files()) - 1);
   auto css = sandbox.client.get(objects_path("test-sites") + "/acme/css/site.css", global());
   BOOST_TEST(css.body == "body { color: rebeccapurple; }\n");
+}
+
+BOOST_AUTO_TEST_CASE(unchanged_rerun_reads_no_file_and_a_same_size_edit_is_uploaded) {
+  age_files(site);
+  auto first = run(test_pipeline("tenant.json"));
+  BOOST_REQUIRE_MESSAGE(first.exit_code() == 0, first.log());
+  const auto files = static_cast<std::int64_t>(site_files());
+  BOOST_TEST(first.integer("uploaded") == files);
+  auto plan = upload_plan(first);
+  BOOST_TEST(plan.find("; 0 MD5s from the hash cache") != std::string::npos, plan);
+
+  auto second = run(test_pipeline("tenant.json"));
+  BOOST_REQUIRE_MESSAGE(second.exit_code() == 0, second.log());
+  BOOST_TEST(second.integer("uploaded") == 0);
+  BOOST_TEST(second.integer("skipped") == files);
+  plan = upload_plan(second);
+  BOOST_TEST(plan.find(", 0 to upload") != std::string::npos, plan);
+  BOOST_TEST(
+      plan.find("; " + std::to_string(files) + " MD5s from the hash cache") != std::string::npos,
+      plan);
+
+  // Same size, same mtime: only the ctime says the file changed.
+  const auto css = site / "css" / "site.css";
+  const auto before = read_file(css);
+  const auto mtime = fs::last_write_time(css);
+  std::string edited(before.size(), '*');
+  edited.replace(0, 2, "/*");
+  edited.replace(edited.size() - 2, 2, "*/");
+  BOOST_REQUIRE(edited != before);
+  write_file(css, edited);
+  fs::last_write_time(css, mtime);
+  BOOST_REQUIRE(fs::file_size(css) == before.size());
+
+  auto third = run(test_pipeline("tenant.json"));
+  BOOST_REQUIRE_MESSAGE(third.exit_code() == 0, third.log());
+  BOOST_TEST(third.integer("uploaded") == 1);
+  BOOST_TEST(third.integer("skipped") == files - 1);
+  plan = upload_plan(third);
+  BOOST_TEST(plan.find(", 1 to upload") != std::string::npos, plan);
+  BOOST_TEST(plan.find("; " + std::to_string(files - 1) + " MD5s from the hash cache") !=
+                 std::string::npos,
+             plan);
+  auto stored = sandbox.client.get(objects_path("test-sites") + "/acme/css/site.css", global());
+  BOOST_TEST(stored.body == edited);
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_remembered_md5_is_read_again_not_uploaded_on_every_run) {
+  age_files(site);
+  BOOST_REQUIRE(run(test_pipeline("tenant.json")).exit_code() == 0);
+  BOOST_REQUIRE(run(test_pipeline("tenant.json")).exit_code() == 0);  // every MD5 recorded
+  // Damage the cache: right format, wrong values.
+  std::vector<fs::path> caches;
+  for (const auto& e : fs::directory_iterator(work.path() / "cache" / "r2-upload")) caches.push_back(e.path());
+  BOOST_REQUIRE(caches.size() == 1u);
+  auto doc = json::parse(read_file(caches.front())).as_object();
+  for (auto& [relative, entry] : doc.at("files").as_object())
+    entry.as_array()[5] = "ffffffffffffffffffffffffffffffff";
+  write_file(caches.front(), json::serialize(doc));
+
+  const auto files = static_cast<std::int64_t>(site_files());
+  auto healed = run(test_pipeline("tenant.json"));
+  BOOST_REQUIRE_MESSAGE(healed.exit_code() == 0, healed.log());
+  BOOST_TEST(healed.integer("uploaded") == 0);
+  BOOST_TEST(healed.integer("skipped") == files);
+  auto after = run(test_pipeline("tenant.json"));
+  BOOST_REQUIRE_MESSAGE(after.exit_code() == 0, after.log());
+  auto plan = upload_plan(after);
+  BOOST_TEST(plan.find("; " + std::to_string(files) + " MD5s from the hash cache") != std::string::npos, plan);
 }
 
 BOOST_AUTO_TEST_CASE(deletes_stale_objects_of_its_prefix_only_when_asked) {

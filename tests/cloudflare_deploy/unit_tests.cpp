@@ -6,46 +6,47 @@
 
 #include "site_files.hpp"
 #include "site_router_js.hpp"
+#include "temp_dir.hpp"
 #include "worker_upload.hpp"
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
+#include <optional>
 #include <string>
+#include <system_error>
+#include <vector>
 
 namespace fs = std::filesystem;
 namespace site = pipewright::cloudflare::site;
 namespace worker = pipewright::cloudflare::worker;
 
+using pw::deploy_unit_test::read_file;
+using pw::deploy_unit_test::TempDir;
+
 namespace {
 
-// A fresh directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("pw-cfdeploy-unit-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
+// Lowers the open-file limit so that only the next `allowed` descriptors can
+// be opened; the old limit is back at the end of the scope.
+struct OpenFileLimit {
+  rlimit saved{};
+  explicit OpenFileLimit(int allowed) {
+    BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    std::vector<int> next;
+    for (int i = 0; i < allowed; ++i) next.push_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    for (int fd : next) ::close(fd);
+    BOOST_REQUIRE(*std::min_element(next.begin(), next.end()) >= 0);
+    rlimit lowered = saved;
+    lowered.rlim_cur = static_cast<rlim_t>(*std::max_element(next.begin(), next.end()) + 1);
+    BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
   }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& relative, const std::string& content) const {
-    auto file = path / fs::path(relative);
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
+  ~OpenFileLimit() { ::setrlimit(RLIMIT_NOFILE, &saved); }
+  OpenFileLimit(const OpenFileLimit&) = delete;
+  OpenFileLimit& operator=(const OpenFileLimit&) = delete;
 };
-
-std::string read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 }  // namespace
 
@@ -188,6 +189,69 @@ BOOST_AUTO_TEST_CASE(walk_reports_names_that_are_not_utf8) {
   auto walked = site::walk(dir.path, false);
   BOOST_TEST(walked.files.size() == 1u);
   BOOST_TEST(walked.invalid_names.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(walk_stamps_each_file_as_lstat_does) {
+  TempDir dir;
+  dir.write("index.html", "hello");
+  dir.write("a/b/deep.css", std::string(70000, 'x'));
+  dir.write("empty", "");
+  fs::create_hard_link(dir.path / "index.html", dir.path / "a" / "same.html");
+  fs::create_symlink(dir.path / "index.html", dir.path / "linked.html");
+  auto walked = site::walk(dir.path, false);
+  BOOST_REQUIRE(walked.files.size() == 4u);
+  for (const auto& f : walked.files) {
+    auto stamp = site::stamp_of(f.absolute);
+    BOOST_REQUIRE_MESSAGE(stamp.has_value(), f.relative);
+    BOOST_TEST((f.stamp == *stamp), f.relative);
+    BOOST_TEST(f.size == f.stamp.size, f.relative);
+    BOOST_TEST(f.stamp.size == fs::file_size(f.absolute), f.relative);
+  }
+  BOOST_TEST(walked.files[1].relative == "a/same.html");
+  BOOST_TEST(walked.files[1].stamp.inode == walked.files[3].stamp.inode);
+  BOOST_TEST(walked.files[0].stamp.inode != walked.files[3].stamp.inode);
+  BOOST_TEST(!site::stamp_of(dir.path / "a").has_value());
+  BOOST_TEST(!site::stamp_of(dir.path / "linked.html").has_value());
+  BOOST_TEST(!site::stamp_of(dir.path / "missing").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(walk_of_a_missing_root_throws_naming_it) {
+  TempDir dir;
+  try {
+    site::walk(dir.path / "nope", false);
+    BOOST_FAIL("no exception");
+  } catch (const fs::filesystem_error& e) {
+    BOOST_TEST(e.path1() == dir.path / "nope");
+    BOOST_TEST((e.code() == std::errc::no_such_file_or_directory));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(walk_names_the_directory_it_cannot_open_and_closes_the_others) {
+  // Root reads any directory whatever its mode, so the open is made to fail
+  // by the limit on open files: the root and "a" fit under it, "a/b" does not.
+  TempDir dir;
+  dir.write("a/b/deep.css", "x");
+  dir.write("a/file.txt", "x");
+  std::optional<fs::filesystem_error> failed;
+  std::vector<int> reopened;
+  {
+    OpenFileLimit only_two(2);
+    try {
+      site::walk(dir.path, false);
+    } catch (const fs::filesystem_error& e) {
+      failed = e;
+    }
+    // Both descriptors the walk held are closed again.
+    for (int i = 0; i < 2; ++i) reopened.push_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  }
+  for (int fd : reopened)
+    if (fd >= 0) ::close(fd);
+  BOOST_TEST(*std::min_element(reopened.begin(), reopened.end()) >= 0);
+  BOOST_REQUIRE_MESSAGE(failed.has_value(), "the walk did not fail");
+  BOOST_TEST(failed->path1() == dir.path / "a/b");
+  BOOST_TEST((failed->code() == std::errc::too_many_files_open));
+  BOOST_TEST(std::string(failed->what()).find("a/b") != std::string::npos);
+  BOOST_TEST(site::walk(dir.path, false).files.size() == 2u);  // the limit is restored
 }
 
 BOOST_AUTO_TEST_SUITE_END()

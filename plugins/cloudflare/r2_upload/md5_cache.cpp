@@ -40,6 +40,11 @@ std::string sha256_prefix(std::string_view text) {
   return out;
 }
 
+bool is_md5_hex(std::string_view text) {
+  return text.size() == 32 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 template <class T>
 bool read_number(const json::value& v, T& out) {
   boost::system::error_code ec;
@@ -85,6 +90,7 @@ Md5Cache::Md5Cache(const fs::path& cache_dir, const fs::path& root,
         !read_number(a[4], e.stamp.device))
       continue;
     e.md5 = std::string(a[5].as_string());
+    if (!is_md5_hex(e.md5)) continue;
     loaded_.emplace(std::string(relative), std::move(e));
   }
 }
@@ -97,13 +103,20 @@ bool Md5Cache::old_enough(const FileStamp& stamp) const {
 
 std::string Md5Cache::md5(const SiteFile& file) {
   if (file_.empty()) return md5_file(file.absolute);
+  if (auto it = used_.find(file.relative); it != used_.end() && it->second.stamp == file.stamp) return it->second.md5;
   if (auto it = loaded_.find(file.relative); it != loaded_.end() && it->second.stamp == file.stamp) {
     ++hits_;
     used_[file.relative] = it->second;
     return it->second.md5;
   }
-  if (loaded_.erase(file.relative) > 0) changed_ = true;  // the file changed since
+  return fresh_md5(file);
+}
+
+std::string Md5Cache::fresh_md5(const SiteFile& file) {
   auto md5 = md5_file(file.absolute);
+  if (file_.empty()) return md5;
+  if (loaded_.erase(file.relative) > 0) changed_ = true;  // the file changed, or the entry was wrong
+  used_.erase(file.relative);
   // Stamped before the read (by walk()): a write during the read changes it.
   if (old_enough(file.stamp)) {
     used_[file.relative] = Entry{file.stamp, md5};

@@ -34,6 +34,10 @@ class Md5Cache {
   // Throws what md5_file throws.
   std::string md5(const SiteFile& file);
 
+  // The file's MD5 read from the file, replacing whatever the cache holds:
+  // for when a remembered MD5 is contradicted (R2 stored other bytes).
+  std::string fresh_md5(const SiteFile& file);
+
   // Writes the entries used in this run (and only those: deleted files
   // drop out) atomically, when anything changed. Never throws.
   void save() const;

@@ -194,7 +194,7 @@ struct R2Upload {
     call.info(std::to_string(walked.files.size()) + " files under " + root.string() + ": " +
               std::to_string(skipped) + " unchanged, " + std::to_string(puts) + " to upload (" +
               std::to_string(planned_bytes) + " bytes), " + std::to_string(work.size() - puts) +
-              " stale to delete");
+              " stale to delete; " + std::to_string(hashes.hits()) + " MD5s from the hash cache");
 
     auto outcome = send(call, client, account, bucket, cache_control, concurrency, work, hashes);
     hashes.save();
@@ -275,7 +275,10 @@ struct R2Upload {
       return false;
     if (stored.cache_control != cache_control) return false;
     if (stored.etag.empty() || stored.etag.size() != 32) return false;  // not a plain MD5: upload
-    return stored.etag == hashes.md5(file);
+    const auto hits = hashes.hits();
+    if (stored.etag == hashes.md5(file)) return true;
+    // Remembered, and contradicted by R2: read the file before deciding.
+    return hashes.hits() != hits && stored.etag == hashes.fresh_md5(file);
   }
 
   struct Outcome {
@@ -337,6 +340,9 @@ struct R2Upload {
           std::string md5;
           try {
             if (etag.size() == 32) md5 = hashes.md5(*w.file);
+            // A remembered MD5 that R2 contradicts is read again before
+            // the upload is called damaged: the cache may be the one wrong.
+            if (!md5.empty() && md5 != etag) md5 = hashes.fresh_md5(*w.file);
           } catch (const std::exception& e) {
             outcome.failures.push_back(w.method + " " + w.key + ": uploaded, but " + e.what());
           }
