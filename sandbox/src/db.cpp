@@ -97,13 +97,10 @@ Db::Db(const std::optional<std::filesystem::path>& file) {
     throw std::runtime_error("sandbox state: cannot open " + name + ": " + msg);
   }
   sqlite3_busy_timeout(db_, 5000);
-  if (file) {
-    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-    // Leave the WAL for the next open instead of checkpointing it with two
-    // fsyncs when the sandbox stops (most of a short run's exit): commits
-    // are in the WAL already, and SQLite checkpoints it as it grows.
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-  }
+  // The WAL is checkpointed when the last connection closes (two fsyncs at
+  // the end of a short run). Leaving it for the next open was tried: the
+  // next start then rebuilt the index of an ever longer WAL, slower still.
+  if (file) exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
   exec("PRAGMA foreign_keys=ON;");
 }
 

@@ -240,31 +240,30 @@ struct R2Upload {
 
   static std::map<std::string, StoredObject> list_stored(const cf::Client& client, const std::string& account,
                                                          const std::string& bucket, const std::string& prefix) {
-    json::array items;
+    std::map<std::string, StoredObject> stored;
     auto listed = client.list_cursor(
         cf::with_query(cf::api_path({"accounts", account, "r2", "buckets", bucket, "objects"}),
                        {{"prefix", prefix + "/"}}),
-        items, {}, 1000);
+        [&stored](json::value& item) {
+          if (!item.is_object()) return;
+          const auto& o = item.as_object();
+          auto key = cf::string_at(o, "key");
+          if (key.empty()) return;
+          StoredObject s;
+          s.etag = site::strip_etag_quotes(cf::string_at(o, "etag"));
+          if (const auto* meta = cf::object_at(o, "http_metadata")) {
+            s.content_type = cf::string_at(*meta, "contentType");
+            s.cache_control = cf::string_at(*meta, "cacheControl");
+          }
+          stored.emplace(std::move(key), std::move(s));
+        },
+        {}, 1000);
     if (!listed.ok()) {
       if (listed.status == 404)
         throw Failure("the R2 bucket '" + bucket + "' does not exist in account " + account,
                       cf::describe(listed) + "\ncreate it first (cloudflare.r2.bucket)", "/bucket");
       throw Failure("listing the objects under '" + prefix + "/' in bucket " + bucket + " failed",
                     cf::describe(listed), "/bucket");
-    }
-    std::map<std::string, StoredObject> stored;
-    for (const auto& item : items) {
-      if (!item.is_object()) continue;
-      const auto& o = item.as_object();
-      auto key = cf::string_at(o, "key");
-      if (key.empty()) continue;
-      StoredObject s;
-      s.etag = site::strip_etag_quotes(cf::string_at(o, "etag"));
-      if (const auto* meta = cf::object_at(o, "http_metadata")) {
-        s.content_type = cf::string_at(*meta, "contentType");
-        s.cache_control = cf::string_at(*meta, "cacheControl");
-      }
-      stored.emplace(std::move(key), std::move(s));
     }
     return stored;
   }

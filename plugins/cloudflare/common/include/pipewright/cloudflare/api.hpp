@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -55,6 +56,14 @@ struct ApiResult {
   std::string body;                // raw response body
   boost::json::object headers;     // lower-case names
   int attempts = 1;
+
+  ApiResult() = default;
+  ApiResult(const ApiResult&) = default;
+  ApiResult(ApiResult&&) noexcept = default;
+  ApiResult& operator=(const ApiResult&) = default;
+  // Takes `result` over with its storage (the arena decode() parsed it
+  // into); boost::json's own move assignment would copy it node by node.
+  ApiResult& operator=(ApiResult&& other) noexcept;
 
   bool ok() const noexcept { return success; }
   // Sent, but the connection broke before an answer: it may have happened.
@@ -119,6 +128,11 @@ class Client {
   // `items_key` names the array inside result ("buckets" for R2 buckets);
   // empty when result itself is the array.
   ApiResult list_cursor(std::string_view path, boost::json::array& items,
+                        std::string_view items_key = {}, int per_page = 0,
+                        int max_pages = 1000) const;
+  // The same, handing each item to `each` (which may move from it) instead
+  // of collecting them: nothing is copied.
+  ApiResult list_cursor(std::string_view path, const std::function<void(boost::json::value&)>& each,
                         std::string_view items_key = {}, int per_page = 0,
                         int max_pages = 1000) const;
 
