@@ -1,5 +1,6 @@
 #include "md5_cache.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -8,9 +9,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
+#include <memory>
 #include <random>
-#include <sstream>
 #include <system_error>
 
 namespace pipewright::cloudflare::site {
@@ -65,12 +67,20 @@ Md5Cache::Md5Cache(const fs::path& cache_dir, const fs::path& root,
   if (name.empty()) return;
   file_ = cache_dir / "r2-upload" / (name + ".json");
 
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) return;
-  std::stringstream text;
-  text << in.rdbuf();
+  std::error_code not_a_file;
+  if (!fs::is_regular_file(file_, not_a_file)) return;
+  std::string text;
+  {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file_.c_str(), "rb"), &std::fclose);
+    if (!in) return;
+    char buffer[64 * 1024];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, in.get())) > 0;) text.append(buffer, n);
+    if (std::ferror(in.get())) return;
+  }
+  // The document only lives while the entries are copied out: one arena.
+  json::monotonic_resource arena;
   boost::system::error_code ec;
-  auto doc = json::parse(text.str(), ec);
+  auto doc = json::parse(text, ec, &arena);
   // Anything unexpected (another version, another root with the same hash,
   // a torn file) is an empty cache.
   if (ec || !doc.is_object()) return;

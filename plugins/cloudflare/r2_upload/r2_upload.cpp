@@ -305,7 +305,7 @@ struct R2Upload {
         json::object headers{{"Content-Type", site::content_type_for(w.file->relative)}};
         if (!cache_control.empty()) headers["Cache-Control"] = cache_control;
         r["headers"] = std::move(headers);
-        r["body_file"] = w.file->absolute.string();
+        r["body_file"] = w.file->absolute;
       }
       requests.push_back(std::move(r));
     }

@@ -49,10 +49,10 @@ FileStamp stamp_from(const struct stat& st) {
 using Dir = std::unique_ptr<DIR, int (*)(DIR*)>;
 
 // One directory of walk(): `fd` is open on `root / relative_dir` and is
-// owned (closed) here. Entries are named relative to their directory's
+// owned (closed) here; `root_text` is the root's text ending in '/'. Entries are named relative to their directory's
 // descriptor, so no path is parsed or resolved from the root per file.
-void walk_directory(int fd, const fs::path& root, const std::string& relative_dir, bool skip_hidden,
-                    WalkResult& result) {
+void walk_directory(int fd, const fs::path& root, const std::string& root_text, const std::string& relative_dir,
+                    bool skip_hidden, WalkResult& result) {
   Dir dir(::fdopendir(fd), &::closedir);
   if (!dir) {
     ::close(fd);
@@ -82,13 +82,13 @@ void walk_directory(int fd, const fs::path& root, const std::string& relative_di
         if (errno == ENOENT) continue;
         throw_errno("cannot open the directory", root / relative);
       }
-      walk_directory(child, root, relative, skip_hidden, result);
+      walk_directory(child, root, root_text, relative, skip_hidden, result);
     } else if (type == DT_REG) {
       if (!is_valid_utf8(relative)) {
         result.invalid_names.push_back(std::move(relative));
         continue;
       }
-      auto absolute = root / relative;
+      std::string absolute = root_text + relative;
       auto stamp = stamp_from(st);
       result.files.push_back({std::move(relative), std::move(absolute), stamp.size, stamp});
     }
@@ -108,7 +108,9 @@ WalkResult walk(const fs::path& root, bool skip_hidden) {
   WalkResult result;
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw_errno("cannot open the directory", root);
-  walk_directory(fd, root, "", skip_hidden, result);
+  std::string root_text = root.native();
+  if (root_text.empty() || root_text.back() != '/') root_text.push_back('/');
+  walk_directory(fd, root, root_text, "", skip_hidden, result);
   std::sort(result.files.begin(), result.files.end(),
             [](const SiteFile& a, const SiteFile& b) { return a.relative < b.relative; });
   return result;

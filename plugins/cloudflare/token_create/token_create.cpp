@@ -114,11 +114,17 @@ class TokenCreate {
     if_exists_ = cf::string_at(with_, "if_exists");
     if (if_exists_.empty()) if_exists_ = "fail";
 
-    const auto groups = resolve_groups();
+    // The permission groups and the first page of tokens are independent
+    // reads: one round trip for both.
+    cf::Request groups_read, tokens_read;
+    groups_read.path = "/user/tokens/permission_groups";
+    tokens_read.path = cf::with_query("/user/tokens", {{"page", "1"}, {"per_page", "50"}});
+    auto reads = api_.batch({groups_read, tokens_read}, 2);
+    const auto groups = resolve_groups(reads[0]);
     const json::object body = request_body(groups);
 
     json::array before;
-    const auto listed = api_.list_pages("/user/tokens", before, 50);
+    const auto listed = api_.list_pages("/user/tokens", before, 50, 200, std::move(reads[1]));
     if (!listed.ok()) {
       if (listed.forbidden()) fail_without_token_permission(listed, "list or create API tokens");
       throw Failure("could not list the existing API tokens", cf::describe(listed));
@@ -145,7 +151,8 @@ class TokenCreate {
  private:
   // Names -> ids and scopes: the API's list first, the built-in catalog when
   // the list cannot be read for a reason other than a missing permission.
-  std::vector<cf::ResolvedGroup> resolve_groups() {
+  // `r` is the answer of GET /user/tokens/permission_groups.
+  std::vector<cf::ResolvedGroup> resolve_groups(const cf::ApiResult& r) {
     std::vector<std::string> names;
     if (const auto* list = cf::array_at(with_, "permissions")) {
       for (const auto& v : *list) names.emplace_back(v.is_string() ? std::string(v.as_string()) : json::serialize(v));
@@ -155,7 +162,6 @@ class TokenCreate {
     if (names.empty()) throw Failure("permissions is empty", "list at least one permission group", "/permissions");
 
     std::map<std::string, cf::ResolvedGroup> from_api;
-    const auto r = api_.get("/user/tokens/permission_groups");
     if (r.ok() && r.result.is_array()) {
       for (const auto& g : r.result.as_array()) {
         if (!g.is_object()) continue;

@@ -221,11 +221,16 @@ ApiResult Client::send(std::string_view method, std::string_view path, const jso
 }
 
 ApiResult Client::list_pages(std::string_view path, json::array& items, int per_page, int max_pages) const {
-  ApiResult last;
-  for (int page = 1; page <= max_pages; ++page) {
-    call_.throw_if_cancelled();
-    last = get(with_query(std::string(path), {{"page", std::to_string(page)},
-                                              {"per_page", std::to_string(per_page)}}));
+  if (max_pages < 1) return {};
+  call_.throw_if_cancelled();
+  return list_pages(path, items, per_page, max_pages,
+                    get(with_query(std::string(path), {{"page", "1"}, {"per_page", std::to_string(per_page)}})));
+}
+
+ApiResult Client::list_pages(std::string_view path, json::array& items, int per_page, int max_pages,
+                             ApiResult page_one) const {
+  ApiResult last = std::move(page_one);
+  for (int page = 1;; ++page) {
     if (!last.ok()) return last;
     if (!last.result.is_array() || last.result.as_array().empty()) return last;
     for (auto& item : last.result.as_array()) items.push_back(item);
@@ -235,8 +240,11 @@ ApiResult Client::list_pages(std::string_view path, json::array& items, int per_
     if (total_pages && total_pages->is_int64() && page >= total_pages->as_int64() &&
         static_cast<int>(last.result.as_array().size()) < per_page)
       return last;
+    if (page >= max_pages) return last;
+    call_.throw_if_cancelled();
+    last = get(with_query(std::string(path), {{"page", std::to_string(page + 1)},
+                                              {"per_page", std::to_string(per_page)}}));
   }
-  return last;
 }
 
 ApiResult Client::list_cursor(std::string_view path, json::array& items, std::string_view items_key,

@@ -123,6 +123,10 @@ class Client {
   // item to `items`. Returns the last result: success, or the failing page.
   ApiResult list_pages(std::string_view path, boost::json::array& items,
                        int per_page = 50, int max_pages = 200) const;
+  // The same, starting from page 1 already fetched (`path` with
+  // page=1&per_page=N, e.g. in a batch with other reads).
+  ApiResult list_pages(std::string_view path, boost::json::array& items, int per_page, int max_pages,
+                       ApiResult page_one) const;
   // Cursor list: follows result_info.cursor until it is absent or empty;
   // the items are moved out of each page into `items`.
   // `items_key` names the array inside result ("buckets" for R2 buckets);
