@@ -109,10 +109,15 @@ class PermissionTests {
     if (probe_domain_.empty()) probe_domain_ = "pipewright-probe.net";
 
     const auto groups = required();
-    const std::string token_id = verify();
-    pipewright::set_output(call_, "token_id", json::value(token_id));
-
-    std::vector<TestResult> results = thorough_ ? test_one_by_one(groups) : test_at_once(groups);
+    std::string token_id;
+    std::vector<TestResult> results;
+    if (thorough_) {
+      token_id = verified(api_.get("/user/tokens/verify"));
+      pipewright::set_output(call_, "token_id", json::value(token_id));
+      results = test_one_by_one(groups);
+    } else {
+      results = test_at_once(groups, token_id);
+    }
     cleanup_.run();
 
     if (cf::bool_at(with_, "parent_check", false)) compare_declared(token_id, results);
@@ -147,8 +152,9 @@ class PermissionTests {
     return out;
   }
 
-  std::string verify() {
-    const auto r = api_.get("/user/tokens/verify");
+  // `r` is the answer of GET /user/tokens/verify: the token's id, or a
+  // Failure saying why no permission can be tested.
+  std::string verified(const cf::ApiResult& r) {
     if (r.ok() && r.result.is_object()) {
       const auto& token = r.result.as_object();
       const std::string status = cf::string_at(token, "status");
@@ -217,8 +223,11 @@ class PermissionTests {
     return answer(probe, api_.request(probe.request));
   }
 
-  // Safe mode: the probes change nothing, so they all go out at once.
-  std::vector<TestResult> test_at_once(const std::vector<const cf::PermissionGroup*>& groups) {
+  // Safe mode: the probes change nothing, so they go out at once, with the
+  // token's verification (read first: a refused token fails the step before
+  // any probe is judged).
+  std::vector<TestResult> test_at_once(const std::vector<const cf::PermissionGroup*>& groups,
+                                       std::string& token_id) {
     std::vector<TestResult> shells;
     std::vector<SafeProbe> probes;
     std::vector<std::optional<std::size_t>> probe_of;
@@ -229,16 +238,24 @@ class PermissionTests {
       if (testable) probes.push_back(safe_probe(*group));
     }
     std::vector<cf::Request> requests;
+    requests.emplace_back().path = "/user/tokens/verify";
     for (const auto& p : probes) requests.push_back(p.request);
-    const auto answers = api_.batch(requests, static_cast<int>(requests.size()));
+    auto answers = api_.batch(requests, static_cast<int>(requests.size()));
+    const cf::ApiResult verification = std::move(answers.front());
+    answers.erase(answers.begin());
+    // A write the server accepted after all is registered for deletion
+    // before anything can throw.
+    std::vector<cf::ProbeReading> readings;
+    for (std::size_t p = 0; p < probes.size(); ++p) readings.push_back(answer(probes[p], answers[p]));
+    token_id = verified(verification);
+    pipewright::set_output(call_, "token_id", json::value(token_id));
     call_.throw_if_cancelled();
     std::vector<TestResult> results;
     for (std::size_t i = 0; i < shells.size(); ++i) {
       auto t = std::move(shells[i]);
       if (auto p = probe_of[i]) {
-        auto reading = answer(probes[*p], answers[*p]);
-        t.verdict = reading.verdict;
-        t.detail = reading.detail;
+        t.verdict = readings[*p].verdict;
+        t.detail = readings[*p].detail;
       }
       finish(results, std::move(t), groups.size());
     }

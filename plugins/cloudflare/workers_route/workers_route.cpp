@@ -21,8 +21,10 @@ struct Route {
   std::string script;  // empty: the route disables Workers for the pattern
 };
 
-std::optional<Route> find_route(const cf::Client& client, const std::string& zone, const std::string& pattern) {
-  auto listed = client.get(cf::api_path({"zones", zone, "workers", "routes"}));
+std::string routes_path(const std::string& zone) { return cf::api_path({"zones", zone, "workers", "routes"}); }
+
+// `listed` is the answer of GET /zones/{z}/workers/routes.
+std::optional<Route> find_route(const cf::ApiResult& listed, const std::string& zone, const std::string& pattern) {
   if (!listed.ok())
     throw Failure("listing the Worker routes of zone " + zone + " failed", cf::describe(listed), "/zone_id");
   if (!listed.result.is_array()) return std::nullopt;
@@ -35,8 +37,8 @@ std::optional<Route> find_route(const cf::Client& client, const std::string& zon
   return std::nullopt;
 }
 
-std::string zone_name(const cf::Client& client, const std::string& zone) {
-  auto got = client.get(cf::api_path({"zones", zone}));
+// `got` is the answer of GET /zones/{z}.
+std::string zone_name(const cf::ApiResult& got, const std::string& zone) {
   std::string name = got.ok() && got.result.is_object() ? cf::string_at(got.result.as_object(), "name") : "";
   if (name.empty())
     throw Failure("reading the name of zone " + zone + " failed", got.ok() ? "the zone has no name" : cf::describe(got),
@@ -80,7 +82,17 @@ struct WorkersRoute {
     const bool steal = cf::bool_at(with, "steal", false);
     const cf::Client client(call);
     auto pattern = cf::string_at(with, "pattern");
-    if (pattern.empty()) pattern = "*." + zone_name(client, zone) + "/*";
+    // Without a pattern the zone's name is needed too: both reads in one
+    // round trip.
+    std::optional<cf::ApiResult> first_list;
+    if (pattern.empty()) {
+      cf::Request zone_read, routes_read;
+      zone_read.path = cf::api_path({"zones", zone});
+      routes_read.path = routes_path(zone);
+      auto reads = client.batch({zone_read, routes_read}, 2);
+      pattern = "*." + zone_name(reads[0], zone) + "/*";
+      first_list = std::move(reads[1]);
+    }
     if (pattern.find("://") != std::string::npos || pattern.find('/') == std::string::npos)
       throw Failure("'" + pattern + "' is not a route pattern",
                     "write host/path without a scheme, e.g. \"*.example.org/*\"", "/pattern");
@@ -92,7 +104,7 @@ struct WorkersRoute {
     // Two passes: a route created by someone else between our list and our
     // POST (10020) is handled like one we listed.
     for (int pass = 0;; ++pass) {
-      auto existing = find_route(client, zone, pattern);
+      auto existing = find_route(first_list && pass == 0 ? *first_list : client.get(routes_path(zone)), zone, pattern);
       if (existing && existing->script == script) {
         route = *existing;
         changed = false;

@@ -152,12 +152,18 @@ struct WorkersScript {
 
     const cf::Client client(call);
     const auto script_path = cf::api_path({"accounts", account, "workers", "scripts", script});
-    auto current = client.get(script_path);
+    // The deployed script and the list (where its etag is) in one round
+    // trip: an unchanged Worker, the common case, needs both.
+    cf::Request script_read, list_read;
+    script_read.path = script_path;
+    list_read.path = cf::api_path({"accounts", account, "workers", "scripts"});
+    auto reads = client.batch({script_read, list_read}, 2);
+    const auto& current = reads[0];
     bool uploaded = false;
     std::string etag;
     if (current.status == 200 && worker::find_hash_marker(current.body) == hash) {
       call.info("Worker '" + script + "' is already deployed with this module and configuration");
-      etag = listed_etag(client, account, script);
+      etag = listed_etag(reads[1], script);
     } else if (current.status == 200 || current.status == 404) {
       const worker::Module marked{module.name, worker::with_hash_marker(module.content, hash)};
       const auto boundary = worker::boundary_for(metadata_json, marked);
@@ -185,8 +191,8 @@ struct WorkersScript {
   }
 
  private:
-  static std::string listed_etag(const cf::Client& client, const std::string& account, const std::string& script) {
-    auto listed = client.get(cf::api_path({"accounts", account, "workers", "scripts"}));
+  // `listed` is the answer of GET /accounts/{a}/workers/scripts.
+  static std::string listed_etag(const cf::ApiResult& listed, const std::string& script) {
     if (!listed.ok() || !listed.result.is_array()) return {};
     for (const auto& item : listed.result.as_array())
       if (item.is_object() && cf::string_at(item.as_object(), "id") == script)
