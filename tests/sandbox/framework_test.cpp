@@ -95,4 +95,35 @@ BOOST_AUTO_TEST_CASE(keeps_the_connection_alive_across_requests) {
   for (int i = 0; i < 5; ++i) BOOST_TEST(f.client.get("/zones", f.global()).status == 200u);
 }
 
+BOOST_AUTO_TEST_CASE(faults_hook_reads_back_the_active_spec) {
+  Options o;
+  o.faults = "503=0.5,seed=3";
+  SandboxFixture f(o);
+  auto initial = f.client.get("/__sandbox/faults");
+  BOOST_TEST(initial.status == 200u);
+  BOOST_TEST(initial.success());
+  BOOST_TEST(initial.result() == (json::object{{"faults", "503=0.5,seed=3"}}));
+  BOOST_TEST_REQUIRE(f.client.post("/__sandbox/faults", std::string("\"latency=5ms,path=/client/v4/zones*\"")).status == 200u);
+  BOOST_TEST(f.client.get("/__sandbox/faults").result().at("faults").as_string() == "latency=5ms,path=/client/v4/zones*");
+  f.server.set_faults("");
+  BOOST_TEST(f.client.get("/__sandbox/faults").result().at("faults").as_string() == "");
+}
+
+BOOST_AUTO_TEST_CASE(deleting_the_request_log_empties_it) {
+  SandboxFixture f;
+  f.client.get("/zones", f.global());
+  f.client.get("/accounts", f.global());
+  BOOST_TEST_REQUIRE(f.client.get("/__sandbox/requests").result().as_array().size() == 2u);
+  auto d = f.client.del("/__sandbox/requests");
+  BOOST_TEST(d.status == 200u);
+  BOOST_TEST(d.success());
+  BOOST_TEST(d.result().is_null());
+  BOOST_TEST(f.client.get("/__sandbox/requests").result().as_array().empty());
+  // Logging goes on after the clear.
+  f.client.get("/user", f.global());
+  auto log = f.client.get("/__sandbox/requests");
+  BOOST_TEST_REQUIRE(log.result().as_array().size() == 1u);
+  BOOST_TEST(log.result().at(0).at("path").as_string() == "/client/v4/user");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

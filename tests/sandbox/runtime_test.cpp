@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -94,6 +95,36 @@ BOOST_AUTO_TEST_CASE(fault_429_carries_retry_after_and_methods_filter) {
   BOOST_TEST(!r.header("Retry-After").empty());
   BOOST_CHECK_THROW(f.server.set_faults("bogus=1"), std::invalid_argument);
   BOOST_TEST(f.client.post("/__sandbox/faults", std::string("{\"503\": 2}")).status == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(a_seeded_fractional_fault_spec_repeats_its_status_sequence) {
+  // The statuses 40 identical requests get from a fresh server with `spec`.
+  auto statuses = [](const std::string& spec) {
+    Options o;
+    o.faults = spec;
+    SandboxFixture f(o);
+    std::vector<unsigned> out;
+    for (int i = 0; i < 40; ++i) out.push_back(f.client.get("/zones", f.global()).status);
+    return out;
+  };
+  const auto first = statuses("500=0.3,502=0.3,seed=7");
+  const auto again = statuses("500=0.3,502=0.3,seed=7");
+  const auto other_seed = statuses("500=0.3,502=0.3,seed=8");
+  BOOST_TEST(first == again, boost::test_tools::per_element());
+  BOOST_TEST((first != other_seed));
+  for (unsigned status : {200u, 500u, 502u}) {
+    BOOST_TEST_CONTEXT("status " << status) {
+      BOOST_TEST(std::count(first.begin(), first.end(), status) > 0);
+    }
+  }
+  BOOST_TEST(std::count_if(first.begin(), first.end(), [](unsigned s) { return s != 200u && s != 500u && s != 502u; }) == 0);
+
+  // Setting the same spec again over the hook restarts the same sequence.
+  SandboxFixture f;
+  BOOST_TEST_REQUIRE(f.client.post("/__sandbox/faults", std::string("500=0.3,502=0.3,seed=7")).status == 200u);
+  std::vector<unsigned> via_hook;
+  for (int i = 0; i < 40; ++i) via_hook.push_back(f.client.get("/zones", f.global()).status);
+  BOOST_TEST(via_hook == first, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(drop_after_commits_the_change) {

@@ -126,6 +126,12 @@ class TestClient {
     return put(path, json::serialize(body), h);
   }
 
+  // Opens the connection now rather than on the first request (throws when
+  // the server does not accept it).
+  void connect() {
+    boost::asio::ip::tcp::resolver resolver(ioc_);
+    boost::asio::connect(socket_, resolver.resolve(host_, std::to_string(port_)));
+  }
   void close() {
     boost::system::error_code ec;
     socket_.close(ec);
@@ -139,11 +145,6 @@ class TestClient {
     h.emplace_back("Content-Type", "application/json");
     return h;
   }
-  void connect() {
-    boost::asio::ip::tcp::resolver resolver(ioc_);
-    boost::asio::connect(socket_, resolver.resolve(host_, std::to_string(port_)));
-  }
-
   std::string host_ = "127.0.0.1";
   std::uint16_t port_ = 0;
   boost::asio::io_context ioc_;

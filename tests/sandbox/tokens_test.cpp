@@ -149,6 +149,24 @@ BOOST_AUTO_TEST_CASE(malformed_json_with_a_non_json_content_type_is_6007) {
   BOOST_TEST(ok.status == 200u);
 }
 
+BOOST_AUTO_TEST_CASE(update_with_malformed_json_is_6007_whatever_the_content_type) {
+  SandboxFixture f;
+  auto c = f.client.post("/user/tokens", json::value(create_body(f)), f.global());
+  BOOST_TEST_REQUIRE(c.status == 200u);
+  const std::string id(c.result().at("id").as_string());
+  for (const std::string type : {"text/plain;charset=UTF-8", ""}) {
+    BOOST_TEST_CONTEXT("Content-Type \"" << type << "\"") {
+      Headers h = f.global();
+      if (!type.empty()) h.emplace_back("Content-Type", type);
+      auto r = f.client.request("PUT", "/user/tokens/" + id, h, std::string("{\"name\": "));
+      BOOST_TEST(r.status == 400u, r.body);
+      BOOST_TEST(r.error_code() == 6007, r.body);
+      BOOST_TEST(r.error_message() == "Malformed JSON in request body");
+    }
+  }
+  BOOST_TEST(f.client.get("/user/tokens/" + id, f.global()).result().at("name").as_string() == "site-deploy");
+}
+
 BOOST_AUTO_TEST_CASE(update_replaces_and_may_disable) {
   SandboxFixture f;
   auto c = f.client.post("/user/tokens", json::value(create_body(f)), f.global());
@@ -296,6 +314,56 @@ BOOST_AUTO_TEST_CASE(account_tokens_live_under_the_account) {
   auto denied = f.client.get(base, bearer(nobody.value));
   BOOST_TEST(denied.status == 403u);
   BOOST_TEST(denied.error_code() == 10000);
+}
+
+BOOST_AUTO_TEST_CASE(account_token_is_read_and_replaced_under_its_account) {
+  SandboxFixture f;
+  const std::string base = "/accounts/" + f.id().account_id + "/tokens";
+  auto zone_policy = [&](const char* group_id) {
+    return json::array{json::object{{"effect", "allow"},
+                                    {"resources", json::object{{zone_key(f.id().zone_id), "*"}}},
+                                    {"permission_groups", json::array{json::object{{"id", group_id}}}}}};
+  };
+  auto c = f.client.post(base, json::object{{"name", "ci"}, {"policies", zone_policy(zone_read_id)}}, f.global());
+  BOOST_TEST_REQUIRE(c.status == 200u, c.body);
+  const std::string id(c.result().at("id").as_string()), value(c.result().at("value").as_string());
+
+  auto g = f.client.get(base + "/" + id, f.global());
+  BOOST_TEST(g.status == 200u);
+  BOOST_TEST(g.result().at("id").as_string() == id);
+  BOOST_TEST(g.result().at("name").as_string() == "ci");
+  BOOST_TEST(g.result().at("status").as_string() == "active");
+  BOOST_TEST(g.result().at("policies").at(0).at("permission_groups").at(0).at("id").as_string() == zone_read_id);
+  BOOST_TEST(g.result().at("policies").at(0).at("permission_groups").at(0).at("name").as_string() == "Zone Read");
+  BOOST_TEST(!g.result().as_object().contains("value"));
+  // An account-owned token is not a user token.
+  BOOST_TEST(f.client.get("/user/tokens/" + id, f.global()).error_code() == 1001);
+
+  // PUT is a full replacement: new name, new groups; the secret stays valid.
+  auto u = f.client.put(base + "/" + id, json::object{{"name", "ci-dns"}, {"policies", zone_policy(dns_write_id)}}, f.global());
+  BOOST_TEST_REQUIRE(u.status == 200u, u.body);
+  BOOST_TEST(u.result().at("name").as_string() == "ci-dns");
+  BOOST_TEST(u.result().at("policies").at(0).at("permission_groups").at(0).at("name").as_string() == "DNS Write");
+  BOOST_TEST(!u.result().as_object().contains("value"));
+  BOOST_TEST(f.client.get(base + "/" + id, f.global()).result().at("name").as_string() == "ci-dns");
+  BOOST_TEST(f.client.get(base + "/verify", bearer(value)).status == 200u);
+  BOOST_TEST(f.client.get("/zones/" + f.id().zone_id + "/dns_records", bearer(value)).status == 200u);
+
+  auto unknown = f.client.get(base + "/" + std::string(32, 'a'), f.global());
+  BOOST_TEST(unknown.status == 404u);
+  BOOST_TEST(unknown.error_code() == 1001);
+  BOOST_TEST(f.client.put(base + "/" + std::string(32, 'a'), json::object{{"name", "x"}, {"policies", zone_policy(zone_read_id)}},
+                          f.global())
+                 .error_code() == 1001);
+
+  // Account API Tokens Read may read but not replace.
+  auto reader = f.make_token({policy({"Account API Tokens Read"}, account_key(f.id().account_id))});
+  BOOST_TEST(f.client.get(base + "/" + id, bearer(reader.value)).status == 200u);
+  auto denied = f.client.put(base + "/" + id, json::object{{"name", "hijack"}, {"policies", zone_policy(zone_read_id)}},
+                             bearer(reader.value));
+  BOOST_TEST(denied.status == 403u);
+  BOOST_TEST(denied.error_code() == 10000);
+  BOOST_TEST(f.client.get(base + "/" + id, f.global()).result().at("name").as_string() == "ci-dns");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -131,6 +131,40 @@ BOOST_AUTO_TEST_CASE(refuses_to_delete_a_non_empty_bucket) {
   BOOST_TEST(f.client.del(r2(f.id(), "/site-assets"), f.global()).status == 200u);
 }
 
+BOOST_AUTO_TEST_CASE(patch_sets_the_storage_class_from_the_header) {
+  SandboxFixture f;
+  make_bucket(f, "site-assets");
+  auto with_class = [&](Headers h, const std::string& storage_class) {
+    h.emplace_back("cf-r2-storage-class", storage_class);
+    return h;
+  };
+  auto p = f.client.patch(r2(f.id(), "/site-assets"), "", with_class(f.global(), "InfrequentAccess"));
+  BOOST_TEST_REQUIRE(p.status == 200u, p.body);
+  BOOST_TEST(p.result().at("name").as_string() == "site-assets");
+  BOOST_TEST(p.result().at("storage_class").as_string() == "InfrequentAccess");
+  BOOST_TEST(p.result().at("location").as_string() == "ENAM");
+  BOOST_TEST(p.result().at("jurisdiction").as_string() == "default");
+  BOOST_TEST(!p.result().at("creation_date").as_string().empty());
+  BOOST_TEST(f.client.get(r2(f.id(), "/site-assets"), f.global()).result().at("storage_class").as_string() ==
+             "InfrequentAccess");
+
+  auto bad = f.client.patch(r2(f.id(), "/site-assets"), "", with_class(f.global(), "Glacier"));
+  BOOST_TEST(bad.status == 400u);
+  BOOST_TEST(bad.error_code() == 10040);
+  BOOST_TEST(bad.error_message().find("cf-r2-storage-class") != std::string::npos);
+  BOOST_TEST(f.client.patch(r2(f.id(), "/site-assets"), "", f.global()).error_code() == 10040);
+  auto missing = f.client.patch(r2(f.id(), "/no-such-bucket"), "", with_class(f.global(), "Standard"));
+  BOOST_TEST(missing.status == 404u);
+  BOOST_TEST(missing.error_code() == 10006);
+
+  auto reader = f.make_token({policy({"Workers R2 Storage Read"}, account_key(f.id().account_id))});
+  auto denied = f.client.patch(r2(f.id(), "/site-assets"), "", with_class(bearer(reader.value), "Standard"));
+  BOOST_TEST(denied.status == 403u);
+  BOOST_TEST(denied.error_code() == 10000);
+  BOOST_TEST(f.client.get(r2(f.id(), "/site-assets"), f.global()).result().at("storage_class").as_string() ==
+             "InfrequentAccess");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(r2_objects)

@@ -208,4 +208,94 @@ BOOST_AUTO_TEST_CASE(script_routes_without_routes_write_answer_10000) {
   BOOST_TEST(r.error_code() == 10000);
 }
 
+BOOST_AUTO_TEST_CASE(script_settings_read_back_what_patch_stored) {
+  SandboxFixture f;
+  BOOST_TEST_REQUIRE(upload(f.client, scripts(f.id(), "/site-worker"), module_worker(json::object{{"main_module", "index.js"}}), f.global())
+                         .status == 200u);
+  auto fresh = f.client.get(scripts(f.id(), "/site-worker/script-settings"), f.global());
+  BOOST_TEST(fresh.status == 200u, fresh.body);
+  BOOST_TEST(fresh.result().is_object());
+  BOOST_TEST_REQUIRE(f.client.patch(scripts(f.id(), "/site-worker/script-settings"), R"({"logpush":true,"tail_consumers":[]})",
+                                    f.global())
+                         .status == 200u);
+  auto reader = f.make_token({policy({"Workers Scripts Read"}, account_key(f.id().account_id))});
+  auto g = f.client.get(scripts(f.id(), "/site-worker/script-settings"), bearer(reader.value));
+  BOOST_TEST(g.status == 200u, g.body);
+  BOOST_TEST(g.result().at("logpush").as_bool() == true);
+  BOOST_TEST(g.result().at("tail_consumers").as_array().empty());
+
+  auto missing = f.client.get(scripts(f.id(), "/no-such-worker/script-settings"), f.global());
+  BOOST_TEST(missing.status == 404u);
+  BOOST_TEST(missing.error_code() == 10007);
+  auto zone_only = f.make_token({policy({"Zone Read"}, zone_key(f.id().zone_id))});
+  BOOST_TEST(f.client.get(scripts(f.id(), "/site-worker/script-settings"), bearer(zone_only.value)).error_code() == 10000);
+}
+
+BOOST_AUTO_TEST_CASE(schedules_put_replaces_the_crons_of_a_script) {
+  SandboxFixture f;
+  BOOST_TEST_REQUIRE(upload(f.client, scripts(f.id(), "/cron-worker"), module_worker(json::object{{"main_module", "index.js"}}), f.global())
+                         .status == 200u);
+  auto first = f.client.put(scripts(f.id(), "/cron-worker/schedules"),
+                            json::array{json::object{{"cron", "*/5 * * * *"}}, json::object{{"cron", "0 3 * * 1"}}}, f.global());
+  BOOST_TEST_REQUIRE(first.status == 200u, first.body);
+  const auto& crons = first.result().at("schedules").as_array();
+  BOOST_TEST_REQUIRE(crons.size() == 2u);
+  BOOST_TEST(crons[0].at("cron").as_string() == "*/5 * * * *");
+  BOOST_TEST(crons[1].at("cron").as_string() == "0 3 * * 1");
+  BOOST_TEST(!crons[0].at("created_on").as_string().empty());
+  BOOST_TEST(!crons[0].at("modified_on").as_string().empty());
+
+  auto second = f.client.put(scripts(f.id(), "/cron-worker/schedules"), json::array{json::object{{"cron", "0 0 * * *"}}}, f.global());
+  BOOST_TEST_REQUIRE(second.status == 200u, second.body);
+  BOOST_TEST_REQUIRE(second.result().at("schedules").as_array().size() == 1u);
+  BOOST_TEST(second.result().at("schedules").at(0).at("cron").as_string() == "0 0 * * *");
+
+  auto bad = f.client.put(scripts(f.id(), "/cron-worker/schedules"), json::array{json::object{{"schedule", "daily"}}}, f.global());
+  BOOST_TEST(bad.status == 400u);
+  BOOST_TEST(bad.error_code() == 10021);
+  auto missing = f.client.put(scripts(f.id(), "/no-such-worker/schedules"), json::array{}, f.global());
+  BOOST_TEST(missing.status == 404u);
+  BOOST_TEST(missing.error_code() == 10007);
+  auto reader = f.make_token({policy({"Workers Scripts Read"}, account_key(f.id().account_id))});
+  auto denied = f.client.put(scripts(f.id(), "/cron-worker/schedules"), json::array{}, bearer(reader.value));
+  BOOST_TEST(denied.status == 403u);
+  BOOST_TEST(denied.error_code() == 10000);
+}
+
+BOOST_AUTO_TEST_CASE(script_routes_lists_the_routes_bound_to_the_script) {
+  SandboxFixture f;
+  const std::string zone = f.id().zone_name;
+  BOOST_TEST_REQUIRE(upload(f.client, scripts(f.id(), "/site-worker"), module_worker(json::object{{"main_module", "index.js"}}), f.global())
+                         .status == 200u);
+  auto empty = f.client.get(scripts(f.id(), "/site-worker/routes"), f.global());
+  BOOST_TEST(empty.status == 200u, empty.body);
+  BOOST_TEST(empty.result().as_array().empty());
+
+  BOOST_TEST_REQUIRE(f.client.put(scripts(f.id(), "/site-worker/routes"), json::array{json::object{{"pattern", "shop." + zone + "/*"}}},
+                                  f.global())
+                         .status == 200u);
+  // A zone route naming the script counts too; one for another script does not.
+  BOOST_TEST_REQUIRE(f.client.post(zone_path(f.id(), "/workers/routes"), json::object{{"pattern", "api." + zone + "/*"}, {"script", "site-worker"}},
+                                   f.global())
+                         .status == 200u);
+  BOOST_TEST_REQUIRE(f.client.post(zone_path(f.id(), "/workers/routes"), json::object{{"pattern", "blog." + zone + "/*"}, {"script", "other"}},
+                                   f.global())
+                         .status == 200u);
+
+  auto reader = f.make_token({policy({"Workers Scripts Read"}, account_key(f.id().account_id))});
+  auto l = f.client.get(scripts(f.id(), "/site-worker/routes"), bearer(reader.value));
+  BOOST_TEST_REQUIRE(l.status == 200u, l.body);
+  const auto& routes = l.result().as_array();
+  BOOST_TEST_REQUIRE(routes.size() == 2u);
+  BOOST_TEST(routes[0].at("pattern").as_string() == "api." + zone + "/*");
+  BOOST_TEST(routes[1].at("pattern").as_string() == "shop." + zone + "/*");
+  for (const auto& r : routes) {
+    BOOST_TEST(r.at("id").as_string().size() == 32u);
+    BOOST_TEST(r.at("script").as_string() == "site-worker");
+    BOOST_TEST(r.at("zone_id").as_string() == f.id().zone_id);
+    BOOST_TEST(r.at("zone_name").as_string() == zone);
+  }
+  BOOST_TEST(f.client.get(scripts(f.id(), "/no-such-worker/routes"), f.global()).error_code() == 10007);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,279 @@
+// `pipewright sandbox` through the real binary (docs/sandbox.md "Running
+// it"): what it prints, and how --state, --seed, --rate-limit, --faults and
+// bad values behave.
+#include <boost/test/unit_test.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "child_process.hpp"  // tests/runtime: pipewright_bin(), run_pipewright()
+#include "test_client.hpp"
+
+using namespace pw::sandbox;
+using namespace pw::sandbox::test;
+
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// `pipewright sandbox --listen 127.0.0.1:0 ARGS` as a child process. Its
+// stdout/stderr go to files under `dir` (never a pipe that could fill up).
+// The destructor sends SIGTERM and reaps it (SIGKILL after 5 s), so a
+// failed assertion never leaves a process behind.
+class SandboxProcess {
+ public:
+  SandboxProcess(const std::filesystem::path& dir, const std::string& name, std::vector<std::string> args)
+      : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+    std::vector<std::string> argv_s{pw::test::pipewright_bin(), "sandbox", "--listen", "127.0.0.1:0"};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    // Default signal handling in the child, whatever the test runner set.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    int rc = posix_spawn(&pid_, argv_s[0].c_str(), &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) throw std::runtime_error("cannot start " + argv_s[0] + " sandbox");
+  }
+  ~SandboxProcess() { stop(); }
+  SandboxProcess(const SandboxProcess&) = delete;
+  SandboxProcess& operator=(const SandboxProcess&) = delete;
+
+  // Waits (at most 10 s) until stdout contains `needle`; throws with stderr
+  // when the child exits first or the time runs out.
+  std::string wait_for_output(const std::string& needle) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < give_up) {
+      std::string out = read_file(out_);
+      if (out.find(needle) != std::string::npos) return out;
+      if (reap(WNOHANG)) throw std::runtime_error("pipewright sandbox exited early (" + std::to_string(exit_code_) + "): " + err());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error("pipewright sandbox did not print \"" + needle + "\" within 10 s; stderr: " + err());
+  }
+
+  // The one JSON line `--output json` prints.
+  json::object json_identity() {
+    std::string out = wait_for_output("}\n");
+    return json::parse(out.substr(0, out.find('\n'))).as_object();
+  }
+
+  // SIGTERM, then the exit code (128+N when killed by signal N).
+  int stop() {
+    if (pid_ <= 0) return exit_code_;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 250; ++i) {
+      if (reap(WNOHANG)) return exit_code_;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ::kill(pid_, SIGKILL);
+    reap(0);
+    return exit_code_;
+  }
+
+  std::string err() const { return read_file(err_); }
+
+ private:
+  bool reap(int flags) {
+    int status = 0;
+    if (pid_ <= 0 || ::waitpid(pid_, &status, flags) != pid_) return pid_ <= 0;
+    pid_ = 0;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return true;
+  }
+
+  pid_t pid_ = 0;
+  int exit_code_ = -1;
+  std::filesystem::path out_, err_;
+};
+
+// `out` has a line "  <start>", alone or followed by a space and a note.
+bool prints_line(const std::string& out, const std::string& start) {
+  std::istringstream lines(out);
+  for (std::string l; std::getline(lines, l);)
+    if (l == "  " + start || l.starts_with("  " + start + " ")) return true;
+  return false;
+}
+
+std::string text(const json::object& o, const char* key) { return std::string(o.at(key).as_string()); }
+
+TestClient client_for(const json::object& identity) {
+  return TestClient("127.0.0.1", static_cast<std::uint16_t>(identity.at("port").to_number<int>()));
+}
+
+Headers global_key(const json::object& identity) {
+  return {{"X-Auth-Email", text(identity, "email")}, {"X-Auth-Key", text(identity, "global_key")}};
+}
+
+// A run that must refuse to start: exit code and stderr, bounded to 10 s.
+pw::test::ProcessResult refused_run(std::vector<std::string> args) {
+  pw::test::ProcessOptions o;
+  o.args = {"sandbox"};
+  o.args.insert(o.args.end(), args.begin(), args.end());
+  o.timeout = std::chrono::milliseconds(10000);
+  return pw::test::run_pipewright(o);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sandbox_cli)
+
+BOOST_AUTO_TEST_CASE(text_output_prints_the_base_url_and_demo_identity) {
+  TempDir dir;
+  SandboxProcess sandbox(dir.path(), "text", {});
+  const std::string out = sandbox.wait_for_output("Press Ctrl-C to stop.");
+  std::smatch m;
+  BOOST_TEST_REQUIRE(std::regex_search(out, m, std::regex(R"(listening on (http://127\.0\.0\.1:(\d+)/client/v4)\n)")), out);
+  const std::string base_url = m[1];
+  TestClient client("127.0.0.1", static_cast<std::uint16_t>(std::stoi(m[2])));
+  auto hook = client.get("/__sandbox/identity");
+  BOOST_TEST_REQUIRE(hook.status == 200u);
+  const auto& id = hook.result().as_object();
+  BOOST_TEST(text(id, "email") == "demo@pipewright.dev");
+  for (const auto& line :
+       {"CLOUDFLARE_BASE_URL=" + base_url, "CLOUDFLARE_EMAIL=" + text(id, "email"), "CLOUDFLARE_API_KEY=" + text(id, "global_key"),
+        "CLOUDFLARE_ACCOUNT_ID=" + text(id, "account_id") + "   (" + text(id, "account_name") + ")",
+        "zone " + text(id, "zone_name") + " = " + text(id, "zone_id"), "user id " + text(id, "user_id")}) {
+    BOOST_TEST(prints_line(out, line), "no line \"  " << line << "\" in:\n" << out);
+  }
+  // The printed URL and key are the ones that work.
+  auto zones = client.get("/zones", global_key(id));
+  BOOST_TEST(zones.status == 200u);
+  BOOST_TEST(zones.result().at(0).at("id").as_string() == text(id, "zone_id"));
+  BOOST_TEST(sandbox.stop() == 0);
+  BOOST_TEST(sandbox.err().empty(), sandbox.err());
+}
+
+BOOST_AUTO_TEST_CASE(state_dir_keeps_identity_and_data_across_a_restart) {
+  TempDir dir;
+  const auto state = dir.path() / "state";
+  json::object first;
+  {
+    SandboxProcess sandbox(dir.path(), "first", {"--state", state.string(), "--output", "json"});
+    first = sandbox.json_identity();
+    auto c = client_for(first);
+    BOOST_TEST_REQUIRE(c.post("/accounts/" + text(first, "account_id") + "/r2/buckets", json::object{{"name", "kept-bucket"}},
+                              global_key(first))
+                           .status == 200u);
+    BOOST_TEST(sandbox.stop() == 0);
+  }
+  BOOST_TEST(std::filesystem::exists(state / "sandbox.db"));
+  SandboxProcess again(dir.path(), "second", {"--state", state.string(), "--output", "json"});
+  const auto second = again.json_identity();
+  for (const char* key : {"user_id", "email", "global_key", "account_id", "account_name", "zone_id", "zone_name"})
+    BOOST_TEST(text(second, key) == text(first, key), key);
+  auto c = client_for(second);
+  auto buckets = c.get("/accounts/" + text(second, "account_id") + "/r2/buckets", global_key(second));
+  BOOST_TEST_REQUIRE(buckets.status == 200u, buckets.body);
+  BOOST_TEST_REQUIRE(buckets.result().at("buckets").as_array().size() == 1u);
+  BOOST_TEST(buckets.result().at("buckets").at(0).at("name").as_string() == "kept-bucket");
+  BOOST_TEST(again.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(seed_file_sets_the_email) {
+  TempDir dir;
+  const auto seed = dir.path() / "seed.json";
+  std::ofstream(seed) << R"({"email": "ops@pipewright.dev", "zone_name": "ops-demo.net"})";
+  SandboxProcess sandbox(dir.path(), "seeded", {"--seed", seed.string(), "--output", "json"});
+  const auto id = sandbox.json_identity();
+  BOOST_TEST(text(id, "email") == "ops@pipewright.dev");
+  BOOST_TEST(text(id, "zone_name") == "ops-demo.net");
+  auto c = client_for(id);
+  auto user = c.get("/user", global_key(id));
+  BOOST_TEST(user.status == 200u, user.body);
+  BOOST_TEST(user.result().at("email").as_string() == "ops@pipewright.dev");
+  BOOST_TEST(sandbox.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(rate_limit_option_makes_the_third_request_a_429_971) {
+  TempDir dir;
+  SandboxProcess sandbox(dir.path(), "limited", {"--rate-limit", "2/60", "--output", "json"});
+  const auto id = sandbox.json_identity();
+  auto c = client_for(id);
+  for (int i = 0; i < 2; ++i) {
+    auto r = c.get("/zones", global_key(id));
+    BOOST_TEST(r.status == 200u, r.body);
+    BOOST_TEST(r.header("Ratelimit-Policy") == "\"burst\";q=2;w=60");
+  }
+  auto limited = c.get("/zones", global_key(id));
+  BOOST_TEST(limited.status == 429u, limited.body);
+  BOOST_TEST(limited.error_code() == 971);
+  BOOST_TEST_REQUIRE(!limited.header("Retry-After").empty());
+  const int retry_after = std::stoi(limited.header("Retry-After"));
+  BOOST_TEST(retry_after >= 1);
+  BOOST_TEST(retry_after <= 60);
+  BOOST_TEST(sandbox.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(faults_option_with_a_503_share_of_1_answers_503) {
+  TempDir dir;
+  SandboxProcess sandbox(dir.path(), "faulty", {"--faults", "503=1", "--output", "json"});
+  const auto id = sandbox.json_identity();
+  auto c = client_for(id);
+  auto r = c.get("/zones", global_key(id));
+  BOOST_TEST(r.status == 503u, r.body);
+  BOOST_TEST(r.error_code() == 10003);
+  BOOST_TEST(!r.success());
+  BOOST_TEST(c.get("/__sandbox/faults").result().at("faults").as_string() == "503=1");  // hooks are never faulted
+  BOOST_TEST(sandbox.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(bad_listen_or_rate_limit_values_exit_2_with_a_message) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {{"--listen", "127.0.0.1"}, "--listen \"127.0.0.1\" is not ADDRESS:PORT"},
+      {{"--listen", "127.0.0.1:99999"}, "--listen \"127.0.0.1:99999\" is not ADDRESS:PORT"},
+      {{"--listen", "127.0.0.1:0", "--rate-limit", "fast"}, "--rate-limit \"fast\" is not N/SECONDS"},
+      {{"--listen", "127.0.0.1:0", "--rate-limit", "2/0"}, "--rate-limit \"2/0\" is not N/SECONDS"},
+      {{"--listen", "127.0.0.1:0", "--faults", "503=lots"}, "503"},
+  };
+  for (const auto& c : cases) {
+    std::string shown;
+    for (const auto& a : c.args) shown += a + " ";
+    BOOST_TEST_CONTEXT(shown) {
+      auto r = refused_run(c.args);
+      BOOST_TEST(!r.timed_out);
+      BOOST_TEST(r.exit_code == 2, r.err);
+      BOOST_TEST(r.err.find(c.message) != std::string::npos, r.err);
+      BOOST_TEST(r.out.empty(), r.out);
+    }
+  }
+  // A port already in use is a bind failure: one line on stderr, exit 2.
+  SandboxFixture f;
+  auto busy = refused_run({"--listen", "127.0.0.1:" + std::to_string(f.server.port())});
+  BOOST_TEST(!busy.timed_out);
+  BOOST_TEST(busy.exit_code == 2, busy.err);
+  BOOST_TEST(busy.err.find(std::to_string(f.server.port())) != std::string::npos, busy.err);
+  BOOST_TEST(std::count(busy.err.begin(), busy.err.end(), '\n') == 1, busy.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
