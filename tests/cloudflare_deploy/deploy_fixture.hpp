@@ -40,6 +40,19 @@ inline void write_file(const fs::path& file, const std::string& content) {
   std::ofstream(file, std::ios::binary | std::ios::trunc) << content;
 }
 
+// The CLOUDFLARE_API_TOKEN value in a .env file ("" when absent).
+inline std::string token_in(const fs::path& env_file) {
+  std::istringstream lines(read_file(env_file));
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("CLOUDFLARE_API_TOKEN=", 0) == 0) return line.substr(std::string("CLOUDFLARE_API_TOKEN=").size());
+  return {};
+}
+
+// Mode 0600, as a file holding a secret must have.
+inline bool only_owner_reads_and_writes(const fs::path& file) {
+  return (fs::status(file).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write);
+}
+
 // One `pipewright run --output json`: exit code, events, and the pipeline
 // outputs from run_finished.
 struct Run {
@@ -87,20 +100,29 @@ struct DeployFixture {
             {"PIPEWRIGHT_CACHE_DIR", (work.path() / "cache").string()}};
   }
 
-  Run run(const fs::path& pipeline, const std::map<std::string, std::string>& inputs = {},
-          std::vector<std::string> extra = {}) const {
+  // `pipewright run <pipeline> --input k=v... <extra...>` in the working
+  // directory, with environment() added to ours unless `env` is given.
+  test::ProcessResult run_process(const fs::path& pipeline, const std::map<std::string, std::string>& inputs,
+                                  const std::vector<std::string>& extra,
+                                  const std::map<std::string, std::string>* env = nullptr) const {
     test::ProcessOptions options;
-    options.args = {"run", pipeline.string(), "--output", "json"};
+    options.args = {"run", pipeline.string()};
     for (const auto& [k, v] : inputs) {
       options.args.push_back("--input");
       options.args.push_back(k + "=" + v);
     }
     options.args.insert(options.args.end(), extra.begin(), extra.end());
     options.cwd = work.path();
-    options.env = environment();
+    options.env = env ? *env : environment();
     options.timeout = std::chrono::seconds(120);
+    return test::run_pipewright(options);
+  }
+
+  Run run(const fs::path& pipeline, const std::map<std::string, std::string>& inputs = {},
+          std::vector<std::string> extra = {}) const {
+    extra.insert(extra.begin(), {"--output", "json"});
     Run r;
-    r.process = test::run_pipewright(options);
+    r.process = run_process(pipeline, inputs, extra);
     std::istringstream lines(r.process.out);
     for (std::string line; std::getline(lines, line);) {
       boost::system::error_code ec;
@@ -116,6 +138,19 @@ struct DeployFixture {
   }
 
   sandbox::test::Headers global() const { return sandbox.global(); }
+
+  // The demo user's tokens named `name`, listed with the global key.
+  std::vector<json::object> tokens_named(const std::string& name) {
+    std::vector<json::object> out;
+    for (int page = 1; page < 20; ++page) {
+      auto r = sandbox.client.get("/user/tokens?per_page=50&page=" + std::to_string(page), global());
+      BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+      if (r.result().as_array().empty()) break;
+      for (const auto& t : r.result().as_array())
+        if (t.at("name").as_string() == name) out.push_back(t.as_object());
+    }
+    return out;
+  }
 
   std::string objects_path(const std::string& bucket) const {
     return "/accounts/" + id().account_id + "/r2/buckets/" + bucket + "/objects";

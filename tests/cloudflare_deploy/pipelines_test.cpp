@@ -3,6 +3,9 @@
 #define BOOST_TEST_MODULE cloudflare_deploy_pipelines
 #include "deploy_fixture.hpp"
 
+#include <algorithm>
+#include <set>
+
 using namespace pw::deploy_test;
 
 namespace {
@@ -11,19 +14,47 @@ const std::map<std::string, std::string> flow_inputs{{"site", "site"}, {"wait_ac
 const std::map<std::string, std::string> tenant_inputs{
     {"site", "site"}, {"tenant", "northwind"}, {"domain", "shop.northwind-bakery.net"}};
 
-std::string token_in(const fs::path& env_file) {
-  std::istringstream lines(read_file(env_file));
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("CLOUDFLARE_API_TOKEN=", 0) == 0) return line.substr(std::string("CLOUDFLARE_API_TOKEN=").size());
-  return {};
-}
-
 std::string all_messages(const Run& r) {
   std::string out;
   for (const auto& e : r.events)
     if (auto* m = e.if_contains("message"); m && m->is_string()) out += std::string(m->as_string()) + "\n";
   return out;
 }
+
+// Every regular file under `dir` with its bytes, except `skip` and anything
+// under the directories in `skip_dirs`.
+std::map<fs::path, std::string> files_under(const fs::path& dir, const fs::path& skip,
+                                            const std::vector<fs::path>& skip_dirs = {}) {
+  std::map<fs::path, std::string> out;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    if (std::find(skip_dirs.begin(), skip_dirs.end(), it->path()) != skip_dirs.end()) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && it->path() != skip) out.emplace(it->path(), read_file(it->path()));
+  }
+  return out;
+}
+
+// One entry of GET /__sandbox/requests.
+struct LoggedRequest {
+  std::string method, path;
+  unsigned status = 0;
+  std::string text() const { return method + " " + path + " -> " + std::to_string(status); }
+};
+
+std::vector<LoggedRequest> request_log(DeployFixture& f) {
+  auto r = f.sandbox.client.get("/__sandbox/requests");
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  std::vector<LoggedRequest> out;
+  for (const auto& e : r.result().as_array())
+    out.push_back({std::string(e.at("method").as_string()), std::string(e.at("path").as_string()),
+                   static_cast<unsigned>(e.at("status").to_number<std::int64_t>())});
+  return out;
+}
+
+bool refused(unsigned status) { return status >= 400 && status < 500; }
+bool succeeded(unsigned status) { return status >= 200 && status < 300; }
 
 }  // namespace
 
@@ -108,9 +139,142 @@ BOOST_AUTO_TEST_CASE(a_run_failing_midway_leaves_env_untouched) {
   auto r = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
   sandbox.server.set_faults("");
   BOOST_TEST(r.exit_code() == 1, r.log());
+  // It failed where intended: after the token was created, in its test.
+  BOOST_TEST(tokens_named("pipewright").size() == 1u);
+  BOOST_TEST(r.errors().find("SSL and Certificates Read") != std::string::npos, r.log());
   BOOST_TEST(read_file(work.path() / ".env") == before);
   auto buckets = sandbox.client.get("/accounts/" + id().account_id + "/r2/buckets", global());
   BOOST_TEST(buckets.result().at("buckets").as_array().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_second_run_sends_no_write_but_the_token_roll_and_refused_probes) {
+  auto first = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
+  BOOST_REQUIRE_MESSAGE(first.exit_code() == 0, first.log());
+  BOOST_REQUIRE(sandbox.client.del("/__sandbox/requests").status == 200);
+
+  auto second = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
+  BOOST_REQUIRE_MESSAGE(second.exit_code() == 0, second.log());
+  BOOST_TEST(second.text("token_action") == "rolled");
+  BOOST_TEST(second.text("token_id") == first.text("token_id"));
+
+  const std::string api = "/client/v4";
+  const std::string account = api + "/accounts/" + id().account_id;
+  const std::string zone = api + "/zones/" + id().zone_id;
+  // The safe-mode probes: deliberately invalid bodies the server refuses.
+  const std::set<std::string> probe_posts{account + "/r2/buckets", zone + "/workers/routes",
+                                          zone + "/custom_hostnames"};
+  const std::string probe_script = account + "/workers/scripts/pw-probe-";
+  const std::string roll = api + "/user/tokens/" + first.text("token_id") + "/value";
+
+  const auto log = request_log(*this);
+  BOOST_REQUIRE(!log.empty());
+  std::set<std::string> refused_probes;
+  int rolls = 0;
+  for (const auto& e : log) {
+    if (e.method == "POST") {
+      BOOST_TEST(probe_posts.count(e.path) == 1u, "a POST that is no probe: " << e.text());
+      BOOST_TEST(refused(e.status), "a probe POST was not refused: " << e.text());
+      if (refused(e.status)) refused_probes.insert(e.path);
+    } else if (e.method == "PUT") {
+      BOOST_TEST(e.path.find("/objects/") == std::string::npos, "an object upload: " << e.text());
+      if (e.path == roll) {
+        BOOST_TEST(succeeded(e.status), e.text());
+        ++rolls;
+      } else {
+        BOOST_TEST(e.path.rfind(probe_script, 0) == 0, "a PUT that is neither the roll nor a probe: " << e.text());
+        BOOST_TEST(refused(e.status), "a probe PUT was not refused: " << e.text());
+      }
+    } else {
+      BOOST_TEST((e.method == "GET" || e.method == "HEAD"), "a change: " << e.text());
+    }
+  }
+  BOOST_TEST(rolls == 1);
+  BOOST_TEST(refused_probes == probe_posts, boost::test_tools::per_element());
+  BOOST_TEST(tokens_named("pipewright").size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_token_and_the_global_key_are_in_no_output_and_no_file_but_env) {
+  auto text_run = run_process(conf_pipeline("create-test-deploy.json"), flow_inputs, {"-v"});
+  BOOST_REQUIRE_MESSAGE(text_run.exit_code == 0, text_run.out + text_run.err);
+  BOOST_TEST(text_run.out.find("8/8 tests passed") != std::string::npos, text_run.out);
+  const auto created = token_in(work.path() / ".env");
+  BOOST_TEST(only_owner_reads_and_writes(work.path() / ".env"));
+
+  auto json_run = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
+  BOOST_REQUIRE_MESSAGE(json_run.exit_code() == 0, json_run.log());
+  BOOST_TEST(json_run.text("token_action") == "rolled");
+  const auto rolled = token_in(work.path() / ".env");
+  BOOST_TEST(only_owner_reads_and_writes(work.path() / ".env"));
+  BOOST_REQUIRE(created.size() > 20u);
+  BOOST_REQUIRE(rolled.size() > 20u);
+  BOOST_REQUIRE(created != rolled);
+
+  std::map<std::string, std::string> written{{"text run stdout", text_run.out},
+                                             {"text run stderr", text_run.err},
+                                             {"json run stdout", json_run.process.out},
+                                             {"json run stderr", json_run.process.err}};
+  const auto files = files_under(work.path(), work.path() / ".env");
+  BOOST_TEST(files.count(work.path() / "site" / "index.html") == 1u);
+  for (const auto& [file, bytes] : files) written.emplace(file.string(), bytes);
+  const std::map<std::string, std::string> secrets{
+      {"the created token", created}, {"the rolled token", rolled}, {"the global key", id().global_key}};
+  for (const auto& [what, bytes] : written)
+    for (const auto& [secret_name, secret] : secrets)
+      BOOST_TEST(bytes.find(secret) == std::string::npos, secret_name << " is in " << what);
+}
+
+BOOST_AUTO_TEST_CASE(with_sandbox_state_the_token_is_in_no_output_no_file_and_not_in_the_state) {
+  // The embedded sandbox, as the demo runs it: nothing of the fixture's.
+  const fs::path state = work.path() / "sandbox-state";
+  const std::map<std::string, std::string> env{{"PIPEWRIGHT_CACHE_DIR", (work.path() / "cache").string()}};
+  const std::vector<std::string> embedded{"--sandbox", "--sandbox-state", state.string()};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), embedded.begin(), embedded.end());
+    return args;
+  };
+
+  auto text_run = run_process(conf_pipeline("create-test-deploy.json"), flow_inputs, with({"-v"}), &env);
+  BOOST_REQUIRE_MESSAGE(text_run.exit_code == 0, text_run.out + text_run.err);
+  const auto created = token_in(work.path() / ".env");
+  auto json_run =
+      run_process(conf_pipeline("create-test-deploy.json"), flow_inputs, with({"--output", "json"}), &env);
+  BOOST_REQUIRE_MESSAGE(json_run.exit_code == 0, json_run.out + json_run.err);
+  const auto rolled = token_in(work.path() / ".env");
+  BOOST_REQUIRE(created.size() > 20u);
+  BOOST_REQUIRE(rolled.size() > 20u);
+  BOOST_REQUIRE(created != rolled);
+  BOOST_TEST(only_owner_reads_and_writes(work.path() / ".env"));
+
+  std::map<std::string, std::string> outputs{{"text run stdout", text_run.out},
+                                             {"text run stderr", text_run.err},
+                                             {"json run stdout", json_run.out},
+                                             {"json run stderr", json_run.err}};
+  const auto everywhere = files_under(work.path(), work.path() / ".env");
+  BOOST_TEST(everywhere.count(state / "sandbox.db") == 1u);
+  for (const auto& [where, bytes] : outputs) {
+    BOOST_TEST(bytes.find(created) == std::string::npos, "the created token is in " << where);
+    BOOST_TEST(bytes.find(rolled) == std::string::npos, "the rolled token is in " << where);
+  }
+  for (const auto& [file, bytes] : everywhere) {
+    BOOST_TEST(bytes.find(created) == std::string::npos, "the created token is in " << file);
+    BOOST_TEST(bytes.find(rolled) == std::string::npos, "the rolled token is in " << file);
+  }
+
+  // The global key is the sandbox's own seeded credential, which its state
+  // must keep to check it; it may be nowhere else.
+  std::string global_key;
+  {
+    pw::sandbox::Options options;
+    options.state_dir = state;
+    pw::sandbox::Server reopened(options);
+    reopened.start();
+    global_key = reopened.identity().global_key;
+  }
+  BOOST_REQUIRE(global_key.size() >= 37u);
+  for (const auto& [where, bytes] : outputs)
+    BOOST_TEST(bytes.find(global_key) == std::string::npos, "the global key is in " << where);
+  for (const auto& [file, bytes] : files_under(work.path(), work.path() / ".env", {state}))
+    BOOST_TEST(bytes.find(global_key) == std::string::npos, "the global key is in " << file);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

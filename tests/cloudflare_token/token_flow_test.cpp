@@ -118,6 +118,51 @@ const std::vector<std::string> zone_eight = {"Workers Routes Write", "Zone Read"
 
 bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
+std::string test_pipeline(const std::string& name) {
+  return (fs::path(PW_TEST_SOURCE_DIR) / "tests" / "cloudflare_token" / "pipelines" / name).string();
+}
+
+// The pipeline outputs of a `--output json` run (empty when it printed none).
+json::object run_outputs(const std::string& out) {
+  pw::test::Events events(out);
+  const auto* finished = events.find("run_finished");
+  if (!finished || !finished->contains("outputs") || !finished->at("outputs").is_object()) return {};
+  return finished->at("outputs").as_object();
+}
+
+// What test-token says about a token cloudflare.auth.api_token refuses.
+std::string refusal_of(World& w, const std::string& token) {
+  auto r = w.run({"run", conf("test-token.json")}, {{"CLOUDFLARE_API_TOKEN", token}});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(!contains(r.out, "tests passed"));
+  BOOST_TEST(contains(r.out + r.err, "Cloudflare refused the API token"));
+  w.expect_never_printed(token);
+  return r.out + r.err;
+}
+
+// The request log of the sandbox since it was last cleared.
+json::array sandbox_requests(World& w) {
+  auto r = w.sandbox.client().get("/__sandbox/requests");
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  return r.result().as_array();
+}
+
+// docs/cloudflare.md, "The eight permission groups": API name, dashboard row,
+// and whether it is granted on the account (else the zone).
+struct GroupRow {
+  std::string name, dashboard_row;
+  bool account;
+};
+const std::vector<GroupRow> eight_groups = {
+    {"Account Settings Read", "Account → Account Settings → Read", true},
+    {"Workers R2 Storage Write", "Account → Workers R2 Storage → Edit", true},
+    {"Workers Scripts Read", "Account → Workers Scripts → Read", true},
+    {"Workers Scripts Write", "Account → Workers Scripts → Edit", true},
+    {"Workers Routes Write", "Zone → Workers Routes → Edit", false},
+    {"Zone Read", "Zone → Zone → Read", false},
+    {"SSL and Certificates Read", "Zone → SSL and Certificates → Read", false},
+    {"SSL and Certificates Write", "Zone → SSL and Certificates → Edit", false}};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(global_key_creates_a_token_that_passes_eight_tests_and_is_saved_to_dotenv) {
@@ -281,4 +326,128 @@ BOOST_AUTO_TEST_CASE(thorough_mode_creates_and_removes_its_probes) {
   BOOST_TEST(contains(r.out, "8/8 tests passed"));
   BOOST_TEST(resources() == before, boost::test_tools::per_element());
   w.expect_never_printed(token.value);
+}
+
+BOOST_AUTO_TEST_CASE(api_token_auth_refuses_an_unknown_token_listing_the_causes_cloudflare_cannot_tell_apart) {
+  World w;
+  // Well-formed (cfut_ and 48 token characters), never issued.
+  const std::string never_issued = "cfut_" + std::string(24, 'Q') + std::string(24, 'z');
+  const auto message = refusal_of(w, never_issued);
+  BOOST_TEST(contains(message, "unknown"));
+  BOOST_TEST(contains(message, "Cloudflare gives the same answer for each"));
+  BOOST_TEST(contains(message, "Invalid API Token (1000)"));
+}
+
+BOOST_AUTO_TEST_CASE(api_token_auth_refuses_a_disabled_token_with_a_message_naming_disabled) {
+  World w;
+  auto disabled = w.make_token(account_eight, zone_eight, {}, {{"status", "disabled"}});
+  const auto message = refusal_of(w, disabled.value);
+  BOOST_TEST(contains(message, "disabled"));
+  BOOST_TEST(contains(message, "Invalid API Token (1000)"));
+}
+
+BOOST_AUTO_TEST_CASE(api_token_auth_refuses_an_expired_token_with_a_message_naming_expired) {
+  World w;
+  auto expired = w.make_token(account_eight, zone_eight, {}, {{"expires_on", "2020-01-01T00:00:00Z"}});
+  const auto message = refusal_of(w, expired.value);
+  BOOST_TEST(contains(message, "expired"));
+  BOOST_TEST(contains(message, "Invalid API Token (1000)"));
+}
+
+BOOST_AUTO_TEST_CASE(api_token_auth_refuses_a_not_yet_valid_token_with_a_message_naming_not_yet_valid) {
+  World w;
+  auto early = w.make_token(account_eight, zone_eight, {}, {{"not_before", "2099-01-01T00:00:00Z"}});
+  const auto message = refusal_of(w, early.value);
+  BOOST_TEST(contains(message, "not yet valid"));
+  BOOST_TEST(contains(message, "Invalid API Token (1000)"));
+}
+
+BOOST_AUTO_TEST_CASE(token_verify_step_outputs_the_status_id_and_expiry_of_a_valid_token) {
+  World w;
+  const std::string expires_on = "2035-06-30T12:00:00Z";
+  auto token = w.make_token(account_eight, zone_eight, {}, {{"expires_on", expires_on}});
+  auto r = w.run({"run", test_pipeline("token-verify.json"), "--output", "json"},
+                 {{"CLOUDFLARE_API_TOKEN", token.value}});
+  BOOST_TEST(r.exit_code == 0);
+  const auto outputs = run_outputs(r.out);
+  BOOST_REQUIRE(outputs.contains("status"));
+  BOOST_TEST(outputs.at("status") == "active");
+  BOOST_TEST(outputs.at("id") == json::value(token.id));
+  BOOST_TEST(outputs.at("expires_on") == json::value(expires_on));
+  BOOST_TEST(outputs.at("not_before").is_null());
+  BOOST_TEST(contains(r.out, "token " + token.id + " is valid and active"));
+  w.expect_never_printed(token.value);
+}
+
+BOOST_AUTO_TEST_CASE(token_verify_step_fails_a_revoked_token_saying_cloudflare_refused_it) {
+  World w;
+  auto token = w.make_token(account_eight, zone_eight);
+  auto revoke = w.sandbox.client().del("/user/tokens/" + token.id, w.sandbox.global());
+  BOOST_REQUIRE_MESSAGE(revoke.status == 200, revoke.body);
+  auto r = w.run({"run", test_pipeline("token-verify.json"), "--output", "json"},
+                 {{"CLOUDFLARE_API_TOKEN", token.value}});
+  BOOST_TEST(r.exit_code == 1);
+  pw::test::Events events(r.out);
+  const auto* finished = events.find("step_finished", "verify");
+  BOOST_REQUIRE(finished != nullptr);
+  BOOST_REQUIRE(finished->at("status") == "failed");
+  BOOST_TEST(contains(std::string(finished->at("error").as_string()), "Cloudflare refused the API token"));
+  BOOST_TEST(contains(r.out, "401 Unauthorized: Invalid API Token (1000)"));
+  BOOST_TEST(contains(r.out, "deleted"));
+  BOOST_TEST(!contains(r.out, "is valid and active"));
+  w.expect_never_printed(token.value);
+}
+
+BOOST_AUTO_TEST_CASE(token_guide_step_prints_the_manual_creation_guide_without_any_http) {
+  World w;
+  const auto& id = w.sandbox.id();
+  BOOST_REQUIRE(w.sandbox.client().del("/__sandbox/requests").status == 200);
+  auto r = w.run({"run", test_pipeline("token-guide.json")});
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(contains(r.out, "My Profile → API Tokens → Create Token → Create Custom Token"));
+  BOOST_TEST(contains(r.out, "Account Resources: Include → your account (" + id.account_id + ")"));
+  BOOST_TEST(contains(r.out, "Zone Resources: Include → Specific zone → your zone (" + id.zone_id + ")"));
+  BOOST_TEST(contains(r.out, "CLOUDFLARE_ACCOUNT_ID=" + id.account_id + " CLOUDFLARE_ZONE_ID=" + id.zone_id +
+                                 " pipewright run create-token"));
+  for (const auto& g : eight_groups) {
+    const std::string scope = g.account ? "account " + id.account_id : "zone " + id.zone_id;
+    BOOST_TEST(contains(r.out, g.name + " | " + g.dashboard_row + " | " + scope), g.name);
+  }
+  BOOST_TEST(sandbox_requests(w).empty());
+}
+
+BOOST_AUTO_TEST_CASE(token_guide_step_names_exactly_the_missing_permissions_and_how_to_add_them) {
+  World w;
+  const auto& id = w.sandbox.id();
+  BOOST_REQUIRE(w.sandbox.client().del("/__sandbox/requests").status == 200);
+  auto r = w.run({"run", test_pipeline("token-guide.json"), "--output", "json", "--input", "topic=missing",
+                  "--input", R"(missing=["Workers Scripts Write","SSL and Certificates Write"])"});
+  BOOST_TEST(r.exit_code == 0);
+  const auto outputs = run_outputs(r.out);
+  BOOST_REQUIRE(outputs.contains("text"));
+  const std::string text(outputs.at("text").as_string());
+  const std::string edit = "in the dashboard, My Profile → API Tokens → Edit (on the token) → Permissions → add ";
+  BOOST_TEST(contains(text, "- Workers Scripts Write (account " + id.account_id + "): " + edit +
+                                "Account → Workers Scripts → Edit; Account Resources → Include → your account"),
+             text);
+  BOOST_TEST(contains(text, "- SSL and Certificates Write (zone " + id.zone_id + "): " + edit +
+                                "Zone → SSL and Certificates → Edit; Zone Resources → Include → Specific zone → "
+                                "your zone"),
+             text);
+  for (const auto& g : eight_groups)
+    if (g.name != "Workers Scripts Write" && g.name != "SSL and Certificates Write")
+      BOOST_TEST(!contains(text, "- " + g.name + " ("), g.name);
+  BOOST_TEST(contains(text, "CLOUDFLARE_ACCOUNT_ID=" + id.account_id + " CLOUDFLARE_ZONE_ID=" + id.zone_id +
+                                " pipewright run create-token"));
+  BOOST_TEST(sandbox_requests(w).empty());
+}
+
+BOOST_AUTO_TEST_CASE(token_guide_step_refuses_an_unknown_group_name_with_the_closest_names) {
+  World w;
+  auto r = w.run({"run", test_pipeline("token-guide.json"), "--input", "topic=missing", "--input",
+                  R"(missing=["Zone Reed"])"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(contains(r.out + r.err, "unknown permission group 'Zone Reed'"));
+  BOOST_TEST(contains(r.out + r.err, "did you mean"));
+  BOOST_TEST(contains(r.out + r.err, "Zone Read"));
 }

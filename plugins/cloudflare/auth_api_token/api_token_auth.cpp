@@ -2,7 +2,9 @@
 // "Authorization: Bearer" header the host injects into steps that name this
 // auth. Checks the shape locally, then (verify: true) asks
 // GET /user/tokens/verify and refuses a token that is unknown, disabled,
-// expired or not yet valid, saying which.
+// expired or not yet valid: saying which when the answer tells (a 200 with
+// a status or validity window), else naming every cause Cloudflare's one
+// refusal (401 1000) stands for.
 #include <pipewright/cloudflare/api.hpp>
 #include <pipewright/cloudflare/credentials.hpp>
 #include <pipewright/cloudflare/timestamps.hpp>
