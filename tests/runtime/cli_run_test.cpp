@@ -318,3 +318,31 @@ BOOST_AUTO_TEST_CASE(a_secret_pipeline_output_is_masked_and_the_json_stays_valid
   BOOST_REQUIRE(done);
   BOOST_TEST(done->at("outputs").at("token").as_string() == "***");
 }
+
+BOOST_AUTO_TEST_CASE(sandbox_supplies_the_demo_identity_unless_the_user_set_it) {
+  TempDir dir;
+  auto file = dir.write("p.json", R"({
+    "pipewright": 1,
+    "steps": [{"id": "a", "uses": "core.echo",
+               "with": {"values": {"email": "${{ env.CLOUDFLARE_EMAIL }}",
+                                   "account": "${{ env.CLOUDFLARE_ACCOUNT_ID }}"}}}],
+    "outputs": {"email": "${{ steps.a.outputs.email }}", "account": "${{ steps.a.outputs.account }}"}
+  })");
+  auto demo = run(dir, {"run", file.string(), "--sandbox", "--output", "json"});
+  BOOST_TEST_INFO(demo.out << demo.err);
+  BOOST_REQUIRE(demo.exit_code == 0);
+  const Events demo_events(demo.out);
+  const auto* demo_done = demo_events.find("run_finished");
+  BOOST_REQUIRE(demo_done);
+  BOOST_TEST(demo_done->at("outputs").at("email").as_string() == "demo@pipewright.dev");
+  BOOST_TEST(demo_done->at("outputs").at("account").as_string().size() == 32u);
+
+  auto mine = run(dir, {"run", file.string(), "--sandbox", "--output", "json"},
+                  {{"CLOUDFLARE_EMAIL", "ops@acme-bakery.net"}});
+  BOOST_TEST_INFO(mine.out << mine.err);
+  BOOST_REQUIRE(mine.exit_code == 0);
+  const Events mine_events(mine.out);
+  const auto* mine_done = mine_events.find("run_finished");
+  BOOST_REQUIRE(mine_done);
+  BOOST_TEST(mine_done->at("outputs").at("email").as_string() == "ops@acme-bakery.net");
+}
