@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): measured on this machine, reported in docs/benchmarks.md.
-#   bench/run.sh BUILD_DIR [verify|puts|flow|all]
+#   bench/run.sh BUILD_DIR [verify|puts|flow|isolation|all]
 # Every server started here listens on 127.0.0.1 only and is stopped on exit.
 set -euo pipefail
-BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [verify|puts|flow|all]}" && pwd)
+BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [verify|puts|flow|isolation|all]}" && pwd)
 WHAT=${2:-all}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PW=$BUILD/bin/pipewright
@@ -177,11 +177,36 @@ PY
   cd "$ROOT"
 }
 
+# 50 sequential core.echo steps in-process and with --isolation process:
+# the cost of running a plugin in pipewright-plugin-host, per call.
+bench_isolation() {
+  python3 - "$PW" "$WORK" <<'PY'
+import json, statistics, subprocess, sys, time
+pw, work = sys.argv[1], sys.argv[2]
+steps = [{"id": f"s{i}", "uses": "core.echo", "with": {"values": {"i": i}}} | ({"needs": [f"s{i-1}"]} if i else {})
+         for i in range(50)]
+with open(f"{work}/echo50.json", "w") as f:
+    json.dump({"pipewright": 1, "steps": steps}, f)
+def median_ms(extra):
+    xs = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run([pw, "run", f"{work}/echo50.json", "--output", "json"] + extra,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        xs.append((time.perf_counter() - t) * 1000)
+    return statistics.median(xs)
+inproc, isolated = median_ms([]), median_ms(["--isolation", "process"])
+print(f"== 50 sequential core.echo calls: in-process {inproc:.1f} ms, isolated {isolated:.1f} ms "
+      f"= {(isolated - inproc) / 50:.2f} ms more per isolated call")
+PY
+}
+
 machine
 case $WHAT in
   verify) bench_verify ;;
   puts) bench_puts ;;
   flow) bench_flow ;;
-  all) bench_verify; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); chmod 755 "$WORK"; PIDS=(); bench_puts; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_flow ;;
+  isolation) bench_isolation ;;
+  all) bench_verify; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); chmod 755 "$WORK"; PIDS=(); bench_puts; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_flow; bench_isolation ;;
   *) echo "unknown benchmark: $WHAT" >&2; exit 2 ;;
 esac
