@@ -5,13 +5,7 @@
 #define BOOST_TEST_MODULE cloudflare_demo_script
 #include "deploy_fixture.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <set>
-#include <thread>
 
 using namespace pw::deploy_test;
 
@@ -30,58 +24,23 @@ ScriptResult run_script(const fs::path& script, const std::vector<std::string>& 
                         const std::map<std::string, std::string>& extra_env, const fs::path& scratch,
                         std::chrono::seconds timeout) {
   const fs::path out = scratch / "demo.out", err = scratch / "demo.err";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-
-  std::vector<std::string> argv_s{"bash", script.string()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::map<std::string, std::string> env_map;
-  for (char** e = environ; *e; ++e) {
-    std::string kv(*e);
-    if (auto eq = kv.find('='); eq != std::string::npos && kv.rfind("CLOUDFLARE_", 0) != 0)
-      env_map[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  for (const auto& [k, v] : extra_env) env_map[k] = v;
-  std::vector<std::string> env_s;
-  for (const auto& [k, v] : env_map) env_s.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, "bash", &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw std::runtime_error("cannot start bash " + script.string());
+  pw::test::SpawnOptions options;
+  options.argv = {"bash", script.string()};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.search_path = true;
+  options.env = extra_env;
+  options.drop_env_prefixes = {"CLOUDFLARE_"};
+  options.stdout_file = out;
+  options.stderr_file = err;
+  options.own_process_group = true;
 
   ScriptResult result;
-  int status = 0;
-  const auto give_up = std::chrono::steady_clock::now() + timeout;
-  bool done = false;
-  while (!done && std::chrono::steady_clock::now() < give_up) {
-    done = ::waitpid(pid, &status, WNOHANG) == pid;
-    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (!done) {
-    ::kill(-pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-  } else if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
+  pw::test::ChildProcess child(options);
+  if (!child.wait_for(timeout)) {
+    child.send_signal(SIGKILL);  // the whole group
+    child.wait();
+  } else if (child.exited_normally()) {
+    result.exit_code = child.exit_code();
   }
   result.out = read_file(out);
   result.err = read_file(err);

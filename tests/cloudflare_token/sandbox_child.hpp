@@ -5,20 +5,15 @@
 // blocks on a full pipe.
 #pragma once
 
-#include "child_process.hpp"  // tests/runtime: pipewright_bin()
+#include "child_process.hpp"  // tests/runtime: ChildProcess, pipewright_bin()
 #include "test_client.hpp"    // tests/sandbox: TestClient, policy(), keys
 
 #include <boost/json.hpp>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -34,34 +29,12 @@ struct SandboxIdentity {
 
 class SandboxChild {
  public:
-  explicit SandboxChild(const std::filesystem::path& dir) {
-    out_ = dir / "sandbox.out";
-    err_ = dir / "sandbox.err";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::string bin = pw::test::pipewright_bin();
-    std::vector<std::string> args{bin, "sandbox", "--listen", "127.0.0.1:0", "--output", "json"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int rc = posix_spawn(&pid_, bin.c_str(), &actions, &attr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) throw std::runtime_error("cannot start " + bin + " sandbox");
+  // The child is a member: it is stopped even when reading its identity
+  // throws.
+  explicit SandboxChild(const std::filesystem::path& dir)
+      : out_(dir / "sandbox.out"), err_(dir / "sandbox.err"), child_(spawn_options(out_, err_)) {
     read_identity();
   }
-  ~SandboxChild() { stop(); }
   SandboxChild(const SandboxChild&) = delete;
   SandboxChild& operator=(const SandboxChild&) = delete;
 
@@ -78,23 +51,18 @@ class SandboxChild {
             {"CLOUDFLARE_ACCOUNT_ID", id_.account_id}, {"CLOUDFLARE_ZONE_ID", id_.zone_id}};
   }
 
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = 0;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-    pid_ = 0;
-  }
+  // SIGTERM, SIGKILL after 5 s; reaped either way (also on destruction).
+  void stop() { child_.stop(); }
 
  private:
+  static pw::test::SpawnOptions spawn_options(const std::filesystem::path& out, const std::filesystem::path& err) {
+    pw::test::SpawnOptions o;
+    o.argv = {pw::test::pipewright_bin(), "sandbox", "--listen", "127.0.0.1:0", "--output", "json"};
+    o.stdout_file = out;
+    o.stderr_file = err;
+    return o;
+  }
+
   void read_identity() {
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < give_up) {
@@ -113,9 +81,7 @@ class SandboxChild {
         id_.zone_name = text("zone_name");
         return;
       }
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = 0;
+      if (child_.try_reap()) {
         std::ifstream err(err_);
         std::stringstream text;
         text << err.rdbuf();
@@ -127,8 +93,8 @@ class SandboxChild {
     throw std::runtime_error("pipewright sandbox printed no identity within 30 s");
   }
 
-  pid_t pid_ = 0;
   std::filesystem::path out_, err_;
+  pw::test::ChildProcess child_;
   SandboxIdentity id_;
 };
 

@@ -2,11 +2,6 @@
 // it"): what it prints, and how --state, --seed, --rate-limit, --faults and
 // bad values behave.
 #include <boost/test/unit_test.hpp>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -14,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "child_process.hpp"  // tests/runtime: pipewright_bin(), run_pipewright()
+#include "child_process.hpp"  // tests/runtime: ChildProcess, pipewright_bin(), run_pipewright()
 #include "test_client.hpp"
 
 using namespace pw::sandbox;
@@ -36,34 +31,7 @@ std::string read_file(const std::filesystem::path& p) {
 class SandboxProcess {
  public:
   SandboxProcess(const std::filesystem::path& dir, const std::string& name, std::vector<std::string> args)
-      : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
-    std::vector<std::string> argv_s{pw::test::pipewright_bin(), "sandbox", "--listen", "127.0.0.1:0"};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    // Default signal handling in the child, whatever the test runner set.
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int rc = posix_spawn(&pid_, argv_s[0].c_str(), &actions, &attr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) throw std::runtime_error("cannot start " + argv_s[0] + " sandbox");
-  }
-  ~SandboxProcess() { stop(); }
-  SandboxProcess(const SandboxProcess&) = delete;
-  SandboxProcess& operator=(const SandboxProcess&) = delete;
+      : out_(dir / (name + ".out")), err_(dir / (name + ".err")), child_(spawn_options(out_, err_, std::move(args))) {}
 
   // Waits (at most 10 s) until stdout contains `needle`; throws with stderr
   // when the child exits first or the time runs out.
@@ -72,7 +40,8 @@ class SandboxProcess {
     while (std::chrono::steady_clock::now() < give_up) {
       std::string out = read_file(out_);
       if (out.find(needle) != std::string::npos) return out;
-      if (reap(WNOHANG)) throw std::runtime_error("pipewright sandbox exited early (" + std::to_string(exit_code_) + "): " + err());
+      if (child_.try_reap())
+        throw std::runtime_error("pipewright sandbox exited early (" + std::to_string(child_.exit_code()) + "): " + err());
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     throw std::runtime_error("pipewright sandbox did not print \"" + needle + "\" within 10 s; stderr: " + err());
@@ -85,32 +54,23 @@ class SandboxProcess {
   }
 
   // SIGTERM, then the exit code (128+N when killed by signal N).
-  int stop() {
-    if (pid_ <= 0) return exit_code_;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 250; ++i) {
-      if (reap(WNOHANG)) return exit_code_;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ::kill(pid_, SIGKILL);
-    reap(0);
-    return exit_code_;
-  }
+  int stop() { return child_.stop(); }
 
   std::string err() const { return read_file(err_); }
 
  private:
-  bool reap(int flags) {
-    int status = 0;
-    if (pid_ <= 0 || ::waitpid(pid_, &status, flags) != pid_) return pid_ <= 0;
-    pid_ = 0;
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return true;
+  static pw::test::SpawnOptions spawn_options(const std::filesystem::path& out, const std::filesystem::path& err,
+                                              std::vector<std::string> args) {
+    pw::test::SpawnOptions o;
+    o.argv = {pw::test::pipewright_bin(), "sandbox", "--listen", "127.0.0.1:0"};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.stdout_file = out;
+    o.stderr_file = err;
+    return o;
   }
 
-  pid_t pid_ = 0;
-  int exit_code_ = -1;
   std::filesystem::path out_, err_;
+  pw::test::ChildProcess child_;  // stopped on destruction
 };
 
 // `out` has a line "  <start>", alone or followed by a space and a note.
