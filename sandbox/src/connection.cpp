@@ -98,6 +98,13 @@ awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionDeps de
 
     Request req;
     fill_request(req, head.get(), peer);
+    // The head's fields are moved out after the body is read, unless the
+    // body is chunked: then the parser adds trailer fields to them, and a
+    // credential sent only as a trailer must not count (Cloudflare reads
+    // the head).
+    const bool chunked = head.get().chunked();
+    if (chunked)
+      for (const auto& f : head.get()) req.headers.insert(f.name_string(), f.value());
     const unsigned version = head.get().version();
     const bool keep_alive = head.get().keep_alive();
     const auto match = deps.dispatcher.route(req.method, req.path);
@@ -125,13 +132,13 @@ awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionDeps de
       auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_tuple);
       parser.get().body().close();
       read_ec = rec;
-      req.headers = std::move(static_cast<http::fields&>(parser.get()));
+      if (!chunked) req.headers = std::move(static_cast<http::fields&>(parser.get()));
     } else {
       http::request_parser<http::string_body> parser(std::move(head));
       parser.body_limit(opts.body_limit);
       auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_tuple);
       read_ec = rec;
-      req.headers = std::move(static_cast<http::fields&>(parser.get()));
+      if (!chunked) req.headers = std::move(static_cast<http::fields&>(parser.get()));
       req.body = std::move(parser.get().body());
     }
     if (read_ec) {

@@ -225,6 +225,17 @@ BOOST_AUTO_TEST_CASE(a_wrong_remembered_md5_is_read_again_not_uploaded_on_every_
   BOOST_TEST(plan.find("; " + std::to_string(files) + " MD5s from the hash cache") != std::string::npos, plan);
 }
 
+BOOST_AUTO_TEST_CASE(a_local_problem_is_reported_before_a_failed_listing) {
+  // The walk and the listing run at once; the file name is what to fix.
+  write_file(site / std::string("bad\xff.html"), "x");
+  sandbox.server.set_faults("500=1,methods=GET,path=/client/v4/accounts/*/r2/buckets/test-sites/objects");
+  auto r = run(test_pipeline("tenant.json"));
+  sandbox.server.set_faults("");
+  BOOST_TEST(r.exit_code() == 1, r.log());
+  BOOST_TEST(r.errors().find("not valid UTF-8") != std::string::npos, r.log());
+  BOOST_TEST(r.errors().find("listing the objects") == std::string::npos, r.log());
+}
+
 BOOST_AUTO_TEST_CASE(deletes_stale_objects_of_its_prefix_only_when_asked) {
   BOOST_REQUIRE(run(test_pipeline("tenant.json")).exit_code() == 0);
   BOOST_REQUIRE(sandbox.client.put(objects_path("test-sites") + "/acme/old.html", std::string("old"),

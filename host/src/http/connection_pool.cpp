@@ -38,6 +38,9 @@ ConnectionPool::ConnectionPool(asio::io_context& io, std::function<asio::ssl::co
 
 std::shared_ptr<Connection> ConnectionPool::take(const RequestTarget& target,
                                                  std::function<void()> wake) {
+  // Outside the lock: the first https request builds the TLS context (and
+  // parses the CA store), which must not stall other origins.
+  asio::ssl::context* tls = target.tls ? &tls_() : nullptr;
   std::lock_guard lock(mutex_);
   Origin& origin = origins_[target.origin];
   while (!origin.idle.empty()) {
@@ -48,7 +51,7 @@ std::shared_ptr<Connection> ConnectionPool::take(const RequestTarget& target,
   }
   if (origin.open < max_per_origin_) {
     ++origin.open;
-    return std::make_shared<Connection>(io_, target.tls ? &tls_() : nullptr, target);
+    return std::make_shared<Connection>(io_, tls, target);
   }
   origin.waiters.push_back(std::move(wake));
   return nullptr;

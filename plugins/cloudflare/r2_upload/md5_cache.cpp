@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <system_error>
@@ -71,7 +70,7 @@ Md5Cache::Md5Cache(const fs::path& cache_dir, const fs::path& root,
   if (!fs::is_regular_file(file_, not_a_file)) return;
   std::string text;
   {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file_.c_str(), "rb"), &std::fclose);
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file_.c_str(), "rbe"), &std::fclose);
     if (!in) return;
     char buffer[64 * 1024];
     for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, in.get())) > 0;) text.append(buffer, n);
@@ -136,6 +135,14 @@ std::string Md5Cache::fresh_md5(const SiteFile& file) {
 }
 
 void Md5Cache::save() const {
+  // A cache: nothing here may fail the step (the uploads already happened).
+  try {
+    save_or_throw();
+  } catch (...) {
+  }
+}
+
+void Md5Cache::save_or_throw() const {
   if (file_.empty()) return;
   // Entries not used this run are files that are gone (or were not looked
   // at: keep those, a later step of the same site may need them).
@@ -155,26 +162,24 @@ void Md5Cache::save() const {
   for (const auto& [relative, e] : used_)
     files[relative] = json::array{e.stamp.size, e.stamp.mtime_ns, e.stamp.ctime_ns, e.stamp.inode,
                                   e.stamp.device, e.md5};
-  json::object doc{{"version", format_version}, {"root", root_}, {"files", std::move(files)}};
+  // Everything that can throw happens before the temporary file exists.
+  const std::string text =
+      json::serialize(json::object{{"version", format_version}, {"root", root_}, {"files", std::move(files)}});
+  std::random_device random;
+  auto temp = file_;
+  temp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(random());
 
   std::error_code ec;
   fs::create_directories(file_.parent_path(), ec);
   if (ec) return;
   // A unique temporary beside the target, renamed over it: a concurrent
   // step on the same site replaces the whole file, never interleaves.
-  std::random_device random;
-  auto temp = file_;
-  temp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(random());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) return;
-    out << json::serialize(doc);
-    out.flush();
-    if (!out) {
-      out.close();
-      fs::remove(temp, ec);
-      return;
-    }
+  std::FILE* out = std::fopen(temp.c_str(), "wbe");  // e: close-on-exec
+  if (!out) return;
+  const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  if (std::fclose(out) != 0 || !written) {
+    fs::remove(temp, ec);
+    return;
   }
   fs::rename(temp, file_, ec);
   if (ec) fs::remove(temp, ec);

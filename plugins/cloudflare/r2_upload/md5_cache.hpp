@@ -38,8 +38,9 @@ class Md5Cache {
   // for when a remembered MD5 is contradicted (R2 stored other bytes).
   std::string fresh_md5(const SiteFile& file);
 
-  // Writes the entries used in this run (and only those: deleted files
-  // drop out) atomically, when anything changed. Never throws.
+  // Writes the entries used in this run, and those of files this run did
+  // not look at that still exist (deleted files drop out), atomically, when
+  // anything changed. Never throws.
   void save() const;
 
   std::size_t hits() const { return hits_; }
@@ -51,6 +52,7 @@ class Md5Cache {
     std::string md5;
   };
   bool old_enough(const FileStamp& stamp) const;
+  void save_or_throw() const;
 
   std::filesystem::path file_;  // empty: disabled
   std::string root_;

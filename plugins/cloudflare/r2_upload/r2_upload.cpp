@@ -132,10 +132,11 @@ struct R2Upload {
                                    ? fs::path(cf::string_at(pipewright::context_object(call), "cache_dir"))
                                    : fs::path();
     // The walk (local I/O) and the listing (a network round trip) run at
-    // once; the local thread touches neither `call` nor the client.
+    // once; the local thread touches neither `call` nor the client. A local
+    // problem is reported before a listing failure: it is the one to fix.
     site::WalkResult walked;
     std::optional<site::Md5Cache> cached;
-    std::exception_ptr walk_failed;
+    std::exception_ptr walk_failed, list_failed;
     std::map<std::string, StoredObject> stored;
     {
       std::jthread local([&] {
@@ -146,10 +147,13 @@ struct R2Upload {
           walk_failed = std::current_exception();
         }
       });
-      stored = list_stored(client, account, bucket, prefix);
+      try {
+        stored = list_stored(client, account, bucket, prefix);
+      } catch (...) {
+        list_failed = std::current_exception();
+      }
     }
     if (walk_failed) std::rethrow_exception(walk_failed);
-    site::Md5Cache& hashes = *cached;
     if (!walked.invalid_names.empty())
       throw Failure("file names in " + root.string() + " are not valid UTF-8, which R2 keys must be",
                     "rename them:" + list_names(walked.invalid_names), "/directory");
@@ -162,7 +166,8 @@ struct R2Upload {
     if (!too_big.empty())
       throw Failure("files larger than 300 MB cannot be uploaded through the R2 REST API",
                     "remove or split them:" + list_names(too_big), "/directory");
-
+    if (list_failed) std::rethrow_exception(list_failed);
+    site::Md5Cache& hashes = *cached;
 
     std::vector<Work> work;
     std::size_t skipped = 0;

@@ -114,6 +114,8 @@ class TokenCreate {
     if_exists_ = cf::string_at(with_, "if_exists");
     if (if_exists_.empty()) if_exists_ = "fail";
 
+    if (const auto* list = cf::array_at(with_, "permissions"); list && list->empty())
+      throw Failure("permissions is empty", "list at least one permission group", "/permissions");
     // The permission groups and the first page of tokens are independent
     // reads: one round trip for both.
     cf::Request groups_read, tokens_read;

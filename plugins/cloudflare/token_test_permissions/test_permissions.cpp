@@ -225,7 +225,7 @@ class PermissionTests {
 
   // Safe mode: the probes change nothing, so they go out at once, with the
   // token's verification (read first: a refused token fails the step before
-  // any probe is judged).
+  // any probe is judged, though its probes were sent and refused too).
   std::vector<TestResult> test_at_once(const std::vector<const cf::PermissionGroup*>& groups,
                                        std::string& token_id) {
     std::vector<TestResult> shells;

@@ -153,7 +153,8 @@ struct WorkersScript {
     const cf::Client client(call);
     const auto script_path = cf::api_path({"accounts", account, "workers", "scripts", script});
     // The deployed script and the list (where its etag is) in one round
-    // trip: an unchanged Worker, the common case, needs both.
+    // trip: an unchanged Worker, the common case on a re-run, needs both;
+    // a changed one has read the list for nothing.
     cf::Request script_read, list_read;
     script_read.path = script_path;
     list_read.path = cf::api_path({"accounts", account, "workers", "scripts"});

@@ -193,8 +193,8 @@ std::vector<ApiResult> Client::batch(const std::vector<Request>& requests, int c
         static_cast<std::size_t>(index->as_int64()) >= requests.size())
       return;
     auto i = static_cast<std::size_t>(index->as_int64());
-    answered[i] = true;
     results[i] = decode(decode_response(meta, body));
+    answered[i] = true;
   });
   for (std::size_t i = 0; i < requests.size(); ++i)
     if (!answered[i]) {
@@ -255,6 +255,7 @@ ApiResult Client::list_cursor(std::string_view path, json::array& items, std::st
 
 ApiResult Client::list_cursor(std::string_view path, const std::function<void(json::value&)>& each,
                               std::string_view items_key, int per_page, int max_pages) const {
+  if (max_pages < 1) return {};
   std::string cursor;
   for (int page = 1;; ++page) {
     call_.throw_if_cancelled();

@@ -63,6 +63,8 @@ struct ApiResult {
   ApiResult& operator=(const ApiResult&) = default;
   // Takes `result` over with its storage (the arena decode() parsed it
   // into); boost::json's own move assignment would copy it node by node.
+  // A copy shares that arena (it is never freed before the last holder, and
+  // is not thread-safe): an ApiResult belongs to one thread.
   ApiResult& operator=(ApiResult&& other) noexcept;
 
   bool ok() const noexcept { return success; }
@@ -127,8 +129,9 @@ class Client {
   // page=1&per_page=N, e.g. in a batch with other reads).
   ApiResult list_pages(std::string_view path, boost::json::array& items, int per_page, int max_pages,
                        ApiResult page_one) const;
-  // Cursor list: follows result_info.cursor until it is absent or empty;
-  // the items are moved out of each page into `items`.
+  // Cursor list: follows result_info.cursor until it is absent or empty,
+  // appending every item to `items` (a copy: the pages live in their own
+  // arenas; the visitor overload below copies nothing).
   // `items_key` names the array inside result ("buckets" for R2 buckets);
   // empty when result itself is the array.
   ApiResult list_cursor(std::string_view path, boost::json::array& items,
