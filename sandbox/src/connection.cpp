@@ -93,6 +93,10 @@ awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionDeps de
     stream.expires_after(idle_timeout);
     http::request_parser<http::empty_body> head;
     head.header_limit(64 * 1024);
+    // The route's own limit applies once the body is read (below); the
+    // parser's default of 1 MB would refuse a larger Content-Length while
+    // reading the head, closing the connection on any bigger object PUT.
+    head.body_limit(boost::none);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, head, use_tuple);
     if (ec) break;  // closed, idle timeout, or not HTTP
 
@@ -109,6 +113,13 @@ awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionDeps de
     const bool keep_alive = head.get().keep_alive();
     const auto match = deps.dispatcher.route(req.method, req.path);
     const RouteOptions opts = match ? match->route->options : RouteOptions{};
+
+    // A declared length over the route's limit is refused before the body
+    // is read (the limit the body parser takes only counts chunked bodies).
+    if (auto length = head.content_length(); length && *length > opts.body_limit) {
+      co_await write_response(stream, fail(413, 10001, "Request body is too large"), version, false);
+      break;
+    }
 
     if (beast::iequals(head.get()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> cont{http::status::continue_, version};

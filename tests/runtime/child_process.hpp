@@ -152,6 +152,7 @@ class ChildProcess {
   }
 
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   // Once reaped: the exit code, 128+N when killed by signal N (-1 before).
   int exit_code() const { return exit_code_; }
   // Once reaped: whether it exited by itself rather than by a signal.

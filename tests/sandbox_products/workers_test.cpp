@@ -27,6 +27,39 @@ void make_bucket(SandboxFixture& f, const std::string& name) {
 
 BOOST_AUTO_TEST_SUITE(workers_scripts)
 
+BOOST_AUTO_TEST_CASE(a_worker_bundle_larger_than_a_megabyte_uploads) {
+  // Real bundles pass 1 MB; the HTTP parser's own 1 MB default once closed
+  // the connection on them before the route's limit applied.
+  SandboxFixture f;
+  make_bucket(f, "site-assets");
+  std::string source = "export default { fetch() { return new Response('hi'); } };\n";
+  source += "// " + std::string(3 << 20, 'x') + "\n";
+  auto w = upload(f.client, scripts(f.id(), "/big-worker"), module_worker(module_metadata(), source), f.global());
+  BOOST_TEST_REQUIRE(w.status == 200u, w.body.substr(0, 300));
+  BOOST_TEST(w.result().at("id").as_string() == "big-worker");
+}
+
+BOOST_AUTO_TEST_CASE(a_declared_body_over_the_route_limit_is_413_before_it_is_sent) {
+  // JSON routes take up to 64 MiB; the answer comes after the head alone,
+  // so a client waiting on Expect: 100-continue (or reading early) is told.
+  SandboxFixture f;
+  namespace asio = boost::asio;
+  namespace http = boost::beast::http;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), f.server.port()});
+  const std::string head = "POST /client/v4/accounts/" + f.id().account_id + "/r2/buckets HTTP/1.1\r\n"
+                           "Host: 127.0.0.1\r\nX-Auth-Email: " + f.id().email + "\r\nX-Auth-Key: " +
+                           f.id().global_key + "\r\nContent-Length: " + std::to_string((64u << 20) + 1) +
+                           "\r\nExpect: 100-continue\r\n\r\n";
+  asio::write(socket, asio::buffer(head));
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(socket, buffer, res);
+  BOOST_TEST(res.result_int() == 413u);
+  BOOST_TEST(res.body().find("10001") != std::string::npos, res.body());
+}
+
 BOOST_AUTO_TEST_CASE(uploads_lists_downloads_and_deletes_in_both_multipart_layouts) {
   SandboxFixture f;
   make_bucket(f, "site-assets");
