@@ -97,9 +97,8 @@ Db::Db(const std::optional<std::filesystem::path>& file) {
     throw std::runtime_error("sandbox state: cannot open " + name + ": " + msg);
   }
   sqlite3_busy_timeout(db_, 5000);
-  // The WAL is checkpointed when the last connection closes (two fsyncs at
-  // the end of a short run). Leaving it for the next open was tried: the
-  // next start then rebuilt the index of an ever longer WAL, slower still.
+  // The WAL is checkpointed at close (two fsyncs): left for the next open,
+  // every start would replay an ever longer WAL.
   if (file) exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
   exec("PRAGMA foreign_keys=ON;");
 }

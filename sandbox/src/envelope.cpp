@@ -31,16 +31,20 @@ Response json_response(unsigned status, const json::object& body) {
 Response ok_with(json::value result, std::optional<json::value> result_info, json::array messages,
                  unsigned status) {
   if (status < 200 || status > 299) throw std::logic_error("ok() needs a 2xx status");
-  // The envelope shares the result's storage, so a result built in a
-  // monotonic arena (long lists) is moved in, not copied.
-  json::object body(result.storage());
-  body.reserve(5);
-  body.emplace("success", true);
-  body.emplace("errors", json::array());
-  body.emplace("messages", std::move(messages));
-  body.emplace("result", std::move(result));
-  if (result_info) body.emplace("result_info", std::move(*result_info));
+  json::object body{{"success", true},
+                    {"errors", json::array()},
+                    {"messages", std::move(messages)},
+                    {"result", std::move(result)}};
+  if (result_info) body["result_info"] = std::move(*result_info);
   return json_response(status, body);
+}
+
+Response ok_text(std::string_view result_json, std::string_view result_info_json) {
+  Response r;
+  r.body.reserve(result_json.size() + result_info_json.size() + 80);
+  r.body.append(R"({"success":true,"errors":[],"messages":[],"result":)").append(result_json);
+  r.body.append(R"(,"result_info":)").append(result_info_json).append("}");
+  return r;
 }
 
 Response ok(json::value result, unsigned status) {

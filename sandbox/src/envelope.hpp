@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http_types.hpp"
@@ -22,6 +23,9 @@ struct ErrorItem {
 // 200 (or `status`, must be 2xx) with `result`.
 Response ok(boost::json::value result, unsigned status = 200);
 Response ok(boost::json::value result, boost::json::value result_info, unsigned status = 200);
+// The same envelope (200) around a result and result_info that are JSON
+// text already: for long lists written without building a DOM.
+Response ok_text(std::string_view result_json, std::string_view result_info_json);
 // Full control: messages are {code, message, type} objects or strings.
 Response ok_with(boost::json::value result, std::optional<boost::json::value> result_info,
                  boost::json::array messages, unsigned status = 200);

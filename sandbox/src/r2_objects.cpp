@@ -256,11 +256,9 @@ Response list_objects(RequestContext& ctx) {
       last = key;
     }
   }
-  Response r;
-  r.body = R"({"success":true,"errors":[],"messages":[],"result":[)" + items + R"(],"result_info":{"cursor":)" +
-           quoted(more ? r2_to_cursor(last) : std::string()) + R"(,"is_truncated":)" + (more ? "true" : "false") +
-           R"(,"per_page":)" + std::to_string(per_page) + R"(,"delimited":[)" + delimited + "]}}";
-  return r;
+  return ok_text("[" + items + "]", R"({"cursor":)" + quoted(more ? r2_to_cursor(last) : std::string()) +
+                                        R"(,"is_truncated":)" + (more ? "true" : "false") + R"(,"per_page":)" +
+                                        std::to_string(per_page) + R"(,"delimited":[)" + delimited + "]}");
 }
 
 }  // namespace

@@ -166,13 +166,6 @@ std::optional<TokenRecord> find_token(Db& db, const TokenOwner& owner, std::stri
   return read_row(s);
 }
 
-std::optional<TokenRecord> find_token_by_value(Db& db, std::string_view value) {
-  auto s = db.query("SELECT " + std::string(columns) + " FROM tokens WHERE value_sha256=?1",
-                    sha256_hex(value));
-  if (!s.step()) return std::nullopt;
-  return read_row(s);
-}
-
 std::optional<TokenRecord> TokenLookup::find(Db& db, std::string_view value) {
   if (db.total_changes() != changes_ || by_hash_.size() >= max_entries) {
     by_hash_.clear();
@@ -180,9 +173,9 @@ std::optional<TokenRecord> TokenLookup::find(Db& db, std::string_view value) {
   }
   auto hash = sha256_hex(value);
   if (auto it = by_hash_.find(hash); it != by_hash_.end()) return it->second;
-  auto found = find_token_by_value(db, value);
-  if (found) by_hash_.emplace(std::move(hash), *found);
-  return found;
+  auto s = db.query("SELECT " + std::string(columns) + " FROM tokens WHERE value_sha256=?1", hash);
+  if (!s.step()) return std::nullopt;
+  return by_hash_.emplace(std::move(hash), read_row(s)).first->second;
 }
 
 std::vector<TokenRecord> list_tokens(Db& db, const TokenOwner& owner, bool descending) {

@@ -53,11 +53,10 @@ Outcome<TokenInput> parse_token_input(const boost::json::value& body, const Toke
 Outcome<std::pair<TokenRecord, std::string>> create_token(Db& db, const TokenOwner& owner,
                                                           const TokenInput& in);
 std::optional<TokenRecord> find_token(Db& db, const TokenOwner& owner, std::string_view id);
-std::optional<TokenRecord> find_token_by_value(Db& db, std::string_view value);
-
-// find_token_by_value for authentication, remembered until the database
-// changes: every authenticated request looks its token up, and reading the
-// row and parsing its policies was a fifth of a request's cost. An entry is
+// The token whose secret is `value` (looked up by its SHA-256), remembered
+// until the database changes: every authenticated request looks its token
+// up, and reading the row and parsing its policies was a fifth of a
+// request's cost. An entry is
 // trusted only while Db::total_changes() is what it was when it was read, so
 // no write path can forget to invalidate it. State strand only.
 class TokenLookup {

@@ -178,19 +178,11 @@ BOOST_AUTO_TEST_CASE(verify_with_global_key_is_9106) {
 
 BOOST_AUTO_TEST_CASE(a_credential_sent_only_as_a_chunked_trailer_does_not_count) {
   SandboxFixture f;
-  namespace asio = boost::asio;
-  namespace http = boost::beast::http;
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::make_address("127.0.0.1"), f.server.port()});
-  const std::string raw = "GET /client/v4/zones HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "Transfer-Encoding: chunked\r\nTrailer: X-Auth-Email, X-Auth-Key\r\n\r\n"
-                          "0\r\nX-Auth-Email: " + f.id().email + "\r\nX-Auth-Key: " + f.id().global_key +
-                          "\r\n\r\n";
-  asio::write(socket, asio::buffer(raw));
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(socket, buffer, res);
+  const auto res = raw_exchange(f.server.port(),
+                                "GET /client/v4/zones HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Transfer-Encoding: chunked\r\nTrailer: X-Auth-Email, X-Auth-Key\r\n\r\n"
+                                "0\r\nX-Auth-Email: " + f.id().email + "\r\nX-Auth-Key: " + f.id().global_key +
+                                    "\r\n\r\n");
   BOOST_TEST(res.result_int() == 400u);
   BOOST_TEST(res.body().find("9106") != std::string::npos, res.body());
 }

@@ -8,30 +8,8 @@ using namespace pw::sandbox;
 using namespace pw::sandbox::test;
 
 namespace {
-
-const std::string other_user = "0123456789abcdef0123456789abcdef";
-const std::string other_account = "fedcba9876543210fedcba9876543210";
-const std::string other_zone = "00112233445566778899aabbccddeeff";
-
-// A second user with its own account and zone, which the demo user cannot reach.
-struct TwoTenants {
-  TempDir dir;
-  std::optional<SandboxFixture> f;
-  TwoTenants() {
-    auto seed = dir.path() / "seed.json";
-    std::ofstream(seed) << json::serialize(json::object{
-        {"users", json::array{json::object{{"id", other_user}, {"email", "other@pipewright.dev"}}}},
-        {"accounts", json::array{json::object{
-                         {"id", other_account}, {"name", "Other"}, {"member", other_user}}}},
-        {"zones",
-         json::array{json::object{
-             {"id", other_zone}, {"name", "other-tenant.net"}, {"account_id", other_account}}}}});
-    Options o;
-    o.seed_file = seed;
-    f.emplace(o);
-  }
-};
-
+const std::string other_account = TwoTenants::other_account;
+const std::string other_zone = TwoTenants::other_zone;
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(identity)

@@ -18,6 +18,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <pipewright/sandbox.hpp>
 #include <random>
@@ -207,6 +208,22 @@ struct CreatedToken {
   std::string value;
 };
 
+// Sends `raw` bytes as they are on a new connection and reads one response:
+// for requests the Beast-built client cannot make (trailers, a head whose
+// body is never sent).
+inline boost::beast::http::response<boost::beast::http::string_body> raw_exchange(std::uint16_t port,
+                                                                                  const std::string& raw) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(socket, asio::buffer(raw));
+  boost::beast::flat_buffer buffer;
+  boost::beast::http::response<boost::beast::http::string_body> res;
+  boost::beast::http::read(socket, buffer, res);
+  return res;
+}
+
 // A started server (in-memory unless options say otherwise) and a client.
 struct SandboxFixture {
   SandboxFixture() : SandboxFixture(Options{}) {}
@@ -235,6 +252,32 @@ struct SandboxFixture {
     server.start();
     return server.port();
   }
+};
+
+// A sandbox seeded with a second user (own global key) owning its own
+// account and zone, which the demo user cannot reach.
+struct TwoTenants {
+  static constexpr const char* other_user = "0123456789abcdef0123456789abcdef";
+  static constexpr const char* other_key = "0123456789abcdef0123456789abcdef01234";  // 37 hex
+  static constexpr const char* other_email = "other@pipewright.dev";
+  static constexpr const char* other_account = "fedcba9876543210fedcba9876543210";
+  static constexpr const char* other_zone = "00112233445566778899aabbccddeeff";
+  static constexpr const char* other_zone_name = "other-tenant.net";
+
+  TempDir dir;
+  std::optional<SandboxFixture> f;
+  TwoTenants() {
+    auto seed = dir.path() / "seed.json";
+    std::ofstream(seed) << json::serialize(json::object{
+        {"users", json::array{json::object{{"id", other_user}, {"email", other_email}, {"global_key", other_key}}}},
+        {"accounts", json::array{json::object{{"id", other_account}, {"name", "Other"}, {"member", other_user}}}},
+        {"zones", json::array{json::object{{"id", other_zone}, {"name", other_zone_name}, {"account_id", other_account}}}}});
+    Options o;
+    o.seed_file = seed;
+    o.hostname_activation_delay = std::chrono::milliseconds{0};
+    f.emplace(o);
+  }
+  Headers other() const { return {{"X-Auth-Email", other_email}, {"X-Auth-Key", other_key}}; }
 };
 
 }  // namespace pw::sandbox::test

@@ -12,12 +12,9 @@ using namespace pw::sandbox::test;
 
 namespace {
 
-const std::string other_user = "0123456789abcdef0123456789abcdef";
-const std::string other_key = "0123456789abcdef0123456789abcdef01234";  // 37 hex
-const std::string other_email = "other@pipewright.dev";
-const std::string other_account = "fedcba9876543210fedcba9876543210";
-const std::string other_zone = "00112233445566778899aabbccddeeff";
-const std::string other_zone_name = "other-tenant.net";
+const std::string other_account = TwoTenants::other_account;
+const std::string other_zone = TwoTenants::other_zone;
+const std::string other_zone_name = TwoTenants::other_zone_name;
 
 json::object hostname_request(const std::string& hostname) {
   return json::object{{"hostname", hostname}, {"ssl", json::object{{"method", "http"}, {"type", "dv"}}}};
@@ -29,23 +26,6 @@ void expect_10000(const HttpResponse& r) {
   BOOST_TEST(!r.success());
 }
 
-// A second user (with a global key) owning its own account and zone.
-struct TwoTenants {
-  TempDir dir;
-  std::optional<SandboxFixture> f;
-  TwoTenants() {
-    auto seed = dir.path() / "seed.json";
-    std::ofstream(seed) << json::serialize(json::object{
-        {"users", json::array{json::object{{"id", other_user}, {"email", other_email}, {"global_key", other_key}}}},
-        {"accounts", json::array{json::object{{"id", other_account}, {"name", "Other"}, {"member", other_user}}}},
-        {"zones", json::array{json::object{{"id", other_zone}, {"name", other_zone_name}, {"account_id", other_account}}}}});
-    Options o;
-    o.seed_file = seed;
-    o.hostname_activation_delay = std::chrono::milliseconds{0};
-    f.emplace(o);
-  }
-  Headers other() const { return {{"X-Auth-Email", other_email}, {"X-Auth-Key", other_key}}; }
-};
 
 }  // namespace
 

@@ -43,19 +43,11 @@ BOOST_AUTO_TEST_CASE(a_declared_body_over_the_route_limit_is_413_before_it_is_se
   // JSON routes take up to 64 MiB; the answer comes after the head alone,
   // so a client waiting on Expect: 100-continue (or reading early) is told.
   SandboxFixture f;
-  namespace asio = boost::asio;
-  namespace http = boost::beast::http;
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::make_address("127.0.0.1"), f.server.port()});
-  const std::string head = "POST /client/v4/accounts/" + f.id().account_id + "/r2/buckets HTTP/1.1\r\n"
-                           "Host: 127.0.0.1\r\nX-Auth-Email: " + f.id().email + "\r\nX-Auth-Key: " +
-                           f.id().global_key + "\r\nContent-Length: " + std::to_string((64u << 20) + 1) +
-                           "\r\nExpect: 100-continue\r\n\r\n";
-  asio::write(socket, asio::buffer(head));
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(socket, buffer, res);
+  const auto res = raw_exchange(f.server.port(),
+                                "POST /client/v4/accounts/" + f.id().account_id + "/r2/buckets HTTP/1.1\r\n"
+                                "Host: 127.0.0.1\r\nX-Auth-Email: " + f.id().email + "\r\nX-Auth-Key: " +
+                                    f.id().global_key + "\r\nContent-Length: " + std::to_string((64u << 20) + 1) +
+                                    "\r\nExpect: 100-continue\r\n\r\n");
   BOOST_TEST(res.result_int() == 413u);
   BOOST_TEST(res.body().find("10001") != std::string::npos, res.body());
 }

@@ -162,7 +162,7 @@ struct R2Upload {
                 " symbolic link(s); links are never followed:" + list_names(walked.symlinks));
     std::vector<std::string> too_big;
     for (const auto& f : walked.files)
-      if (f.size > max_object_bytes) too_big.push_back(f.relative);
+      if (f.stamp.size > max_object_bytes) too_big.push_back(f.relative);
     if (!too_big.empty())
       throw Failure("files larger than 300 MB cannot be uploaded through the R2 REST API",
                     "remove or split them:" + list_names(too_big), "/directory");
@@ -195,7 +195,7 @@ struct R2Upload {
     std::uintmax_t planned_bytes = 0;
     std::size_t puts = 0;
     for (const auto& w : work)
-      if (w.file) planned_bytes += w.file->size, ++puts;
+      if (w.file) planned_bytes += w.file->stamp.size, ++puts;
     call.info(std::to_string(walked.files.size()) + " files under " + root.string() + ": " +
               std::to_string(skipped) + " unchanged, " + std::to_string(puts) + " to upload (" +
               std::to_string(planned_bytes) + " bytes), " + std::to_string(work.size() - puts) +
@@ -336,7 +336,7 @@ struct R2Upload {
       if (result.ok() || gone) {
         if (w.file) {
           ++outcome.uploaded;
-          outcome.bytes += w.file->size;
+          outcome.bytes += w.file->stamp.size;
           // The answer's ETag is the MD5 of what R2 stored: compare it with
           // the file, so a corrupted or changed upload is caught here.
           auto etag = result.result.is_object() ? site::strip_etag_quotes(cf::string_at(result.result.as_object(), "etag"))

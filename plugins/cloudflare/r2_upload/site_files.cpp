@@ -27,10 +27,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 FileStamp stamp_from(const struct stat& st) {
   auto ns = [](const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
   FileStamp s;
@@ -49,8 +45,9 @@ FileStamp stamp_from(const struct stat& st) {
 using Dir = std::unique_ptr<DIR, int (*)(DIR*)>;
 
 // One directory of walk(): `fd` is open on `root / relative_dir` and is
-// owned (closed) here; `root_text` is the root's text ending in '/'. Entries are named relative to their directory's
-// descriptor, so no path is parsed or resolved from the root per file.
+// owned (closed) here; `root_text` is the root's text ending in '/'.
+// Entries are named relative to their directory's descriptor, so no path is
+// parsed or resolved from the root per file.
 void walk_directory(int fd, const fs::path& root, const std::string& root_text, const std::string& relative_dir,
                     bool skip_hidden, WalkResult& result) {
   Dir dir(::fdopendir(fd), &::closedir);
@@ -90,7 +87,7 @@ void walk_directory(int fd, const fs::path& root, const std::string& root_text, 
       }
       std::string absolute = root_text + relative;
       auto stamp = stamp_from(st);
-      result.files.push_back({std::move(relative), std::move(absolute), stamp.size, stamp});
+      result.files.push_back({std::move(relative), std::move(absolute), stamp});
     }
   }
   if (errno != 0) throw_errno("cannot read the directory", root / relative_dir);

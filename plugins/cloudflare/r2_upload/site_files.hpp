@@ -31,8 +31,7 @@ struct SiteFile {
   std::string relative;  // '/'-separated path below the site directory (UTF-8)
   std::string absolute;  // root + "/" + relative: text, not a parsed path (walking a
                          // thousand files parsed a thousand paths nobody looked into)
-  std::uintmax_t size = 0;
-  FileStamp stamp;  // taken while walking, before the file is read
+  FileStamp stamp;  // taken while walking, before the file is read (its size too)
 };
 
 struct WalkResult {

@@ -269,8 +269,7 @@ class PermissionTests {
     cf::ProbeKind kind = cf::ProbeKind::read;
     std::string line;  // "POST /zones/<z>/workers/routes (invalid body)"
     // Should the server accept the invalid write after all, what it made
-    // is deleted: "<path>/<id>" from the answer, or `made` as is.
-    bool delete_by_id = false;
+    // is deleted: `made`, or "<path>/<id>" from the answer when empty.
     std::string made;
   };
 
@@ -292,7 +291,6 @@ class PermissionTests {
       p.request.safe_to_retry = false;
       p.kind = cf::ProbeKind::invalid_write;
       p.line = method + " " + path + " (invalid body)";
-      p.delete_by_id = true;
       return p;
     };
     if (name == "Account Settings Read") return read(cf::api_path({"accounts", a}));
@@ -314,7 +312,7 @@ class PermissionTests {
     if (r.ok() && probe.kind == cf::ProbeKind::invalid_write) {
       const std::string& path = probe.request.path;
       const std::string what = "created by " + probe.request.method + " " + path;
-      if (!probe.delete_by_id) {
+      if (!probe.made.empty()) {
         cleanup_.add(what, probe.made);
       } else if (r.result.is_object()) {
         const auto id = cf::string_at(r.result.as_object(), "id");
