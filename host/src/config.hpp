@@ -157,6 +157,9 @@ struct Reference {
   std::string output; // output name for steps
   std::string text;   // the whole expression text, for messages
   std::vector<std::string> path;  // further ".field" accesses after X
+  // env.X or secrets.X followed by a `||` fallback: when X is not set it
+  // counts as null, so the fallback applies.
+  bool optional = false;
 };
 
 // Every reference in a JSON template (strings holding ${{ }}), recursively.

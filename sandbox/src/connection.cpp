@@ -89,6 +89,9 @@ awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionDeps de
   std::string peer = peer_address(socket);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  // Beast reads at most the buffer's free capacity, 512 bytes when it
+  // starts empty: a 10 KB PUT took twenty reads and twenty file writes.
+  buffer.reserve(64 * 1024);
   for (;;) {
     stream.expires_after(idle_timeout);
     http::request_parser<http::empty_body> head;

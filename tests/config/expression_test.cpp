@@ -88,6 +88,33 @@ BOOST_AUTO_TEST_CASE(undefined_reference_names_reference_not_value) {
   BOOST_CHECK_THROW(eval(R"("${{ inputs.count === 3 }}")"), pw::ExpressionError);
 }
 
+// An unset env or secret on the left of `||` gives way to the fallback;
+// anywhere else it stays an error, and a set one is used (and masked).
+BOOST_AUTO_TEST_CASE(unset_variable_before_or_takes_the_fallback) {
+  std::vector<std::string> secrets_read;
+  auto scope = sample_scope(&secrets_read);
+  auto run = [&](std::string_view text) { return pw::evaluate_template(json::value(text), scope); };
+  BOOST_TEST(run("${{ secrets.NOPE || '' }}") == json::value(""));
+  BOOST_TEST(run("${{ env.NOPE || 'eu' }}") == json::value("eu"));
+  BOOST_TEST(run("${{ env.ZONE || 'eu' }}") == json::value("example.com"));
+  BOOST_TEST(run("${{ secrets.KEY || '' }}") == json::value("s3cr3t-value"));
+  BOOST_TEST(secrets_read == std::vector<std::string>{"s3cr3t-value"});
+  BOOST_TEST(run("${{ env.NOPE || secrets.NOPE || 'last' }}") == json::value("last"));
+  // Only a plain variable directly left of `||`: not on the right, not
+  // negated, not under && and not an input or a step output.
+  BOOST_CHECK_THROW(run("${{ '' || secrets.NOPE }}"), pw::ExpressionError);
+  BOOST_CHECK_THROW(run("${{ !env.NOPE || 'x' }}"), pw::ExpressionError);
+  BOOST_CHECK_THROW(run("${{ env.NOPE && 'x' || 'y' }}"), pw::ExpressionError);
+  BOOST_CHECK_THROW(run("${{ inputs.nope || 'x' }}"), pw::ExpressionError);
+  BOOST_CHECK_THROW(run("${{ secrets.NOPE }}"), pw::ExpressionError);
+
+  const auto refs = pw::references_in_expression("env.A || secrets.B || env.C");
+  BOOST_REQUIRE_EQUAL(refs.size(), 3u);
+  BOOST_TEST(refs[0].optional);
+  BOOST_TEST(refs[1].optional);
+  BOOST_TEST(!refs[2].optional);
+}
+
 BOOST_AUTO_TEST_CASE(evaluates_conditions) {
   auto scope = sample_scope();
   BOOST_TEST(pw::evaluate_condition("", scope));

@@ -230,6 +230,20 @@ BOOST_AUTO_TEST_CASE(reports_missing_env_secret_and_required_input) {
   expect_error(errors, 4, 69, "secret \"K\" is not set");
 }
 
+BOOST_AUTO_TEST_CASE(unset_variable_with_a_fallback_is_not_an_error) {
+  FakePlugins fakes;
+  auto ctx = fakes.context();
+  ctx.has_env = [](std::string_view) { return false; };
+  ctx.has_secret = [](std::string_view) { return false; };
+  auto r = pw::test::parse(R"({
+  "pipewright": 1,
+  "steps": [ { "id": "a", "uses": "core.echo", "with": { "message": "${{ secrets.K || '' }}${{ env.E || 'x' }}${{ '' || env.F }}" } } ]
+})");
+  auto errors = pw::validate_pipeline(*r.pipeline, ctx);
+  BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+  expect_error(errors, 3, 69, "environment variable \"F\" is not set");
+}
+
 BOOST_AUTO_TEST_CASE(reports_expression_syntax_error) {
   auto errors = validate_default(R"({
   "pipewright": 1,

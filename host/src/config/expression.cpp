@@ -209,10 +209,21 @@ Reference reference_of(const std::vector<std::string>& parts) {
   return ref;
 }
 
-void collect_references(const Node& node, std::vector<Reference>& out) {
-  if (node.kind == Node::Kind::reference) out.push_back(reference_of(node.parts));
-  if (node.left) collect_references(*node.left, out);
-  if (node.right) collect_references(*node.right, out);
+// env.X or secrets.X with a `||` fallback after it: an unset variable is
+// falsy there. `fallback_follows` says a `||` operand comes after `node`.
+bool optional_variable(const Node& node, bool fallback_follows) {
+  return fallback_follows && node.kind == Node::Kind::reference && node.parts.size() == 2 &&
+         (node.parts[0] == "env" || node.parts[0] == "secrets");
+}
+
+void collect_references(const Node& node, std::vector<Reference>& out, bool fallback_follows = false) {
+  if (node.kind == Node::Kind::reference) {
+    out.push_back(reference_of(node.parts));
+    out.back().optional = optional_variable(node, fallback_follows);
+  }
+  const bool either = node.kind == Node::Kind::either;
+  if (node.left) collect_references(*node.left, out, either);
+  if (node.right) collect_references(*node.right, out, either && fallback_follows);
 }
 
 bool calls_status_function(const Node& node) {
@@ -244,7 +255,8 @@ class Evaluator {
  public:
   Evaluator(const EvalScope& scope, std::string_view src) : scope_(scope), src_(src) {}
 
-  boost::json::value eval(const Node& node) const {
+  // `fallback_follows`: a `||` operand comes after this node.
+  boost::json::value eval(const Node& node, bool fallback_follows = false) const {
     switch (node.kind) {
       case Node::Kind::literal: return node.literal;
       case Node::Kind::negate: return !truthy(eval(*node.left));
@@ -253,13 +265,14 @@ class Evaluator {
         return truthy(left) ? eval(*node.right) : left;
       }
       case Node::Kind::either: {
-        auto left = eval(*node.left);
-        return truthy(left) ? left : eval(*node.right);
+        auto left = eval(*node.left, true);
+        return truthy(left) ? left : eval(*node.right, fallback_follows);
       }
       case Node::Kind::equal: return strictly_equal(eval(*node.left), eval(*node.right));
       case Node::Kind::not_equal: return !strictly_equal(eval(*node.left), eval(*node.right));
       case Node::Kind::call: return call(node.parts[0]);
-      case Node::Kind::reference: return lookup(reference_of(node.parts));
+      case Node::Kind::reference:
+        return lookup(reference_of(node.parts), optional_variable(node, fallback_follows));
     }
     return nullptr;
   }
@@ -276,7 +289,8 @@ class Evaluator {
     return true;  // always()
   }
 
-  boost::json::value lookup(const Reference& ref) const {
+  // `optional`: an unset env or secret is null instead of an error.
+  boost::json::value lookup(const Reference& ref, bool optional = false) const {
     std::optional<boost::json::value> found;
     if (ref.name.empty()) fail("incomplete reference '" + ref.text + "'");
     if (ref.scope == "env") {
@@ -300,6 +314,7 @@ class Evaluator {
     } else {
       fail("unknown scope '" + ref.scope + "' in '" + ref.text + "'; use env, secrets, inputs, steps or matrix");
     }
+    if (!found && optional) return nullptr;
     if (!found) fail("undefined reference '" + ref.text + "'");
     boost::json::value value = std::move(*found);
     for (const auto& field : ref.path) {

@@ -282,11 +282,11 @@ class Validator {
               "matrix values are visible only in the `with`/`if` of the step that declares the matrix");
       }
     } else if (ref.scope == "env") {
-      if (ctx_.has_env && !ctx_.has_env(ref.name))
+      if (!ref.optional && ctx_.has_env && !ctx_.has_env(ref.name))
         error(pointer, "environment variable \"" + ref.name + "\" is not set (" + quoted + ")",
               "export it, or add it to the .env file");
     } else if (ref.scope == "secrets") {
-      if (ctx_.has_secret && !ctx_.has_secret(ref.name))
+      if (!ref.optional && ctx_.has_secret && !ctx_.has_secret(ref.name))
         error(pointer, "secret \"" + ref.name + "\" is not set (" + quoted + ")",
               "export it, or add it to the .env file");
     } else {
