@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -140,6 +141,10 @@ struct ValidationContext {
   std::function<bool(std::string_view)> has_secret;
   // Optional: every plugin name, for "did you mean" hints on unknown plugins.
   std::function<std::vector<std::string>()> plugin_names;
+  // Optional: handed each composed pipeline that was loaded and validated
+  // without an error, by the file find_pipeline named, so that a run can
+  // use it instead of reading it again.
+  std::function<void(const std::filesystem::path& file, std::shared_ptr<const Pipeline>)> validated_child;
 };
 
 // Full semantic validation: plugins exist and have the right kind, every

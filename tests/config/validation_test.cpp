@@ -293,4 +293,38 @@ BOOST_AUTO_TEST_CASE(validates_composed_pipeline_inputs_and_outputs) {
   BOOST_TEST(errors.size() == 4u, pw::test::all_messages(errors));
 }
 
+// Each composed file validated without an error is handed over once, with
+// the file find_pipeline named, so that a run does not read it again; one
+// with an error is not.
+BOOST_AUTO_TEST_CASE(hands_over_each_composed_pipeline_that_validated_cleanly) {
+  const auto dir = std::filesystem::temp_directory_path() / ("pw-config-children-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "good.json") << R"({"pipewright": 1, "steps": [ { "id": "x", "uses": "inner.json" } ],
+    "outputs": {"v": "${{ steps.x.outputs.v }}"}})";
+  std::ofstream(dir / "inner.json") << R"({"pipewright": 1,
+    "steps": [ { "id": "y", "uses": "core.echo", "with": {"message": "hi"} } ],
+    "outputs": {"v": "${{ steps.y.outputs.echoed }}"}})";
+  std::ofstream(dir / "bad.json") << R"({"pipewright": 1, "steps": [ { "id": "z", "uses": "core.ecko" } ]})";
+  auto r = pw::parse_pipeline(R"({"pipewright": 1, "steps": [
+    { "id": "a", "uses": "good.json" }, { "id": "b", "uses": "good.json" }, { "id": "c", "uses": "bad.json" } ]})",
+                              dir / "parent.json");
+  BOOST_REQUIRE(r.errors.empty());
+  FakePlugins fakes;
+  auto ctx = fakes.context();
+  std::map<std::string, std::shared_ptr<const pw::Pipeline>> handed;
+  ctx.validated_child = [&](const std::filesystem::path& file, std::shared_ptr<const pw::Pipeline> child) {
+    BOOST_TEST(handed.count(file.filename().string()) == 0u, "handed twice: " << file);
+    handed[file.filename().string()] = std::move(child);
+  };
+  auto errors = pw::validate_pipeline(*r.pipeline, ctx);
+  std::filesystem::remove_all(dir);
+  BOOST_TEST(errors.size() == 1u, pw::test::all_messages(errors));
+  BOOST_TEST(handed.size() == 2u);
+  BOOST_REQUIRE(handed.count("good.json") == 1u);
+  BOOST_REQUIRE(handed.count("inner.json") == 1u);
+  BOOST_TEST(handed["good.json"]->steps.at(0).uses == "inner.json");
+  BOOST_TEST(handed["inner.json"]->file == dir / "inner.json");
+  BOOST_TEST(handed.count("bad.json") == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -22,7 +22,8 @@ struct ParsedJson {
 };
 
 // Parses JSON with comments and trailing commas and records the 1-based
-// line:column of every value and key, keyed by JSON Pointer.
+// line:column of every value and key, keyed by JSON Pointer (without the
+// file name, which errors carry).
 ParsedJson parse_json_with_positions(std::string_view text, const std::string& file);
 
 // "/a" + "b/c" -> "/a/b~1c" (RFC 6901 escaping).

@@ -56,29 +56,42 @@ class PositionScanner {
     }
   }
 
-  std::string string_token() {
-    const std::size_t start = pos_;
+  // Skips a string token; true when it holds an escape.
+  bool skip_string() {
+    bool escaped = false;
     advance();  // opening quote
     while (pos_ < text_.size() && text_[pos_] != '"') {
-      if (text_[pos_] == '\\') advance();
+      if (text_[pos_] == '\\') {
+        escaped = true;
+        advance();
+      }
       advance();
     }
     advance();  // closing quote
+    return escaped;
+  }
+
+  // A key's text. Values are only skipped: their text is in the parsed value.
+  std::string string_token() {
+    const std::size_t start = pos_;
+    if (!skip_string()) return std::string(text_.substr(start + 1, pos_ - start - 2));
     // Let Boost.JSON decode the escapes of the exact token.
     boost::system::error_code ec;
     auto decoded = boost::json::parse(text_.substr(start, pos_ - start), ec);
     return !ec && decoded.is_string() ? std::string(decoded.as_string()) : std::string();
   }
 
+  // Map entries leave the file out (Pipeline::locate adds it): one path
+  // string per value was most of the scan's cost.
   void value(const std::string& pointer) {
-    out_.positions[pointer] = here();
+    out_.positions.emplace(pointer, SourceLocation{{}, line_, column_});
     const char c = peek();
     if (c == '{') {
       object(pointer);
     } else if (c == '[') {
       array(pointer);
     } else if (c == '"') {
-      string_token();
+      skip_string();
     } else {
       while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
                                      text_[pos_] == '-' || text_[pos_] == '+' || text_[pos_] == '.'))
@@ -99,7 +112,7 @@ class PositionScanner {
         out_.errors.push_back({key_at, "duplicate key \"" + key + "\"", "remove one of the two"});
       }
       seen[key] = true;
-      out_.key_positions[member] = key_at;
+      out_.key_positions.emplace(member, SourceLocation{{}, key_at.line, key_at.column});
       skip_space();
       advance();  // ':'
       skip_space();

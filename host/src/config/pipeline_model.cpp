@@ -39,7 +39,11 @@ SourceLocation Pipeline::locate(std::string_view json_pointer) const {
 }
 
 SourceLocation Pipeline::locate_key(std::string_view json_pointer) const {
-  if (auto it = key_positions.find(std::string(json_pointer)); it != key_positions.end()) return it->second;
+  if (auto it = key_positions.find(std::string(json_pointer)); it != key_positions.end()) {
+    SourceLocation at = it->second;
+    at.file = file.string();
+    return at;
+  }
   return locate(json_pointer);
 }
 

@@ -179,22 +179,24 @@ class Validator {
       error(pointer + "/uses", "pipeline \"" + step.uses + "\" includes itself", "remove the circular composition");
       return nullptr;
     }
-    if (auto it = children_.find(key); it != children_.end()) return it->second ? &*it->second : nullptr;
+    if (auto it = children_.find(key); it != children_.end()) return it->second.get();
     LoadResult loaded = load_pipeline(file);
     errors_.insert(errors_.end(), loaded.errors.begin(), loaded.errors.end());
-    std::optional<Pipeline>& slot = children_[key];
+    auto& slot = children_[key];
     if (!loaded.errors.empty() || !loaded.pipeline) {
       error(pointer + "/uses", "pipeline \"" + step.uses + "\" has errors (listed with its file name)");
       return nullptr;
     }
-    slot = std::move(loaded.pipeline);
+    slot = std::make_shared<const Pipeline>(std::move(*loaded.pipeline));
     ValidationContext child_ctx = ctx_;
     child_ctx.given_inputs.clear();
     child_ctx.check_required_inputs = false;  // the step's `with` supplies them; checked below
     include_stack_.push_back(key);
+    const std::size_t errors_before = errors_.size();
     Validator(child_ctx, errors_, include_stack_).run(*slot);
     include_stack_.pop_back();
-    return &*slot;
+    if (ctx_.validated_child && errors_.size() == errors_before) ctx_.validated_child(file, slot);
+    return slot.get();
   }
 
   void check_pipeline_step(const StepSpec& step, const std::string& pointer) {
@@ -385,7 +387,7 @@ class Validator {
   std::vector<ConfigError>& errors_;
   std::vector<std::filesystem::path>& include_stack_;
   const Pipeline* p_ = nullptr;
-  std::map<std::filesystem::path, std::optional<Pipeline>> children_;
+  std::map<std::filesystem::path, std::shared_ptr<const Pipeline>> children_;
 };
 
 }  // namespace

@@ -188,6 +188,15 @@ int command_run(const RunOptions& options) {
   const Environment& environment = env.environment;
   vctx.has_env = [&environment](std::string_view n) { return environment.has(n); };
   vctx.has_secret = vctx.has_env;
+  // Nested pipelines are loaded and validated once, and each is kept for
+  // the rest of the run: those this validation reads are handed over here,
+  // any other when a step first needs it.
+  std::mutex children_mutex;
+  std::map<fs::path, std::shared_ptr<const Pipeline>> children;
+  vctx.validated_child = [&](const fs::path& file, std::shared_ptr<const Pipeline> child) {
+    std::lock_guard lock(children_mutex);
+    children.emplace(file, std::move(child));
+  };
   auto problems = validate_pipeline(pipeline, vctx);
   for (const auto& e : problems) error(e.format());
   if (!problems.empty()) {
@@ -215,10 +224,6 @@ int command_run(const RunOptions& options) {
                  cloudflare_base(environment, server.get()), options.isolation,
                  cache_directory(environment)};
 
-  // Nested pipelines are loaded and validated when a step first needs them;
-  // each is kept for the rest of the run.
-  std::mutex children_mutex;
-  std::map<fs::path, std::shared_ptr<const Pipeline>> children;
   ChildPipelineLoader load_child = [&](std::string_view uses, const fs::path& from,
                                        std::string& why) -> std::shared_ptr<const Pipeline> {
     fs::path path = resolve_pipeline_uses(uses, from);
