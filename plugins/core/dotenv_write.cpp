@@ -1,5 +1,7 @@
 // core.dotenv.write: sets keys in a .env file, atomically. The original file
 // is either fully replaced or untouched; values never appear in any message.
+// A file that already holds the values (with the requested mode) is left
+// alone: not rewritten, not flushed, its timestamps kept.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -120,7 +122,8 @@ struct DotenvWrite {
     "type": "object",
     "properties": {
       "path": {"type": "string"},
-      "keys": {"type": "array", "items": {"type": "string"}}
+      "keys": {"type": "array", "items": {"type": "string"}},
+      "changed": {"type": "boolean", "description": "false: the file already held these values"}
     }
   })json";
 
@@ -150,7 +153,9 @@ struct DotenvWrite {
 
     std::string original;
     std::error_code ec;
-    if (fs::exists(target, ec)) {
+    const auto status = fs::status(target, ec);
+    const bool existed = !ec && fs::exists(status);
+    if (existed) {
       std::ifstream in(target, std::ios::binary);
       if (!in) throw Failure("cannot read " + target.string(), errno_text(errno), "/path");
       std::ostringstream buffer;
@@ -158,6 +163,17 @@ struct DotenvWrite {
       original = buffer.str();
     }
     const std::string text = pw::dotenv::update(original, values);
+    boost::json::array keys;
+    for (const auto& [key, value] : values) keys.emplace_back(key);
+    const auto mode_now = static_cast<mode_t>(status.permissions() & fs::perms::mask);
+    if (existed && text == original && mode_now == mode) {
+      pipewright::set_output(call, "path", boost::json::value(target.string()));
+      pipewright::set_output(call, "keys", keys);
+      pipewright::set_output(call, "changed", false);
+      call.info("core.dotenv.write: " + target.string() + " already holds " + std::to_string(values.size()) +
+                " key(s) with these values; left as it was");
+      return;
+    }
 
     TempFile temp(target);
     if (::fchmod(temp.fd(), mode) != 0)
@@ -176,10 +192,9 @@ struct DotenvWrite {
       ::close(dir);
     }
 
-    boost::json::array keys;
-    for (const auto& [key, value] : values) keys.emplace_back(key);
     pipewright::set_output(call, "path", boost::json::value(target.string()));
     pipewright::set_output(call, "keys", keys);
+    pipewright::set_output(call, "changed", true);
     call.info("core.dotenv.write: set " + std::to_string(values.size()) + " key(s) in " +
               target.string());
   }

@@ -1,4 +1,4 @@
-// Two plugins built against today's SDK (ABI 1.1) that use add_secret, the
+// Two plugins built against today's SDK (ABI 1.1 or later) that use add_secret, the
 // service 1.1 added. ABIEVO_REQUIRE_NEW chooses how each meets an older host:
 // refuse to load (min_host_minor), or load and fall back at run time.
 #include <pipewright/plugin.hpp>

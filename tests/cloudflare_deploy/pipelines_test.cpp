@@ -11,6 +11,8 @@ using namespace pw::deploy_test;
 namespace {
 
 const std::map<std::string, std::string> flow_inputs{{"site", "site"}, {"wait_active", "true"}};
+// The flow told to roll the existing token instead of keeping the saved one.
+const std::map<std::string, std::string> rolling_inputs{{"site", "site"}, {"wait_active", "true"}, {"if_exists", "roll"}};
 const std::map<std::string, std::string> tenant_inputs{
     {"site", "site"}, {"tenant", "northwind"}, {"domain", "shop.northwind-bakery.net"}};
 
@@ -147,15 +149,22 @@ BOOST_AUTO_TEST_CASE(a_run_failing_midway_leaves_env_untouched) {
   BOOST_TEST(buckets.result().at("buckets").as_array().empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_second_run_sends_no_write_but_the_token_roll_and_refused_probes) {
+BOOST_AUTO_TEST_CASE(a_second_run_keeps_the_saved_token_and_sends_no_write_but_refused_probes) {
   auto first = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
   BOOST_REQUIRE_MESSAGE(first.exit_code() == 0, first.log());
   BOOST_REQUIRE(sandbox.client.del("/__sandbox/requests").status == 200);
+  const fs::path env_file = work.path() / ".env";
+  const std::string saved = read_file(env_file);
+  const auto saved_at = fs::last_write_time(env_file);
 
   auto second = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
   BOOST_REQUIRE_MESSAGE(second.exit_code() == 0, second.log());
-  BOOST_TEST(second.text("token_action") == "rolled");
+  BOOST_TEST(second.text("token_action") == "kept");
   BOOST_TEST(second.text("token_id") == first.text("token_id"));
+  BOOST_TEST(second.integer("permissions_passed") == 8);
+  // .env already held the token: left alone, not rewritten.
+  BOOST_TEST(read_file(env_file) == saved);
+  BOOST_TEST((fs::last_write_time(env_file) == saved_at));
 
   const std::string api = "/client/v4";
   const std::string account = api + "/accounts/" + id().account_id;
@@ -188,9 +197,33 @@ BOOST_AUTO_TEST_CASE(a_second_run_sends_no_write_but_the_token_roll_and_refused_
       BOOST_TEST((e.method == "GET" || e.method == "HEAD"), "a change: " << e.text());
     }
   }
-  BOOST_TEST(rolls == 1);
+  BOOST_TEST(rolls == 0);
   BOOST_TEST(refused_probes == probe_posts, boost::test_tools::per_element());
   BOOST_TEST(tokens_named("pipewright").size() == 1u);
+}
+
+// The saved value stopped working (the token was rolled elsewhere): keep
+// rolls it for a new value, which is tested and saved; still one token.
+BOOST_AUTO_TEST_CASE(a_saved_token_that_no_longer_works_is_rolled_and_saved_again) {
+  auto first = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
+  BOOST_REQUIRE_MESSAGE(first.exit_code() == 0, first.log());
+  const auto saved = token_in(work.path() / ".env");
+  auto elsewhere = sandbox.client.put("/user/tokens/" + first.text("token_id") + "/value", json::value(json::object()), global());
+  BOOST_REQUIRE_MESSAGE(elsewhere.status == 200, elsewhere.body);
+
+  auto second = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
+  BOOST_REQUIRE_MESSAGE(second.exit_code() == 0, second.log());
+  BOOST_TEST(second.text("token_action") == "rolled");
+  BOOST_TEST(second.text("token_id") == first.text("token_id"));
+  BOOST_TEST(second.integer("permissions_passed") == 8);
+  BOOST_TEST(all_messages(second).find("Cloudflare refused the current value") != std::string::npos,
+             all_messages(second));
+  const auto now_saved = token_in(work.path() / ".env");
+  BOOST_TEST(now_saved != saved);
+  BOOST_TEST(now_saved != std::string(elsewhere.result().as_string()));
+  BOOST_TEST(tokens_named("pipewright").size() == 1u);
+  BOOST_TEST(second.process.out.find(now_saved) == std::string::npos);
+  BOOST_TEST(second.process.err.find(saved) == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_token_and_the_global_key_are_in_no_output_and_no_file_but_env) {
@@ -200,10 +233,16 @@ BOOST_AUTO_TEST_CASE(the_token_and_the_global_key_are_in_no_output_and_no_file_b
   const auto created = token_in(work.path() / ".env");
   BOOST_TEST(only_owner_reads_and_writes(work.path() / ".env"));
 
-  auto json_run = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
+  auto json_run = run(conf_pipeline("create-test-deploy.json"), rolling_inputs);
   BOOST_REQUIRE_MESSAGE(json_run.exit_code() == 0, json_run.log());
   BOOST_TEST(json_run.text("token_action") == "rolled");
   const auto rolled = token_in(work.path() / ".env");
+  // A third run keeps the saved value: it is read from .env and sent, and
+  // must stay as masked as the others.
+  auto kept_run = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
+  BOOST_REQUIRE_MESSAGE(kept_run.exit_code() == 0, kept_run.log());
+  BOOST_TEST(kept_run.text("token_action") == "kept");
+  BOOST_TEST(token_in(work.path() / ".env") == rolled);
   BOOST_TEST(only_owner_reads_and_writes(work.path() / ".env"));
   BOOST_REQUIRE(created.size() > 20u);
   BOOST_REQUIRE(rolled.size() > 20u);
@@ -212,7 +251,9 @@ BOOST_AUTO_TEST_CASE(the_token_and_the_global_key_are_in_no_output_and_no_file_b
   std::map<std::string, std::string> written{{"text run stdout", text_run.out},
                                              {"text run stderr", text_run.err},
                                              {"json run stdout", json_run.process.out},
-                                             {"json run stderr", json_run.process.err}};
+                                             {"json run stderr", json_run.process.err},
+                                             {"kept run stdout", kept_run.process.out},
+                                             {"kept run stderr", kept_run.process.err}};
   const auto files = files_under(work.path(), work.path() / ".env");
   BOOST_TEST(files.count(work.path() / "site" / "index.html") == 1u);
   for (const auto& [file, bytes] : files) written.emplace(file.string(), bytes);
@@ -237,7 +278,7 @@ BOOST_AUTO_TEST_CASE(with_sandbox_state_the_token_is_in_no_output_no_file_and_no
   BOOST_REQUIRE_MESSAGE(text_run.exit_code == 0, text_run.out + text_run.err);
   const auto created = token_in(work.path() / ".env");
   auto json_run =
-      run_process(conf_pipeline("create-test-deploy.json"), flow_inputs, with({"--output", "json"}), &env);
+      run_process(conf_pipeline("create-test-deploy.json"), rolling_inputs, with({"--output", "json"}), &env);
   BOOST_REQUIRE_MESSAGE(json_run.exit_code == 0, json_run.out + json_run.err);
   const auto rolled = token_in(work.path() / ".env");
   BOOST_REQUIRE(created.size() > 20u);

@@ -9,8 +9,11 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace json = boost::json;
 
@@ -73,6 +76,9 @@ struct FakeCloudflare {
   int posts = 0;
   int rolls = 0;
   std::function<std::pair<std::string, std::string>()> on_post;  // default: creates and answers
+  // GET /user/tokens/verify: the token each Bearer value authenticates as.
+  std::map<std::string, json::object> verifies;
+  std::vector<json::object> verify_requests;
 
   std::pair<std::string, std::string> handle(std::string_view request_json) {
     auto req = json::parse(request_json).as_object();
@@ -87,6 +93,15 @@ struct FakeCloudflare {
     if (method == "GET" && path.rfind("/user/tokens?", 0) == 0) {
       const bool first_page = path.find("page=1&") != std::string::npos;
       return answer(200, envelope(first_page ? tokens : json::array()));
+    }
+    if (method == "GET" && path == "/user/tokens/verify") {
+      verify_requests.push_back(req);
+      std::string bearer;
+      if (const auto* h = req.if_contains("headers"))
+        if (const auto* a = h->as_object().if_contains("Authorization")) bearer = std::string(a->as_string());
+      for (const auto& [value, t] : verifies)
+        if (bearer == "Bearer " + value) return answer(200, envelope(t));
+      return answer(401, error_envelope(1000, "Invalid API Token"));
     }
     if (method == "POST" && path == "/user/tokens") {
       ++posts;
@@ -217,4 +232,71 @@ BOOST_AUTO_TEST_CASE(an_unknown_group_name_points_at_it_and_suggests_names) {
   BOOST_TEST(run.call.diagnostics[0].pointer == "/permissions/1");
   BOOST_TEST(run.call.diagnostics[0].detail.find("Zone Read") != std::string::npos);
   BOOST_TEST(cf.posts == 0);
+}
+
+// if_exists keep: the value the caller holds is checked with its own
+// credential (the step's auth left out), and kept only when it is this
+// token's and active; anything else rolls, and nothing is ever created.
+BOOST_AUTO_TEST_CASE(keep_keeps_a_held_value_that_still_works_and_rolls_otherwise) {
+  const std::string existing_id = "00000000000000000000000000000009";
+  const std::string held = "cfut_" + std::string(40, 'H') + "0badc0de";
+  const std::string other = "cfut_" + std::string(40, 'O') + "0badc0de";
+  const std::string stale = "cfut_" + std::string(40, 'X') + "0badc0de";
+  FakeCloudflare cf;
+  cf.tokens.push_back(token(existing_id, "deploy"));
+  cf.verifies[held] = json::object{{"id", existing_id}, {"status", "active"}, {"expires_on", "2027-01-01T00:00:00Z"}};
+  cf.verifies[other] = json::object{{"id", "0000000000000000000000000000000a"}, {"status", "active"}};
+  auto with_keep = [&](const std::string& current) {
+    std::string w = with_zone_read;
+    w.insert(w.size() - 1, R"(,"if_exists":"keep","current_value":")" + current + "\"");
+    return w;
+  };
+
+  Run kept(cf, with_keep(held));
+  BOOST_TEST(kept.status == PW_STATUS_OK, kept.said());
+  BOOST_TEST(kept.output("action") == "\"kept\"");
+  BOOST_TEST(kept.output("id") == "\"" + existing_id + "\"");
+  BOOST_TEST(kept.output("expires_on") == "\"2027-01-01T00:00:00Z\"");
+  BOOST_REQUIRE(kept.call.output("value"));
+  BOOST_TEST(kept.call.output("value")->secret);
+  BOOST_TEST(kept.output("value") == "\"" + held + "\"");
+  BOOST_TEST(cf.rolls == 0);
+  BOOST_TEST(cf.posts == 0);
+  BOOST_REQUIRE_EQUAL(cf.verify_requests.size(), 1u);
+  BOOST_TEST(cf.verify_requests[0].at("step_auth") == json::value(false));
+  BOOST_TEST((std::find(kept.call.secrets.begin(), kept.call.secrets.end(), held) != kept.call.secrets.end()));
+  BOOST_TEST(kept.said().find(held) == std::string::npos);
+
+  struct Case {
+    std::string current, why;
+  };
+  for (const auto& c : {Case{other, "belongs to another token"}, Case{stale, "refused the current value"},
+                        Case{"", "no current value"}, Case{"not a token", "not shaped like an API token"}}) {
+    const int rolls = cf.rolls;
+    const auto verifies = cf.verify_requests.size();
+    Run rolled(cf, with_keep(c.current));
+    BOOST_TEST(rolled.status == PW_STATUS_OK, rolled.said());
+    BOOST_TEST(rolled.output("action") == "\"rolled\"", c.why);
+    BOOST_TEST(rolled.output("value") == "\"" + rolled_value + "\"", c.why);
+    BOOST_TEST(cf.rolls == rolls + 1, c.why);
+    BOOST_TEST(rolled.said().find(c.why) != std::string::npos, rolled.said());
+    const bool sent = c.current.size() > 20;
+    BOOST_TEST(cf.verify_requests.size() == verifies + (sent ? 1u : 0u), c.why);
+    if (!c.current.empty()) BOOST_TEST(rolled.said().find(c.current) == std::string::npos, c.why);
+  }
+  BOOST_TEST(cf.posts == 0);
+
+  // A disabled token is not kept either.
+  cf.verifies[held]["status"] = "disabled";
+  Run disabled(cf, with_keep(held));
+  BOOST_TEST(disabled.output("action") == "\"rolled\"");
+  BOOST_TEST(disabled.said().find("it is disabled") != std::string::npos, disabled.said());
+
+  // With no token of that name, keep creates one like any other mode.
+  FakeCloudflare fresh;
+  Run created(fresh, with_keep(held));
+  BOOST_TEST(created.status == PW_STATUS_OK, created.said());
+  BOOST_TEST(created.output("action") == "\"created\"");
+  BOOST_TEST(fresh.posts == 1);
+  BOOST_TEST(fresh.verify_requests.empty());
 }

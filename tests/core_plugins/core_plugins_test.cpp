@@ -112,6 +112,45 @@ BOOST_AUTO_TEST_CASE(dotenv_write_updates_in_place_with_requested_mode) {
   BOOST_TEST((st.st_mode & 07777) == 0640u);
 }
 
+// A file that already holds the values is left alone (same inode, same
+// mtime: no temp file, no rename, no flush); a different mode still gets
+// applied by a rewrite.
+BOOST_AUTO_TEST_CASE(dotenv_write_leaves_a_file_that_already_holds_the_values_alone) {
+  TempDir dir;
+  auto file = dir.path / ".env";
+  write(file, "# mine\nTOKEN=same\nOTHER=1\n");
+  ::chmod(file.c_str(), 0600);
+  struct stat before {};
+  BOOST_TEST_REQUIRE(::stat(file.c_str(), &before) == 0);
+  {
+    FakeCall call;
+    BOOST_TEST_REQUIRE(run("core.dotenv.write", call, with_dotenv(file, R"({"TOKEN":"same"})")) == PW_STATUS_OK);
+    BOOST_TEST_REQUIRE(call.output("changed") != nullptr);
+    BOOST_TEST(call.output("changed")->json == "false");
+    BOOST_TEST(call.output("keys")->json == R"(["TOKEN"])");
+  }
+  struct stat after {};
+  BOOST_TEST_REQUIRE(::stat(file.c_str(), &after) == 0);
+  BOOST_TEST(after.st_ino == before.st_ino);
+  BOOST_TEST(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
+  BOOST_TEST(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+  BOOST_TEST(dir.entries() == 1u);
+
+  FakeCall other_mode;
+  BOOST_TEST_REQUIRE(run("core.dotenv.write", other_mode, with_dotenv(file, R"({"TOKEN":"same"})", R"(,"mode":"0640")")) ==
+                     PW_STATUS_OK);
+  BOOST_TEST(other_mode.output("changed")->json == "true");
+  BOOST_TEST_REQUIRE(::stat(file.c_str(), &after) == 0);
+  BOOST_TEST((after.st_mode & 07777) == 0640u);
+  BOOST_TEST(read(file) == "# mine\nTOKEN=same\nOTHER=1\n");
+
+  FakeCall changed;
+  BOOST_TEST_REQUIRE(run("core.dotenv.write", changed, with_dotenv(file, R"({"TOKEN":"new"})", R"(,"mode":"0640")")) ==
+                     PW_STATUS_OK);
+  BOOST_TEST(changed.output("changed")->json == "true");
+  BOOST_TEST(read(file) == "# mine\nTOKEN=new\nOTHER=1\n");
+}
+
 BOOST_AUTO_TEST_CASE(dotenv_write_writes_through_a_symlink) {
   TempDir dir;
   FakeCall call;

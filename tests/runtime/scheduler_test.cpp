@@ -146,6 +146,42 @@ BOOST_AUTO_TEST_CASE(auth_is_resolved_once_and_its_headers_are_injected_but_neve
     BOOST_TEST(head.find("Bearer tok-Very-Secret-123") != std::string::npos);
 }
 
+// ABI 1.2: a request sent with "step_auth": false carries the plugin's own
+// header, and the step's auth headers are not added to it; any other value
+// than a boolean is refused as a malformed request.
+BOOST_AUTO_TEST_CASE(a_request_without_step_auth_carries_only_the_plugins_own_credential) {
+  RecordingServer server;
+  Harness h;
+  h.registry.scan({std::string(PW_TEST_BINARY_DIR) + "/test-plugins/http_raw"});
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port) + "/verify";
+  auto request = [&](const std::string& step_auth) {
+    return R"({"url": ")" + url + R"(", "headers": {"Authorization": "Bearer held-Value-4567"}, "step_auth": )" +
+           step_auth + "}";
+  };
+  auto r = h.run_text(R"({"pipewright": 1,
+    "auth": {"demo": {"uses": "core.echo",
+      "with": {"secret": true, "values": {"headers": {"Authorization": "Bearer tok-Very-Secret-123", "X-Auth-Key": "key-Very-Secret-456"}}}}},
+    "steps": [
+      {"id": "own", "uses": "fixture.http.raw", "auth": "demo", "with": {"request": )" + request("false") + R"(}},
+      {"id": "injected", "uses": "fixture.http.raw", "auth": "demo", "with": {"request": )" + request("true") + R"(}, "needs": ["own"]},
+      {"id": "malformed", "uses": "fixture.http.raw", "auth": "demo", "with": {"request": )" + request("\"no\"") + R"(}, "needs": ["injected"]}]})");
+  const std::string out = h.all_output();
+  BOOST_TEST_INFO(out);
+  BOOST_TEST(r.steps.at("own").outputs.at("status").as_int64() == 200);
+  BOOST_TEST(r.steps.at("injected").outputs.at("status").as_int64() == 200);
+  BOOST_TEST((r.steps.at("malformed").status == pw::StepStatus::failed));
+  BOOST_TEST(out.find("step_auth\\\" must be true or false") != std::string::npos);
+  std::lock_guard lock(server.mutex);
+  BOOST_REQUIRE_EQUAL(server.heads.size(), 2u);
+  BOOST_TEST(server.heads[0].find("Bearer held-Value-4567") != std::string::npos);
+  BOOST_TEST(server.heads[0].find("tok-Very-Secret-123") == std::string::npos);
+  BOOST_TEST(server.heads[0].find("key-Very-Secret-456") == std::string::npos);
+  // By default the auth's headers replace the plugin's own of the same name.
+  BOOST_TEST(server.heads[1].find("Bearer tok-Very-Secret-123") != std::string::npos);
+  BOOST_TEST(server.heads[1].find("held-Value-4567") == std::string::npos);
+  BOOST_TEST(server.heads[1].find("key-Very-Secret-456") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(matrix_runs_every_combination_and_collects_outputs) {
   Harness h;
   auto r = h.run_text(R"({"pipewright": 1, "steps": [

@@ -20,14 +20,15 @@ std::string lower(std::string_view s) {
 }
 
 // Turns one request object into an HttpRequest, or an error message saying
-// which member is wrong.
+// which member is wrong. `step_auth` is false when the plugin asked to send
+// the request without the step's auth headers (ABI 1.2).
 std::optional<std::string> parse_request(const json::value& v, const CallContext& ctx,
-                                         bool inline_body_allowed, HttpRequest& out) {
+                                         bool inline_body_allowed, HttpRequest& out, bool& step_auth) {
   if (!v.is_object()) return "the request must be a JSON object";
   const auto& o = v.as_object();
   for (const auto& kv : o) {
-    static const std::string_view known[] = {"method", "url", "headers", "body_file",
-                                             "safe_to_retry", "timeout_ms", "body"};
+    static const std::string_view known[] = {"method", "url",        "headers", "body_file",
+                                             "safe_to_retry", "timeout_ms", "body",  "step_auth"};
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known) ||
         (kv.key() == "body" && !inline_body_allowed))
       return "unknown request member \"" + std::string(kv.key()) + "\"";
@@ -54,6 +55,10 @@ std::optional<std::string> parse_request(const json::value& v, const CallContext
     std::filesystem::path p(std::string(f->as_string()));
     out.body_file = p.is_relative() ? ctx.workdir / p : p;
   }
+  if (auto* a = o.if_contains("step_auth")) {
+    if (!a->is_bool()) return "\"step_auth\" must be true or false";
+    step_auth = a->as_bool();
+  }
   if (auto* s = o.if_contains("safe_to_retry")) {
     if (!s->is_bool()) return "\"safe_to_retry\" must be true or false";
     out.safe_to_retry = s->as_bool();
@@ -70,14 +75,17 @@ std::optional<std::string> parse_request(const json::value& v, const CallContext
 }
 
 // Auth headers replace any header of the same name the plugin set: the
-// plugin must not be able to shadow or read them.
-void inject_auth(const CallContext& ctx, HttpRequest& request) {
+// plugin must not be able to shadow or read them. A request sent with
+// "step_auth": false carries the plugin's own credential instead (and
+// counts against the step's rate budget all the same).
+void inject_auth(const CallContext& ctx, HttpRequest& request, bool step_auth) {
+  request.rate_key = ctx.rate_key;
+  if (!step_auth) return;
   for (const auto& [name, value] : ctx.auth_headers) {
     std::string key = lower(name);
     std::erase_if(request.headers, [&](const auto& h) { return lower(h.first) == key; });
     request.headers.emplace_back(name, value);
   }
-  request.rate_key = ctx.rate_key;
 }
 
 // A request never outlives the step's deadline.
@@ -143,9 +151,10 @@ pw_status host_http(CallContext& ctx, std::string_view request_json, std::string
   json::value v = json::parse(request_json, ec);
   if (ec) return bad_input(ctx, "http", "the request is not valid JSON");
   HttpRequest request;
-  if (auto why = parse_request(v, ctx, false, request)) return bad_input(ctx, "http", *why);
+  bool step_auth = true;
+  if (auto why = parse_request(v, ctx, false, request, step_auth)) return bad_input(ctx, "http", *why);
   if (!request.body_file) request.body.assign(body);
-  inject_auth(ctx, request);
+  inject_auth(ctx, request, step_auth);
   cap_timeout(ctx, request);
   HttpResponse response = ctx.run.http.send(
       request, [&ctx] { return ctx.cancel.cancelled(); }, event_sink(ctx));
@@ -173,9 +182,10 @@ pw_status host_http_batch(CallContext& ctx, std::string_view batch_json,
   requests.reserve(list->as_array().size());
   for (std::size_t i = 0; i < list->as_array().size(); ++i) {
     HttpRequest request;
-    if (auto why = parse_request(list->as_array()[i], ctx, true, request))
+    bool step_auth = true;
+    if (auto why = parse_request(list->as_array()[i], ctx, true, request, step_auth))
       return bad_input(ctx, "http_batch", "requests[" + std::to_string(i) + "]: " + *why);
-    inject_auth(ctx, request);
+    inject_auth(ctx, request, step_auth);
     cap_timeout(ctx, request);
     requests.push_back(std::move(request));
   }

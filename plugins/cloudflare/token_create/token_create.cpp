@@ -7,7 +7,12 @@
 // (connection lost, 5xx), the token list is read again and a token with this
 // name that was not there before is adopted and rolled for a value. Only when
 // the list proves that nothing was created is the POST sent again.
+//
+// if_exists: keep leaves an existing token alone when the caller still holds
+// a value that authenticates as it (`current_value`, e.g. from .env), so an
+// unchanged re-run changes no credential; otherwise it rolls, like roll.
 #include <pipewright/cloudflare/api.hpp>
+#include <pipewright/cloudflare/credentials.hpp>
 #include <pipewright/cloudflare/guide.hpp>
 #include <pipewright/cloudflare/permissions.hpp>
 #include <pipewright/cloudflare/policies.hpp>
@@ -140,12 +145,14 @@ class TokenCreate {
       if (s.name == name_) same_name.push_back(s);
     }
     if (!same_name.empty() && if_exists_ != "new") {
-      if (if_exists_ == "roll") return roll_existing(same_name);
+      if (if_exists_ == "keep" && keep_current(same_name)) return;
+      if (if_exists_ == "roll" || if_exists_ == "keep") return roll_existing(same_name);
       std::string ids;
       for (const auto& s : same_name) ids += (ids.empty() ? "" : ", ") + s.id;
       throw Failure("a token named '" + name_ + "' already exists (id " + ids + ")",
-                    "set if_exists to \"roll\" to give it a new value, to \"new\" to create another token with "
-                    "the same name, or delete it under My Profile → API Tokens",
+                    "set if_exists to \"keep\" to keep it when the value you hold still works, to \"roll\" to "
+                    "give it a new value, to \"new\" to create another token with the same name, or delete it "
+                    "under My Profile → API Tokens",
                     "/name");
     }
     create(body, known_ids, groups.size());
@@ -312,6 +319,40 @@ class TokenCreate {
     publish(token, roll(token.id), "adopted");
   }
 
+  // True when `current_value` authenticates as the one token named name_
+  // and that token is active: then it is published as it is. Otherwise
+  // says why it will be rolled, and returns false.
+  bool keep_current(const std::vector<TokenSummary>& same_name) {
+    const std::string current(cf::trim(cf::string_at(with_, "current_value")));
+    if (!current.empty()) call_.add_secret(current);  // masked even when not passed from secrets
+    const auto rolling = [&](const std::string& why) {
+      call_.info("not keeping the API token '" + name_ + "': " + why + "; rolling it for a new value");
+      return false;
+    };
+    if (same_name.size() > 1) return false;  // roll_existing says which ones
+    if (current.empty()) return rolling("no current value was given for it");
+    if (!cf::looks_like_api_token(current)) return rolling("the current value is not shaped like an API token");
+    if (call_.host_abi_minor() < 2)
+      return rolling("this pipewright host cannot send a request with another credential (ABI 1.2 is needed)");
+    const auto& token = same_name.front();
+    cf::Request verify;
+    verify.path = "/user/tokens/verify";
+    verify.headers["Authorization"] = "Bearer " + current;
+    verify.step_auth = false;
+    const auto r = api_.request(verify);
+    if (!r.ok() || !r.result.is_object())
+      return rolling("Cloudflare refused the current value (" + cf::describe(r) + ")");
+    const auto verified = summarise(r.result);
+    if (verified.id != token.id)
+      return rolling("the current value belongs to another token (id " + verified.id + ")");
+    if (verified.status != "active") return rolling("it is " + verified.status);
+    TokenSummary kept = token;
+    if (kept.expires_on.empty()) kept.expires_on = verified.expires_on;
+    publish(kept, current, "kept");
+    call_.info("kept the existing API token '" + name_ + "' (id " + token.id + "): the current value still works");
+    return true;
+  }
+
   void roll_existing(const std::vector<TokenSummary>& same_name) {
     if (same_name.size() > 1) {
       std::string ids;
@@ -380,8 +421,10 @@ struct TokenCreatePlugin {
       "not_before": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"},
       "allow_ips": {"type": "array", "items": {"type": "string"}, "description": "CIDR ranges the token may be used from"},
       "deny_ips": {"type": "array", "items": {"type": "string"}, "description": "CIDR ranges the token may not be used from"},
-      "if_exists": {"enum": ["fail", "roll", "new"], "default": "fail",
-                    "description": "when a token with this name exists: fail, roll its value, or create another"}
+      "if_exists": {"enum": ["fail", "keep", "roll", "new"], "default": "fail",
+                    "description": "when a token with this name exists: fail, keep it (when current_value still works; else roll), roll its value, or create another"},
+      "current_value": {"type": "string",
+                        "description": "the value held for the token (e.g. CLOUDFLARE_API_TOKEN from .env), for if_exists keep; pass it from secrets so it stays masked"}
     }
   })json";
   static constexpr const char* outputs_schema = R"json({
@@ -391,7 +434,7 @@ struct TokenCreatePlugin {
       "name": {"type": "string"},
       "value": {"type": "string", "x-secret": true},
       "expires_on": {"type": ["string", "null"]},
-      "action": {"enum": ["created", "rolled", "adopted"]}
+      "action": {"enum": ["created", "kept", "rolled", "adopted"]}
     }
   })json";
 

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define PW_ABI_MAJOR 1
-#define PW_ABI_MINOR 1
+#define PW_ABI_MINOR 2
 
 #if defined(_WIN32)
 #define PW_EXPORT __declspec(dllexport)
@@ -99,7 +99,8 @@ typedef void (*pw_http_response_fn)(void *user, pw_str meta_json, pw_str body);
  * checked with PW_HAS_MEMBER before use: a host of an older minor hands over
  * a shorter table.
  *
- * History: 1.0 log .. diagnostic; 1.1 add_secret.
+ * History: 1.0 log .. diagnostic; 1.1 add_secret; 1.2 the http request
+ * member "step_auth".
  */
 typedef struct pw_host_services_v1 {
   uint32_t struct_size;
@@ -112,10 +113,14 @@ typedef struct pw_host_services_v1 {
    *   {"method": "GET", "url": "https://...", "headers": {...},
    *    "body_file": "/path"?,       stream the request body from this file
    *    "safe_to_retry": true|false?, default: true for GET/HEAD/PUT/DELETE
-   *    "timeout_ms": 30000?}
+   *    "timeout_ms": 30000?,
+   *    "step_auth": false?}          since 1.2, see below
    * `body` is the request body when no body_file is given (may be empty).
    * If the step names an `auth`, the host adds that auth's headers; the
-   * plugin never sees them. The host applies rate limiting and retries.
+   * plugin never sees them. With "step_auth": false it adds none, for a
+   * request that presents a credential the plugin was given as an input
+   * (checking that a token it holds still works); a host older than 1.2
+   * refuses the member as unknown. The host applies rate limiting and retries.
    * `on_response` is called exactly once. Returns PW_STATUS_OK when a
    * response or a transport error was delivered, PW_STATUS_CANCELLED if the
    * run was cancelled, PW_STATUS_BAD_INPUT for a malformed request. */

@@ -130,6 +130,9 @@ class Call {
   std::string_view with_json() const noexcept { return with_; }
   std::string_view context_json() const noexcept { return context_; }
   const pw_host_services_v1& host() const noexcept { return *host_; }
+  // The highest ABI minor the host implements: what a request member or a
+  // service newer than 1.0 needs checked against.
+  std::uint32_t host_abi_minor() const noexcept { return host_->abi_minor; }
   pw_call* handle() const noexcept { return call_; }
 
   void log(LogLevel level, std::string_view message) const {

@@ -162,6 +162,7 @@ json::object request_object(const std::string& base, const Request& request, std
   if (request.body_file) r["body_file"] = *request.body_file;
   if (request.safe_to_retry) r["safe_to_retry"] = *request.safe_to_retry;
   if (request.timeout_ms > 0) r["timeout_ms"] = request.timeout_ms;
+  if (!request.step_auth) r["step_auth"] = false;
   return r;
 }
 

@@ -96,6 +96,9 @@ struct Request {
   int timeout_ms = 0;  // 0: the host's default
   // Extra headers. Step plugins never set credentials; the host injects them.
   boost::json::object headers;
+  // false: the host adds no auth headers, and `headers` carries a credential
+  // the plugin was given as an input (ABI 1.2; check Call::host_abi_minor()).
+  bool step_auth = true;
 };
 
 // One Cloudflare API client per plugin run. Holds a reference to the call:
