@@ -45,6 +45,8 @@ class Statement {
 
   // Columns are 0-based.
   std::string text(int column) const;
+  // The column's text without a copy; valid until the next step().
+  std::string_view view(int column) const;
   std::optional<std::string> optional_text(int column) const;
   std::int64_t integer(int column) const;
   bool is_null(int column) const;

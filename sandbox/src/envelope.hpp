@@ -26,6 +26,9 @@ Response ok(boost::json::value result, boost::json::value result_info, unsigned 
 // The same envelope (200) around a result and result_info that are JSON
 // text already: for long lists written without building a DOM.
 Response ok_text(std::string_view result_json, std::string_view result_info_json);
+// Appends `text` (UTF-8) as a JSON string literal, escaped as Boost.JSON
+// escapes it, for results written as text.
+void append_json_string(std::string& out, std::string_view text);
 // Full control: messages are {code, message, type} objects or strings.
 Response ok_with(boost::json::value result, std::optional<boost::json::value> result_info,
                  boost::json::array messages, unsigned status = 200);

@@ -220,22 +220,22 @@ Response list_objects(RequestContext& ctx) {
                                   " WHERE account_id=?1 AND jurisdiction=?2 AND bucket=?3 AND key>?4 AND key>=?5 "
                                   "ORDER BY key",
                               ref->account, ref->jurisdiction, ref->bucket, after, prefix);
-  // Up to a thousand objects, written as text: the stored metadata is JSON
-  // already, and building a DOM only to serialise it was most of the cost
-  // of listing a site.
+  // Up to a thousand objects, written as text into one buffer: the stored
+  // metadata is JSON already, and building a DOM (or a string per field)
+  // only to serialise it was most of the cost of listing a site.
   std::string items;
+  items.reserve(256 * 1024);
   std::string delimited;
   std::int64_t entries = 0;
   std::string last, last_prefix;
   bool more = false;
-  auto quoted = [](std::string_view text) { return json::serialize(text); };
   while (s.step()) {
-    std::string key = s.text(0);
+    const std::string_view key = s.view(0);
     if (!key.starts_with(prefix)) break;  // keys with the prefix are contiguous
-    std::string common;
+    std::string_view common;
     if (!delimiter.empty()) {
       auto pos = key.find(delimiter, prefix.size());
-      if (pos != std::string::npos) common = key.substr(0, pos + delimiter.size());
+      if (pos != std::string_view::npos) common = key.substr(0, pos + delimiter.size());
     }
     if (!common.empty() && common == last_prefix) continue;
     if (entries == per_page) {
@@ -244,21 +244,35 @@ Response list_objects(RequestContext& ctx) {
     }
     ++entries;
     if (!common.empty()) {
-      delimited += (delimited.empty() ? "" : ",") + quoted(common);
+      if (!delimited.empty()) delimited += ',';
+      append_json_string(delimited, common);
       last_prefix = common;
-      last = common + "\xff";  // resume past every key under this prefix (0xFF never occurs in UTF-8)
+      last = last_prefix + "\xff";  // resume past every key under this prefix (0xFF never occurs in UTF-8)
     } else {
-      if (!items.empty()) items += ',';
-      items += R"({"key":)" + quoted(key) + R"(,"size":)" + std::to_string(s.integer(1)) +
-               R"(,"etag":)" + quoted(s.text(2)) + R"(,"last_modified":)" + quoted(s.text(4)) +
-               R"(,"http_metadata":)" + s.text(5) + R"(,"custom_metadata":)" + s.text(6) +
-               R"(,"storage_class":)" + quoted(s.text(7)) + R"(,"ssec":false})";
+      items += items.empty() ? R"({"key":)" : R"(,{"key":)";
+      append_json_string(items, key);
+      items += R"(,"size":)";
+      items += std::to_string(s.integer(1));
+      items += R"(,"etag":)";
+      append_json_string(items, s.view(2));
+      items += R"(,"last_modified":)";
+      append_json_string(items, s.view(4));
+      items += R"(,"http_metadata":)";
+      items += s.view(5);
+      items += R"(,"custom_metadata":)";
+      items += s.view(6);
+      items += R"(,"storage_class":)";
+      append_json_string(items, s.view(7));
+      items += R"(,"ssec":false})";
       last = key;
     }
   }
-  return ok_text("[" + items + "]", R"({"cursor":)" + quoted(more ? r2_to_cursor(last) : std::string()) +
-                                        R"(,"is_truncated":)" + (more ? "true" : "false") + R"(,"per_page":)" +
-                                        std::to_string(per_page) + R"(,"delimited":[)" + delimited + "]}");
+  std::string info = R"({"cursor":)";
+  append_json_string(info, more ? r2_to_cursor(last) : std::string());
+  info += R"(,"is_truncated":)";
+  info += more ? "true" : "false";
+  info += R"(,"per_page":)" + std::to_string(per_page) + R"(,"delimited":[)" + delimited + "]}";
+  return ok_text("[" + items + "]", info);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "connection.hpp"
 #include "dispatcher.hpp"
 #include "identity_store.hpp"
+#include "ids.hpp"
 #include "modules.hpp"
 #include "runtime.hpp"
 #include "state.hpp"
@@ -167,6 +168,10 @@ void Server::start() {
     throw;
   }
   impl_->work.emplace(impl_->ioc->get_executor());
+  // The first SHA-256 (token lookups) initialises OpenSSL, about a
+  // millisecond: done first thing on the I/O thread, while the caller is
+  // still starting up, instead of inside the first request.
+  asio::post(*impl_->ioc, [] { sha256_hex({}); });
   asio::co_spawn(*impl_->ioc, impl_->accept_loop(), [](std::exception_ptr e) {
     if (e) std::cerr << "pipewright sandbox: accept loop stopped unexpectedly\n";
   });

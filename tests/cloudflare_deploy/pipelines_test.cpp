@@ -198,6 +198,12 @@ BOOST_AUTO_TEST_CASE(a_second_run_keeps_the_saved_token_and_sends_no_write_but_r
     }
   }
   BOOST_TEST(rolls == 0);
+  // The kept value is verified twice: by token.create to keep it (sent
+  // with the token list), and by the permission tests; the auth of the
+  // kept token does not ask a third time.
+  BOOST_TEST(std::count_if(log.begin(), log.end(), [&](const LoggedRequest& e) {
+               return e.path == api + "/user/tokens/verify";
+             }) == 2);
   BOOST_TEST(refused_probes == probe_posts, boost::test_tools::per_element());
   BOOST_TEST(tokens_named("pipewright").size() == 1u);
 }

@@ -238,6 +238,38 @@ BOOST_AUTO_TEST_CASE(raw_and_encoded_keys_name_the_same_object) {
   BOOST_TEST(f.client.get(r2(f.id(), "/site-assets/objects/a/b%20c.html"), f.global()).body == "second");
 }
 
+// The listing is written as text, not through a JSON DOM: keys, prefixes
+// and metadata that need escaping must come back exactly as stored.
+BOOST_AUTO_TEST_CASE(lists_keys_that_need_escaping_exactly) {
+  SandboxFixture f;
+  make_bucket(f, "site-assets");
+  const std::vector<std::pair<std::string, std::string>> keys{
+      {"t/quote\"d.html", "t/quote%22d.html"},       {"t/back\\slash.html", "t/back%5Cslash.html"},
+      {"t/tab\tand\nnewline", "t/tab%09and%0Anewline"}, {"t/ctl\x01\x1f.bin", "t/ctl%01%1F.bin"},
+      {"t/caf\xc3\xa9 \xe2\x82\xac.html", "t/caf%C3%A9%20%E2%82%AC.html"},
+      {"t/dir\"x/inner.html", "t/dir%22x/inner.html"}};
+  for (const auto& [key, encoded] : keys) {
+    auto p = put_object(f, "site-assets", encoded, key, {{"Content-Type", "text/html; charset=\"utf-8\""}});
+    BOOST_TEST_REQUIRE(p.status == 200u, p.body);
+    BOOST_TEST(p.result().at("key").as_string() == key);
+  }
+  auto l = f.client.get(r2(f.id(), "/site-assets/objects?prefix=t/"), f.global());
+  BOOST_TEST_REQUIRE(l.status == 200u, l.body);
+  std::set<std::string> listed;
+  for (const auto& o : l.result().as_array()) {
+    listed.emplace(o.at("key").as_string());
+    BOOST_TEST(o.at("http_metadata").at("contentType").as_string() == "text/html; charset=\"utf-8\"");
+  }
+  std::set<std::string> expected;
+  for (const auto& k : keys) expected.insert(k.first);
+  BOOST_TEST(listed == expected, boost::test_tools::per_element());
+
+  auto d = f.client.get(r2(f.id(), "/site-assets/objects?prefix=t/&delimiter=/"), f.global());
+  BOOST_TEST_REQUIRE(d.status == 200u, d.body);
+  BOOST_TEST(d.json.at("result_info").at("delimited") == (json::array{"t/dir\"x/"}));
+  BOOST_TEST(d.result().as_array().size() == keys.size() - 1);
+}
+
 BOOST_AUTO_TEST_CASE(lists_with_prefix_delimiter_and_cursor_until_not_truncated) {
   SandboxFixture f;
   make_bucket(f, "site-assets");

@@ -111,7 +111,10 @@ EvalScope PipelineRun::scope_for(const std::vector<std::string>& deps,
 }
 
 // The scheduling loop: runs on the caller's thread, starts a worker thread
-// for every step whose dependencies are done, and joins them all.
+// for every step whose dependencies are done, and joins them all. A step
+// that is the only one ready while nothing runs is run on the caller's
+// thread instead: nothing could run beside it, and most pipelines are
+// chains, so a thread per step was mostly start-up cost.
 PipelineResult PipelineRun::execute() {
   const Pipeline& pipeline = invocation_.pipeline;
   std::set<std::string> ids;
@@ -127,11 +130,24 @@ PipelineResult PipelineRun::execute() {
   std::vector<std::thread> workers;
   std::unique_lock lock(mutex_);
   while (true) {
+    std::vector<const StepSpec*> ready;
     for (const auto& step : pipeline.steps) {
       if (started.count(step.id)) continue;
-      bool ready = true;
-      for (const auto& d : deps.at(step.id)) ready = ready && results_.count(d);
-      if (!ready) continue;
+      bool met = true;
+      for (const auto& d : deps.at(step.id)) met = met && results_.count(d);
+      if (met) ready.push_back(&step);
+    }
+    if (ready.size() == 1 && started.size() == results_.size()) {
+      const StepSpec& step = *ready.front();
+      started.insert(step.id);
+      lock.unlock();
+      StepResult r = run_step(step, deps.at(step.id));
+      lock.lock();
+      results_[step.id] = std::move(r);
+      continue;
+    }
+    for (const StepSpec* ready_step : ready) {
+      const StepSpec& step = *ready_step;
       started.insert(step.id);
       workers.emplace_back([this, &step, &deps] {
         StepResult r = run_step(step, deps.at(step.id));

@@ -131,20 +131,28 @@ struct R2Upload {
     const fs::path cache_dir = cf::bool_at(with, "hash_cache", true)
                                    ? fs::path(cf::string_at(pipewright::context_object(call), "cache_dir"))
                                    : fs::path();
-    // The walk (local I/O) and the listing (a network round trip) run at
-    // once; the local thread touches neither `call` nor the client. A local
-    // problem is reported before a listing failure: it is the one to fix.
+    // The walk (local I/O), reading the hash cache and the listing (a
+    // network round trip) run at once; the local threads touch neither
+    // `call` nor the client. A local problem is reported before a listing
+    // failure: it is the one to fix.
     site::WalkResult walked;
     std::optional<site::Md5Cache> cached;
-    std::exception_ptr walk_failed, list_failed;
+    std::exception_ptr walk_failed, cache_failed, list_failed;
     std::map<std::string, StoredObject> stored;
     {
+      const bool skip_hidden = cf::bool_at(with, "skip_hidden", false);
       std::jthread local([&] {
         try {
-          walked = site::walk(root, cf::bool_at(with, "skip_hidden", false));
-          cached.emplace(cache_dir, root, started);
+          walked = site::walk(root, skip_hidden);
         } catch (...) {
           walk_failed = std::current_exception();
+        }
+      });
+      std::jthread cache([&] {
+        try {
+          cached.emplace(cache_dir, root, started);
+        } catch (...) {
+          cache_failed = std::current_exception();
         }
       });
       try {
@@ -154,6 +162,7 @@ struct R2Upload {
       }
     }
     if (walk_failed) std::rethrow_exception(walk_failed);
+    if (cache_failed) std::rethrow_exception(cache_failed);
     if (!walked.invalid_names.empty())
       throw Failure("file names in " + root.string() + " are not valid UTF-8, which R2 keys must be",
                     "rename them:" + list_names(walked.invalid_names), "/directory");

@@ -122,12 +122,16 @@ class TokenCreate {
     // Before any request: the one input error that needs no answer.
     if (const auto* list = cf::array_at(with_, "permissions"); list && list->empty())
       throw Failure("permissions is empty", "list at least one permission group", "/permissions");
-    // The permission groups and the first page of tokens are independent
-    // reads: one round trip for both.
+    // The permission groups, the first page of tokens and (for keep) what
+    // the held value authenticates as are independent reads: one round
+    // trip for all.
     cf::Request groups_read, tokens_read;
     groups_read.path = "/user/tokens/permission_groups";
     tokens_read.path = cf::with_query("/user/tokens", {{"page", "1"}, {"per_page", "50"}});
-    auto reads = api_.batch({groups_read, tokens_read}, 2);
+    std::vector<cf::Request> first_reads{groups_read, tokens_read};
+    if (if_exists_ == "keep") prepare_keep_check(first_reads);
+    auto reads = api_.batch(first_reads, static_cast<int>(first_reads.size()));
+    if (reads.size() > 2) held_check_ = std::move(reads[2]);
     const auto groups = resolve_groups(reads[0]);
     const json::object body = request_body(groups);
 
@@ -319,36 +323,48 @@ class TokenCreate {
     publish(token, roll(token.id), "adopted");
   }
 
-  // True when `current_value` authenticates as the one token named name_
+  // For keep: masks the held value and, when it can be checked, adds
+  // GET /user/tokens/verify sent with it (not with the step's credential)
+  // to `reads`; otherwise notes why it cannot be kept.
+  void prepare_keep_check(std::vector<cf::Request>& reads) {
+    held_ = std::string(cf::trim(cf::string_at(with_, "current_value")));
+    if (!held_.empty()) call_.add_secret(held_);  // masked even when not passed from secrets
+    if (held_.empty()) {
+      keep_refusal_ = "no current value was given for it";
+    } else if (!cf::looks_like_api_token(held_)) {
+      keep_refusal_ = "the current value is not shaped like an API token";
+    } else if (call_.host_abi_minor() < 2) {
+      keep_refusal_ = "this pipewright host cannot send a request with another credential (ABI 1.2 is needed)";
+    } else {
+      cf::Request verify;
+      verify.path = "/user/tokens/verify";
+      verify.headers["Authorization"] = "Bearer " + held_;
+      verify.step_auth = false;
+      reads.push_back(std::move(verify));
+    }
+  }
+
+  // True when the held value authenticates as the one token named name_
   // and that token is active: then it is published as it is. Otherwise
   // says why it will be rolled, and returns false.
   bool keep_current(const std::vector<TokenSummary>& same_name) {
-    const std::string current(cf::trim(cf::string_at(with_, "current_value")));
-    if (!current.empty()) call_.add_secret(current);  // masked even when not passed from secrets
     const auto rolling = [&](const std::string& why) {
       call_.info("not keeping the API token '" + name_ + "': " + why + "; rolling it for a new value");
       return false;
     };
     if (same_name.size() > 1) return false;  // roll_existing says which ones
-    if (current.empty()) return rolling("no current value was given for it");
-    if (!cf::looks_like_api_token(current)) return rolling("the current value is not shaped like an API token");
-    if (call_.host_abi_minor() < 2)
-      return rolling("this pipewright host cannot send a request with another credential (ABI 1.2 is needed)");
-    const auto& token = same_name.front();
-    cf::Request verify;
-    verify.path = "/user/tokens/verify";
-    verify.headers["Authorization"] = "Bearer " + current;
-    verify.step_auth = false;
-    const auto r = api_.request(verify);
+    if (!keep_refusal_.empty()) return rolling(keep_refusal_);
+    const auto& r = held_check_;
     if (!r.ok() || !r.result.is_object())
       return rolling("Cloudflare refused the current value (" + cf::describe(r) + ")");
+    const auto& token = same_name.front();
     const auto verified = summarise(r.result);
     if (verified.id != token.id)
       return rolling("the current value belongs to another token (id " + verified.id + ")");
     if (verified.status != "active") return rolling("it is " + verified.status);
     TokenSummary kept = token;
     if (kept.expires_on.empty()) kept.expires_on = verified.expires_on;
-    publish(kept, current, "kept");
+    publish(kept, held_, "kept");
     call_.info("kept the existing API token '" + name_ + "' (id " + token.id + "): the current value still works");
     return true;
   }
@@ -396,6 +412,9 @@ class TokenCreate {
   std::string name_;
   std::string if_exists_;
   cf::PolicyTargets targets_;
+  std::string held_;          // current_value, for keep
+  std::string keep_refusal_;  // why held_ cannot be checked; empty when it was sent
+  cf::ApiResult held_check_;  // the answer of GET /user/tokens/verify with held_
 };
 
 }  // namespace
