@@ -96,7 +96,13 @@ bool Statement::is_null(int column) const {
 
 Db::Db(const std::optional<std::filesystem::path>& file) {
   std::string name = file ? file->string() : std::string(":memory:");
-  if (sqlite3_open_v2(name.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+  // No per-connection mutex (SQLite's "multi-thread" mode): the state is
+  // only touched before the server's threads start, on the state strand,
+  // and after they are joined, never from two threads at once. Serialized
+  // mode locked and unlocked a mutex around every step and column read,
+  // a fifth of the time of listing a bucket.
+  if (sqlite3_open_v2(name.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) !=
       SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);

@@ -66,12 +66,24 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
-Response ok_text(std::string_view result_json, std::string_view result_info_json) {
+std::string ok_text_open(std::size_t result_size_hint) {
+  std::string body;
+  body.reserve(result_size_hint + 256);
+  body.append(R"({"success":true,"errors":[],"messages":[],"result":)");
+  return body;
+}
+
+Response ok_text_close(std::string body, std::string_view result_info_json) {
+  body.append(R"(,"result_info":)").append(result_info_json).append("}");
   Response r;
-  r.body.reserve(result_json.size() + result_info_json.size() + 80);
-  r.body.append(R"({"success":true,"errors":[],"messages":[],"result":)").append(result_json);
-  r.body.append(R"(,"result_info":)").append(result_info_json).append("}");
+  r.body = std::move(body);
   return r;
+}
+
+Response ok_text(std::string_view result_json, std::string_view result_info_json) {
+  std::string body = ok_text_open(result_json.size() + result_info_json.size());
+  body.append(result_json);
+  return ok_text_close(std::move(body), result_info_json);
 }
 
 Response ok(json::value result, unsigned status) {

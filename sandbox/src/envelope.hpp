@@ -26,6 +26,10 @@ Response ok(boost::json::value result, boost::json::value result_info, unsigned 
 // The same envelope (200) around a result and result_info that are JSON
 // text already: for long lists written without building a DOM.
 Response ok_text(std::string_view result_json, std::string_view result_info_json);
+// The same, built in one buffer: ok_text_open() starts the body, the caller
+// appends the result's JSON to it, ok_text_close() adds result_info.
+std::string ok_text_open(std::size_t result_size_hint);
+Response ok_text_close(std::string body, std::string_view result_info_json);
 // Appends `text` (UTF-8) as a JSON string literal, escaped as Boost.JSON
 // escapes it, for results written as text.
 void append_json_string(std::string& out, std::string_view text);

@@ -223,8 +223,9 @@ Response list_objects(RequestContext& ctx) {
   // Up to a thousand objects, written as text into one buffer: the stored
   // metadata is JSON already, and building a DOM (or a string per field)
   // only to serialise it was most of the cost of listing a site.
-  std::string items;
-  items.reserve(256 * 1024);
+  std::string items = ok_text_open(256 * 1024);
+  items += '[';
+  const std::size_t first_item = items.size();
   std::string delimited;
   std::int64_t entries = 0;
   std::string last, last_prefix;
@@ -249,7 +250,7 @@ Response list_objects(RequestContext& ctx) {
       last_prefix = common;
       last = last_prefix + "\xff";  // resume past every key under this prefix (0xFF never occurs in UTF-8)
     } else {
-      items += items.empty() ? R"({"key":)" : R"(,{"key":)";
+      items += items.size() == first_item ? R"({"key":)" : R"(,{"key":)";
       append_json_string(items, key);
       items += R"(,"size":)";
       items += std::to_string(s.integer(1));
@@ -272,7 +273,8 @@ Response list_objects(RequestContext& ctx) {
   info += R"(,"is_truncated":)";
   info += more ? "true" : "false";
   info += R"(,"per_page":)" + std::to_string(per_page) + R"(,"delimited":[)" + delimited + "]}";
-  return ok_text("[" + items + "]", info);
+  items += ']';
+  return ok_text_close(std::move(items), info);
 }
 
 }  // namespace
