@@ -2,6 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <fstream>
+#include <iterator>
+#include <set>
+
 #include <stdexcept>
 #include <utility>
 
@@ -109,6 +113,7 @@ Db::Db(const std::optional<std::filesystem::path>& file) {
     throw std::runtime_error("sandbox state: cannot open " + name + ": " + msg);
   }
   sqlite3_busy_timeout(db_, 5000);
+  if (file) statement_list_ = file->string() + "-statements";
   // The WAL is checkpointed at close (two fsyncs): left for the next open,
   // every start would replay an ever longer WAL.
   if (file) exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
@@ -116,8 +121,52 @@ Db::Db(const std::optional<std::filesystem::path>& file) {
 }
 
 Db::~Db() {
+  save_statement_list();
   for (auto& [key, stmt] : idle_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
+}
+
+constexpr std::size_t max_warm_statements = 256;
+
+// One statement per entry, each ended by a NUL (SQL may hold newlines).
+// A cache, not state: written without a flush, replaced whole by rename.
+void Db::save_statement_list() const {
+  if (statement_list_.empty()) return;
+  std::set<std::string_view> texts;
+  for (const auto& [key, stmt] : idle_) texts.insert(key);
+  std::string out;
+  std::size_t kept = 0;
+  for (auto text : texts)
+    if (kept++ < max_warm_statements) out.append(text).push_back('\0');
+  if (out == loaded_statement_list_) return;  // the list it started with
+  const auto temp = statement_list_.string() + ".tmp";
+  {
+    std::ofstream f(temp, std::ios::binary | std::ios::trunc);
+    if (!f.write(out.data(), static_cast<std::streamsize>(out.size()))) return;
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, statement_list_, ec);
+  if (ec) std::filesystem::remove(temp, ec);
+}
+
+void Db::warm_up() {
+  if (statement_list_.empty()) return;
+  std::ifstream f(statement_list_, std::ios::binary);
+  if (!f) return;
+  loaded_statement_list_.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  const std::string& all = loaded_statement_list_;
+  std::size_t start = 0, prepared = 0;
+  for (std::size_t end; (end = all.find('\0', start)) != std::string::npos && prepared < max_warm_statements; start = end + 1) {
+    const std::string_view sql(all.data() + start, end - start);
+    if (sql.empty() || idle_.count(std::string(sql)) > 0) continue;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK || !stmt) {
+      sqlite3_finalize(stmt);
+      continue;
+    }
+    idle_.emplace(std::string(sql), stmt);
+    ++prepared;
+  }
 }
 
 void Db::release(const std::string& key, sqlite3_stmt* stmt) {

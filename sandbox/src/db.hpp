@@ -78,6 +78,14 @@ class Db {
     return s;
   }
 
+  // Prepares the statements the previous session used (their SQL is kept
+  // next to the database file when it closes), so that the first request
+  // of each kind does not parse and plan its SQL: a buffer-pool warm-up,
+  // as databases reload their page list at start. Text that no longer
+  // prepares (another schema) is skipped; a missing or unreadable list
+  // warms nothing. Call where the database may be used.
+  void warm_up();
+
   std::int64_t last_insert_rowid() const;
   // Rows changed by this connection since it opened (sqlite3_total_changes64):
   // a cheap "has anything been written" test for caches.
@@ -89,8 +97,12 @@ class Db {
   // request was the sandbox's largest cost under load.
   void release(const std::string& key, sqlite3_stmt* stmt);
 
+  void save_statement_list() const;
+
   sqlite3* db_ = nullptr;
   std::unordered_multimap<std::string, sqlite3_stmt*> idle_;
+  std::filesystem::path statement_list_;  // empty for an in-memory database
+  std::string loaded_statement_list_;     // as warm_up() read it
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back if destroyed without commit().

@@ -172,6 +172,9 @@ void Server::start() {
   // millisecond: done first thing on the I/O thread, while the caller is
   // still starting up, instead of inside the first request.
   asio::post(*impl_->ioc, [] { sha256_hex({}); });
+  // Likewise the statements the last session used, on the state strand
+  // (the only place the database is used once the server runs).
+  asio::post(*impl_->state_strand, [state = impl_->state.get()] { state->db.warm_up(); });
   asio::co_spawn(*impl_->ioc, impl_->accept_loop(), [](std::exception_ptr e) {
     if (e) std::cerr << "pipewright sandbox: accept loop stopped unexpectedly\n";
   });

@@ -3,6 +3,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 using namespace pw::sandbox;
 using namespace pw::sandbox::test;
 
@@ -47,6 +51,44 @@ BOOST_AUTO_TEST_CASE(restart_with_the_same_state_dir_keeps_everything) {
   auto dns = f.client.get(zone_path(f.id(), "/dns_records"), f.global());
   BOOST_TEST_REQUIRE(dns.result().as_array().size() == 1u);
   BOOST_TEST(dns.result().at(0).at("id").as_string() == dns_id);
+}
+
+// The SQL a session prepared is kept next to the database and prepared
+// again at the next start; the list is rewritten only when it changes, and
+// text that no longer prepares (or a damaged list) is skipped, never fatal.
+BOOST_AUTO_TEST_CASE(the_statements_a_session_used_are_prepared_again_at_the_next_start) {
+  TempDir dir;
+  Options o;
+  o.state_dir = dir.path();
+  const auto list = dir.path() / "sandbox.db-statements";
+  auto read_list = [&] {
+    std::ifstream f(list, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  {
+    SandboxFixture f(o);
+    BOOST_TEST_REQUIRE(f.client.post(r2(f.id()), json::object{{"name", "site-assets"}}, f.global()).status == 200u);
+    BOOST_TEST_REQUIRE(f.client.get(r2(f.id(), "/site-assets/objects"), f.global()).status == 200u);
+  }
+  BOOST_TEST_REQUIRE(std::filesystem::exists(list));
+  const std::string first = read_list();
+  BOOST_TEST(first.find("FROM r2_objects") != std::string::npos);
+  BOOST_TEST(first.back() == '\0');
+  const auto written_at = std::filesystem::last_write_time(list);
+  {
+    SandboxFixture f(o);  // the same requests again: nothing new to remember
+    BOOST_TEST(f.client.get(r2(f.id(), "/site-assets/objects"), f.global()).status == 200u);
+  }
+  BOOST_TEST(read_list() == first);
+  BOOST_TEST((std::filesystem::last_write_time(list) == written_at));
+  {
+    std::ofstream damaged(list, std::ios::binary | std::ios::app);
+    damaged << "SELECT nothing FROM no_such_table" << '\0' << "not SQL at all" << '\0' << "SELECT 1";
+  }
+  SandboxFixture f(o);
+  auto listed = f.client.get(r2(f.id(), "/site-assets/objects"), f.global());
+  BOOST_TEST(listed.status == 200u, listed.body);
+  BOOST_TEST(f.client.get(r2(f.id(), "/site-assets"), f.global()).status == 200u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -142,14 +142,26 @@ int command_run(const RunOptions& options) {
   for (const auto& e : env.errors) error("pipewright: " + e);
   if (!env.errors.empty()) return exit_code::usage;
 
-  std::unique_ptr<sandbox::Server> server;
+  // The embedded sandbox starts (SQLite, schema, identity) on a helper
+  // thread while this one loads the plugins: neither needs the other.
+  std::future<std::unique_ptr<sandbox::Server>> starting;
   if (options.sandbox) {
     sandbox::Options so;
     if (!options.sandbox_state.empty()) so.state_dir = fs::path(options.sandbox_state);
     so.faults = options.sandbox_faults;
+    starting = std::async(std::launch::async, [so] {
+      auto started = std::make_unique<sandbox::Server>(so);
+      started->start();
+      return started;
+    });
+  }
+  PluginRegistry registry(host_services());
+  registry.scan(PluginRegistry::search_path(options.plugin_paths));
+
+  std::unique_ptr<sandbox::Server> server;
+  if (options.sandbox) {
     try {
-      server = std::make_unique<sandbox::Server>(so);
-      server->start();
+      server = starting.get();
     } catch (const std::exception& e) {
       error(std::string("pipewright: the embedded sandbox did not start: ") + e.what() +
             "\n  hint: check --sandbox-state and --sandbox-faults");
@@ -163,9 +175,6 @@ int command_run(const RunOptions& options) {
     env.environment.set_default("CLOUDFLARE_ZONE_NAME", id.zone_name);
   }
   if (auto key = env.environment.get("CLOUDFLARE_GLOBAL_KEY")) redactor.add(*key);
-
-  PluginRegistry registry(host_services());
-  registry.scan(PluginRegistry::search_path(options.plugin_paths));
 
   auto file = find_pipeline_file(options.target);
   if (!file) {
