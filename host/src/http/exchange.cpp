@@ -20,6 +20,7 @@
 #include <boost/beast/http/write.hpp>
 #include <cctype>
 #include <limits>
+#include <vector>
 
 namespace pw::http {
 
@@ -129,11 +130,21 @@ asio::awaitable<bool> connect(Connection& connection, ExchangeLimits limits,
                               const std::atomic<bool>& cancelled, ExchangeResult& result) {
   const auto& target = connection.target;
   const std::string where = target.host + ":" + std::to_string(target.port);
-  auto [rec, endpoints] = co_await connection.resolver.async_resolve(
-      target.host, std::to_string(target.port), as_result);
-  if (rec || connection.aborted) {
-    result.error = "cannot resolve " + target.host + ": " + describe(rec, cancelled);
-    co_return false;
+  // An IP literal needs no lookup: Asio resolves on a helper thread of its
+  // own, a thread hop and a getaddrinfo for every new connection.
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  boost::system::error_code literal_ec;
+  const auto literal = target.host_is_ip ? asio::ip::make_address(target.host, literal_ec) : asio::ip::address();
+  if (target.host_is_ip && !literal_ec) {
+    endpoints.emplace_back(literal, target.port);
+  } else {
+    auto [rec, resolved] = co_await connection.resolver.async_resolve(
+        target.host, std::to_string(target.port), as_result);
+    if (rec || connection.aborted) {
+      result.error = "cannot resolve " + target.host + ": " + describe(rec, cancelled);
+      co_return false;
+    }
+    for (const auto& entry : resolved) endpoints.push_back(entry.endpoint());
   }
   connection.lowest().expires_at(
       std::min(limits.deadline, std::chrono::steady_clock::now() + limits.connect_timeout));

@@ -184,7 +184,7 @@ struct R2Upload {
     for (const auto& file : walked.files) {
       call.throw_if_cancelled();
       auto key = site::object_key(prefix, file.relative);
-      local_keys.insert(key);
+      if (delete_stale) local_keys.insert(key);  // only stale deletion needs them
       auto found = stored.find(key);
       if (found != stored.end() && unchanged(found->second, file, cache_control, hashes)) {
         ++skipped;
