@@ -104,13 +104,14 @@ bench_puts() {
   grep -qE "Non-2xx|Socket errors" "$WORK/wrk-put-200.txt" || echo "no errors reported"
 }
 
-bench_flow() {
-  local site=$WORK/site
-  mkdir -p "$site"
-  python3 - "$site" <<'PY'
+# The issue's site: FILES files of 10 KB (default 1,000: the index page and
+# 999 pages in 20 directories). R2 lists at most 1,000 keys a page, so 1,000
+# files are one listing page and 1,001 are two: `flow` measures both.
+make_site() {
+  python3 - "$1" "$2" <<'PY'
 import os, sys
-root = sys.argv[1]
-for i in range(1000):
+root, files = sys.argv[1], int(sys.argv[2])
+for i in range(files - 1):
     d = os.path.join(root, f"dir{i % 20}")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, f"page{i}.html"), "wb") as f:
@@ -118,6 +119,9 @@ for i in range(1000):
 with open(os.path.join(root, "index.html"), "w") as f:
     f.write("<h1>bench</h1>")
 PY
+}
+
+bench_flow() {
   # The ceiling the upload is compared with: the same sandbox code, state on
   # disk as in the flow, the flow's 16 uploads in flight.
   mkdir -p "$WORK/ceiling-state"
@@ -127,8 +131,17 @@ PY
   ceiling=$(awk '/Requests\/sec/{print $2}' "$WORK/wrk-put-16.txt")
   echo "== PUT ceiling, wrk -t2 -c16, state on disk: $ceiling req/s"
   kill "${PIDS[-1]}" 2>/dev/null || true
-  mkdir -p "$WORK/run" && cd "$WORK/run"
-  echo "== create-test-deploy, one tenant, 1001 files of ~10 KB, on the sandbox"
+  for files in 1000 1001; do
+    flow_rounds "$files" "$ceiling"
+  done
+}
+
+flow_rounds() {
+  local files=$1 ceiling=$2 dir=$WORK/flow-$1
+  mkdir -p "$dir/site" "$dir/run"
+  make_site "$dir/site" "$files"
+  cd "$dir/run"
+  echo "== create-test-deploy, one tenant, $files files of ~10 KB, on the sandbox"
   # Five rounds, each on a fresh sandbox state, hash cache and .env: a first
   # run (a first deploy on a new machine), then five unchanged re-runs on
   # that state. The ratio is taken per round, the re-runs right after their
@@ -136,9 +149,9 @@ PY
   # ratio of runs minutes apart measured the drift. Wall time is taken
   # around the process by a small harness; one more run of each kind under
   # GNU time gives the peak RSS.
-  python3 - "$PW" "$WORK" "$site" "$ceiling" <<'PY'
+  python3 - "$PW" "$dir" "$dir/site" "$ceiling" "$files" <<'PY'
 import json, os, statistics, subprocess, sys, time
-pw, work, site, ceiling = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+pw, work, site, ceiling, files = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
 def flow(state):
     return [pw, "run", "create-test-deploy", "--sandbox", "--sandbox-state", state, "--input", f"site={site}",
             "--input", "tenant=bench", "--input", "domain=shop.bench-tenant.net", "--output", "json"]
@@ -160,7 +173,7 @@ for i in range(5):
     ev = events(f"{work}/flow-first.jsonl")
     first_requests = sum(e["type"] == "http" for e in ev)
     upload_ms = next(e["duration_ms"] for e in ev if e["type"] == "step_finished" and e["step"] == "tenant/upload")
-    rates.append(1001 / (upload_ms / 1000))
+    rates.append(files / (upload_ms / 1000))
     reruns = [timed(flow(state), env, f"{work}/flow-rerun.jsonl") for _ in range(5)]
     firsts.append(first)
     reruns_all += reruns

@@ -7,6 +7,7 @@
 #include "test_support.hpp"
 
 #include <regex>
+#include <thread>
 
 using pw::test::Events;
 using pw::test::ProcessOptions;
@@ -242,6 +243,37 @@ BOOST_AUTO_TEST_CASE(sigint_during_a_step_exits_130_quickly) {
   Events ev(r.out);
   BOOST_TEST(ev.status("long") == "cancelled");
   BOOST_TEST(ev.find("run_finished")->at("status").as_string() == "interrupted");
+}
+
+// Into a file or a pipe, events are not flushed one by one, but none waits
+// longer than the flush interval: a finished step shows while the next one
+// is still running.
+BOOST_AUTO_TEST_CASE(buffered_events_reach_a_file_while_the_run_goes_on) {
+  TempDir dir;
+  auto file = dir.write("p.json", R"({"pipewright": 1, "steps": [
+      {"id": "quick", "uses": "core.echo", "with": {"values": {"n": 1}}},
+      {"id": "slow", "uses": "core.echo", "with": {"delay_ms": 20000}, "needs": ["quick"]}]})");
+  pw::test::SpawnOptions o;
+  o.argv = {pw::test::pipewright_bin(), "run", file.string(), "--output", "json"};
+  o.cwd = dir.path;
+  o.stdout_file = dir.path / "events.jsonl";
+  o.stderr_file = dir.path / "stderr.txt";
+  pw::test::ChildProcess child(o);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  std::string seen;
+  while (std::chrono::steady_clock::now() < deadline) {
+    seen = dir.read("events.jsonl");
+    if (seen.find(R"("step":"slow","plugin")") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_TEST(seen.find(R"("type":"run_started")") != std::string::npos, seen);
+  BOOST_TEST(seen.find(R"("step":"quick","status":"ok")") != std::string::npos, seen);
+  BOOST_TEST(seen.find(R"("step":"slow","plugin")") != std::string::npos, seen);  // its step_started
+  BOOST_TEST(seen.find(R"("type":"run_finished")") == std::string::npos, seen);  // still running
+  child.stop(std::chrono::seconds(10));
+  const std::string all = dir.read("events.jsonl");
+  BOOST_TEST(all.find(R"("type":"run_finished")") != std::string::npos, all);
+  BOOST_TEST(all.back() == '\n');
 }
 
 BOOST_AUTO_TEST_CASE(validate_reports_every_error_with_its_location) {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <iterator>
 #include <vector>
 
 namespace pw::test {
@@ -30,6 +31,10 @@ struct TempDir {
     auto p = path / name;
     std::ofstream(p, std::ios::binary) << text;
     return p;
+  }
+  std::string read(const std::string& name) const {
+    std::ifstream in(path / name, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
 };
 

@@ -1,5 +1,7 @@
 #include "events.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -134,11 +136,66 @@ EventStream::EventStream(const Redactor& redactor, OutputFormat format, int verb
                          Writer writer)
     : redactor_(redactor), format_(format), verbosity_(verbosity), writer_(std::move(writer)) {
   if (!writer_) {
+    to_stdout_ = true;
+    every_line_ = ::isatty(STDOUT_FILENO) == 1;
     writer_ = [](std::string_view line) {
       std::fwrite(line.data(), 1, line.size(), stdout);
       std::fputc('\n', stdout);
-      std::fflush(stdout);
     };
+  }
+}
+
+EventStream::~EventStream() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  if (to_stdout_) std::fflush(stdout);
+}
+
+namespace {
+
+// Events a reader must see at once, whatever follows.
+bool urgent(std::string_view type, const json::object& e) {
+  if (type == event::run_started || type == event::run_finished || type == event::diagnostic ||
+      type == event::step_retried)
+    return true;
+  if (type == event::step_finished) {
+    const auto* status = e.if_contains("status");
+    return !status || !status->is_string() || status->as_string() != "ok";
+  }
+  if (type == event::log) {
+    const auto* level = e.if_contains("level");
+    return !level || !level->is_string() || (level->as_string() != "info" && level->as_string() != "debug");
+  }
+  return false;
+}
+
+}  // namespace
+
+void EventStream::flush_later() {
+  if (unflushed_) return;  // a flush is already due
+  unflushed_ = true;
+  flush_by_ = std::chrono::steady_clock::now() + flush_interval;
+  if (!flusher_.joinable()) {
+    flusher_ = std::thread([this] { flusher(); });
+  } else {
+    wake_.notify_all();
+  }
+}
+
+void EventStream::flusher() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (!unflushed_) {
+      wake_.wait(lock, [this] { return stopping_ || unflushed_; });
+      continue;
+    }
+    if (wake_.wait_until(lock, flush_by_, [this] { return stopping_ || !unflushed_; })) continue;
+    std::fflush(stdout);
+    unflushed_ = false;
   }
 }
 
@@ -154,6 +211,13 @@ void EventStream::emit(std::string_view type, json::object fields) {
   line = redactor_.redact(line);
   std::lock_guard lock(mutex_);
   writer_(line);
+  if (!to_stdout_) return;
+  if (every_line_ || urgent(type, e)) {
+    std::fflush(stdout);
+    unflushed_ = false;
+  } else {
+    flush_later();
+  }
 }
 
 }  // namespace pw
