@@ -12,7 +12,6 @@
 #include <future>
 #include <iostream>
 #include <memory>
-#include <set>
 
 namespace pw {
 
@@ -198,8 +197,8 @@ int command_run(const RunOptions& options) {
   vctx.has_env = [&environment](std::string_view n) { return environment.has(n); };
   vctx.has_secret = vctx.has_env;
   // Nested pipelines are loaded and validated once, and each is kept for
-  // the rest of the run: those this validation reads are handed over here,
-  // any other when a step first needs it.
+  // the rest of the run: validation reads every one the run can reach and
+  // hands it over here (a step loads any other when it first needs it).
   std::mutex children_mutex;
   std::map<fs::path, std::shared_ptr<const Pipeline>> children;
   vctx.validated_child = [&](const fs::path& file, std::shared_ptr<const Pipeline> child) {
@@ -258,25 +257,6 @@ int command_run(const RunOptions& options) {
     return shared;
   };
 
-  // The composed pipelines the steps name are loaded and validated on a
-  // helper thread while the first steps run (mostly waiting on the network),
-  // so a composite step finds its child ready. A child that fails to load is
-  // reported when a step needs it, as before; the helper only warms the cache.
-  auto preload = std::async(std::launch::async, [&load_child, &pipeline] {
-    std::vector<std::pair<std::shared_ptr<const Pipeline>, const Pipeline*>> pending{{nullptr, &pipeline}};
-    std::set<const Pipeline*> seen;
-    while (!pending.empty()) {
-      auto [keep_alive, current] = pending.back();
-      pending.pop_back();
-      if (!seen.insert(current).second) continue;
-      for (const auto& step : current->steps) {
-        if (!uses_is_pipeline(step.uses)) continue;
-        std::string ignored;
-        if (auto child = load_child(step.uses, current->file, ignored)) pending.emplace_back(child, child.get());
-      }
-    }
-  });
-
   std::string name = pipeline.name.empty() ? pipeline.file.stem().string() : pipeline.name;
   events.emit(event::run_started, {{"pipeline", name},
                                    {"file", pipeline.file.string()},
@@ -285,7 +265,6 @@ int command_run(const RunOptions& options) {
   auto started = std::chrono::steady_clock::now();
   PipelineInvocation invocation{pipeline, std::move(inputs), root, "", load_child};
   PipelineResult result = run_pipeline(run, invocation);
-  preload.wait();
   bool interrupted = signals.signalled() || result.interrupted;
   std::string status = interrupted ? "interrupted" : result.ok() ? "ok" : "failed";
   json::object summary{
