@@ -115,8 +115,9 @@ std::string Md5Cache::md5(const SiteFile& file) {
   if (auto it = used_.find(file.relative); it != used_.end() && it->second.stamp == file.stamp) return it->second.md5;
   if (auto it = loaded_.find(file.relative); it != loaded_.end() && it->second.stamp == file.stamp) {
     ++hits_;
-    used_[file.relative] = it->second;
-    return it->second.md5;
+    // The entry moves (no copy): save() writes used_ and what is left of loaded_.
+    auto node = used_.insert(loaded_.extract(it)).position;
+    return node->second.md5;
   }
   return fresh_md5(file);
 }
@@ -124,8 +125,11 @@ std::string Md5Cache::md5(const SiteFile& file) {
 std::string Md5Cache::fresh_md5(const SiteFile& file) {
   auto md5 = md5_file(file.absolute);
   if (file_.empty()) return md5;
-  if (loaded_.erase(file.relative) > 0) changed_ = true;  // the file changed, or the entry was wrong
-  used_.erase(file.relative);
+  // The file changed, or the entry (still loaded, or moved to used_ by a
+  // hit) was wrong.
+  const bool was_loaded = loaded_.erase(file.relative) > 0;
+  const bool was_used = used_.erase(file.relative) > 0;
+  if (was_loaded || was_used) changed_ = true;
   // Stamped before the read (by walk()): a write during the read changes it.
   if (old_enough(file.stamp)) {
     used_[file.relative] = Entry{file.stamp, md5};
