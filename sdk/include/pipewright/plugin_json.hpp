@@ -37,11 +37,12 @@ struct Response {
   }
 };
 
-inline Response decode_response(std::string_view meta_json, std::string_view body) {
+// Takes the body over (a listing can be hundreds of kilobytes).
+inline Response decode_response(std::string_view meta_json, std::string&& body) {
   Response r;
   boost::system::error_code ec;
   auto meta = boost::json::parse(meta_json, ec);
-  r.body.assign(body);
+  r.body = std::move(body);
   if (ec || !meta.is_object()) {
     r.error = "the host sent an unreadable response description";
     r.outcome = "failed";
@@ -56,10 +57,14 @@ inline Response decode_response(std::string_view meta_json, std::string_view bod
   return r;
 }
 
+inline Response decode_response(std::string_view meta_json, std::string_view body) {
+  return decode_response(meta_json, std::string(body));
+}
+
 inline Response http(const Call& call, const boost::json::object& request,
                      std::string_view body = {}) {
   auto exchange = call.http(boost::json::serialize(request), body);
-  return decode_response(exchange.meta_json, exchange.body);
+  return decode_response(exchange.meta_json, std::move(exchange.body));
 }
 
 inline boost::json::object with_object(const Call& call) {

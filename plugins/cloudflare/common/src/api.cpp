@@ -56,12 +56,14 @@ long long ApiResult::first_error_code() const noexcept { return errors.empty() ?
 
 bool ApiResult::forbidden() const noexcept { return status == 403 && (has_error(10000) || has_error(9109)); }
 
-ApiResult decode(const Response& response) {
+ApiResult decode(const Response& response) { return decode(Response(response)); }
+
+ApiResult decode(Response&& response) {
   ApiResult r;
   r.status = response.status;
-  r.headers = response.headers;
-  r.body = response.body;
-  r.transport_error = response.error;
+  r.headers = std::move(response.headers);
+  r.body = std::move(response.body);
+  r.transport_error = std::move(response.error);
   r.outcome = response.outcome.empty() ? (response.status ? "ok" : "failed") : response.outcome;
   r.attempts = response.attempts;
   if (r.status == 0) return r;
@@ -72,7 +74,7 @@ ApiResult decode(const Response& response) {
   // nodes, allocated and released together. The result keeps the arena alive
   // (the storage pointer is shared), so it is constructed in place with it
   // rather than assigned (assignment would copy into the default storage).
-  auto parsed = json::parse(response.body, ec, json::make_shared_resource<json::monotonic_resource>());
+  auto parsed = json::parse(r.body, ec, json::make_shared_resource<json::monotonic_resource>());
   if (!ec && parsed.is_object()) {
     auto& envelope = parsed.as_object();
     if (auto* s = envelope.if_contains("success"); s && s->is_bool()) envelope_success = s->as_bool();

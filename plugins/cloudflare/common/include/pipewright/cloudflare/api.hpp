@@ -76,7 +76,9 @@ struct ApiResult {
   bool forbidden() const noexcept;
 };
 
-// Decodes a host response (status, headers, body) into an ApiResult.
+// Decodes a host response (status, headers, body) into an ApiResult; the
+// rvalue form takes the body and headers over instead of copying them.
+ApiResult decode(Response&& response);
 ApiResult decode(const Response& response);
 // "403 Forbidden: Authentication error (10000)"; for no answer, what happened.
 // Never includes request or response headers.
