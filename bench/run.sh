@@ -121,18 +121,23 @@ with open(os.path.join(root, "index.html"), "w") as f:
 PY
 }
 
+# The flow against the embedded sandbox (--sandbox: every run starts and
+# stops its own, as the demo does), and against a running one (pipewright
+# sandbox, as the real API is always running: a run pays for its own work
+# only).
 bench_flow() {
   for files in 1000 1001; do
-    flow_rounds "$files"
+    flow_rounds "$files" embedded
   done
+  flow_rounds 1000 running
 }
 
 flow_rounds() {
-  local files=$1 dir=$WORK/flow-$1
+  local files=$1 mode=$2 dir=$WORK/flow-$1-$2
   mkdir -p "$dir/site" "$dir/run"
   make_site "$dir/site" "$files"
   cd "$dir/run"
-  echo "== create-test-deploy, one tenant, $files files of ~10 KB, on the sandbox"
+  echo "== create-test-deploy, one tenant, $files files of ~10 KB, on the $mode sandbox"
   # Five rounds, each on a fresh sandbox state, hash cache and .env: the PUT
   # ceiling (wrk -t2 -c16 for 3 s on a sandbox with its state on disk, as
   # the flow's), then a first run (a first deploy on a new machine), then
@@ -142,12 +147,27 @@ flow_rounds() {
   # minutes apart measured the drift. Wall time is taken around the process
   # by this harness; one more run of each kind under GNU time gives the
   # peak RSS.
-  python3 - "$PW" "$dir" "$dir/site" "$files" <<'PY'
+  python3 - "$PW" "$dir" "$dir/site" "$files" "$mode" <<'PY'
 import json, os, re, statistics, subprocess, sys, time, urllib.request
-pw, work, site, files = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+pw, work, site, files, mode = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+running = {}  # state dir -> (process, environment) of the running sandbox
 def flow(state):
-    return [pw, "run", "create-test-deploy", "--sandbox", "--sandbox-state", state, "--input", f"site={site}",
-            "--input", "tenant=bench", "--input", "domain=shop.bench-tenant.net", "--output", "json"]
+    target = ["--sandbox", "--sandbox-state", state] if mode == "embedded" else []
+    return [pw, "run", "create-test-deploy"] + target + ["--input", f"site={site}", "--input", "tenant=bench",
+            "--input", "domain=shop.bench-tenant.net", "--output", "json"]
+def flow_env(state, cache):
+    env = dict(os.environ, PIPEWRIGHT_CACHE_DIR=cache)
+    if mode == "running":
+        if state not in running:
+            server = subprocess.Popen([pw, "sandbox", "--listen", "127.0.0.1:0", "--output", "json", "--state", state],
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            info = json.loads(server.stdout.readline())
+            running[state] = (server, {"CLOUDFLARE_API_BASE_URL": info["base_url"], "CLOUDFLARE_EMAIL": info["email"],
+                                       "CLOUDFLARE_GLOBAL_KEY": info["global_key"],
+                                       "CLOUDFLARE_ACCOUNT_ID": info["account_id"],
+                                       "CLOUDFLARE_ZONE_ID": info["zone_id"], "CLOUDFLARE_ZONE_NAME": info["zone_name"]})
+        env.update(running[state][1])
+    return env
 def timed(cmd, env, out):
     with open(out, "wb") as o, open(out + ".err", "wb") as e:
         t = time.perf_counter()
@@ -183,7 +203,8 @@ def ceiling(state):
         server.wait()
 firsts, reruns_all, ratios, shares, ceilings = [], [], [], [], []
 for i in range(5):
-    state, env = f"{work}/state{i}", dict(os.environ, PIPEWRIGHT_CACHE_DIR=f"{work}/cache{i}")
+    state = f"{work}/state{i}"
+    env = flow_env(state, f"{work}/cache{i}")
     if os.path.exists(f"{work}/run/.env"): os.remove(f"{work}/run/.env")
     ceilings.append(ceiling(f"{work}/ceiling{i}"))
     first = timed(flow(state), env, f"{work}/flow-first.jsonl")
@@ -211,9 +232,11 @@ print(f"re-run: {sum(e['type'] == 'http' for e in ev)} HTTP requests, outputs {j
 print(f"re-run (nothing changed): median {statistics.median(reruns_all):.1f} ms of {len(reruns_all)}; "
       f"ratio per round {', '.join(f'{r:.1f}' for r in sorted(ratios))} %, median {statistics.median(ratios):.1f} % "
       f"of the first run")
-env = dict(os.environ, PIPEWRIGHT_CACHE_DIR=f"{work}/cache4")
-print(f"peak RSS: re-run {rss(flow(f'{work}/state4'), env)} KB; first run "
-      f"{rss(flow(f'{work}/state9'), dict(os.environ, PIPEWRIGHT_CACHE_DIR=f'{work}/cache9'))} KB")
+print(f"peak RSS: re-run {rss(flow(f'{work}/state4'), flow_env(f'{work}/state4', f'{work}/cache4'))} KB; first run "
+      f"{rss(flow(f'{work}/state9'), flow_env(f'{work}/state9', f'{work}/cache9'))} KB")
+for server, _ in running.values():
+    server.terminate()
+    server.wait()
 PY
   cd "$ROOT"
 }
