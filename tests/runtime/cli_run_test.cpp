@@ -276,6 +276,24 @@ BOOST_AUTO_TEST_CASE(buffered_events_reach_a_file_while_the_run_goes_on) {
   BOOST_TEST(all.back() == '\n');
 }
 
+// The embedded sandbox starts on a helper thread while the plugins load; a
+// sandbox that cannot start still stops the run before anything runs, with
+// the reason, and exit code 2.
+BOOST_AUTO_TEST_CASE(an_embedded_sandbox_that_cannot_start_stops_the_run_with_the_reason) {
+  TempDir dir;
+  auto file = dir.write("p.json", R"({"pipewright": 1, "steps": [
+      {"id": "a", "uses": "core.echo", "with": {"values": {"ran": true}}}]})");
+  dir.write("not-a-dir", "a file where the state directory should be");
+  auto bad_state = run(dir, {"run", file.string(), "--sandbox", "--sandbox-state", (dir.path / "not-a-dir").string()});
+  BOOST_TEST(bad_state.exit_code == 2, bad_state.out << bad_state.err);
+  BOOST_TEST(bad_state.err.find("the embedded sandbox did not start") != std::string::npos, bad_state.err);
+  BOOST_TEST(bad_state.err.find("not-a-dir") != std::string::npos, bad_state.err);
+  BOOST_TEST(bad_state.out.find("ran") == std::string::npos, bad_state.out);
+  auto bad_faults = run(dir, {"run", file.string(), "--sandbox", "--sandbox-faults", "bogus=1"});
+  BOOST_TEST(bad_faults.exit_code == 2, bad_faults.out << bad_faults.err);
+  BOOST_TEST(bad_faults.err.find("unknown key \"bogus\"") != std::string::npos, bad_faults.err);
+}
+
 BOOST_AUTO_TEST_CASE(validate_reports_every_error_with_its_location) {
   TempDir dir;
   auto file = dir.write("broken.json", R"({
