@@ -5,7 +5,6 @@
 #include <fstream>
 #include <iterator>
 #include <set>
-
 #include <stdexcept>
 #include <utility>
 
@@ -113,10 +112,12 @@ Db::Db(const std::optional<std::filesystem::path>& file) {
     throw std::runtime_error("sandbox state: cannot open " + name + ": " + msg);
   }
   sqlite3_busy_timeout(db_, 5000);
-  if (file) statement_list_ = file->string() + "-statements";
-  // The WAL is checkpointed at close (two fsyncs): left for the next open,
-  // every start would replay an ever longer WAL.
-  if (file) exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  if (file) {
+    statement_list_ = file->string() + "-statements";
+    // The WAL is checkpointed at close (two fsyncs): left for the next open,
+    // every start would replay an ever longer WAL.
+    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  }
   exec("PRAGMA foreign_keys=ON;");
 }
 

@@ -6,7 +6,7 @@
 
 #include "md5_cache.hpp"
 #include "site_files.hpp"
-#include "temp_dir.hpp"
+#include "test_support.hpp"  // tests/runtime: TempDir, read_file
 
 #include <algorithm>
 #include <chrono>
@@ -23,8 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 namespace site = pipewright::cloudflare::site;
-using pw::deploy_unit_test::read_file;
-using pw::deploy_unit_test::TempDir;
+using pw::test::read_file;
+using pw::test::TempDir;
 using Clock = std::chrono::system_clock;
 using namespace std::chrono_literals;
 

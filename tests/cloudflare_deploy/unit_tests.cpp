@@ -6,7 +6,7 @@
 
 #include "site_files.hpp"
 #include "site_router_js.hpp"
-#include "temp_dir.hpp"
+#include "test_support.hpp"  // tests/runtime: TempDir, read_file
 #include "worker_upload.hpp"
 
 #include <fcntl.h>
@@ -24,8 +24,8 @@ namespace fs = std::filesystem;
 namespace site = pipewright::cloudflare::site;
 namespace worker = pipewright::cloudflare::worker;
 
-using pw::deploy_unit_test::read_file;
-using pw::deploy_unit_test::TempDir;
+using pw::test::read_file;
+using pw::test::TempDir;
 
 namespace {
 

@@ -286,6 +286,14 @@ BOOST_AUTO_TEST_CASE(keep_keeps_a_held_value_that_still_works_and_rolls_otherwis
   }
   BOOST_TEST(cf.posts == 0);
 
+  // A held value is masked in every mode, not only when it is checked.
+  std::string roll = with_zone_read;
+  roll.insert(roll.size() - 1, R"(,"if_exists":"roll","current_value":")" + other + "\"");
+  Run rolled_anyway(cf, roll);
+  BOOST_TEST(rolled_anyway.output("action") == "\"rolled\"");
+  BOOST_TEST((std::find(rolled_anyway.call.secrets.begin(), rolled_anyway.call.secrets.end(), other) !=
+              rolled_anyway.call.secrets.end()));
+
   // A disabled token is not kept either.
   cf.verifies[held]["status"] = "disabled";
   Run disabled(cf, with_keep(held));

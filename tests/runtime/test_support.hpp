@@ -1,5 +1,6 @@
-// Small helpers shared by the runtime's integration tests: a temp directory
-// that removes itself, file writing, and parsing --output json event lines.
+// Small helpers shared by the runtime's and the deploy plugins' tests: a temp
+// directory that removes itself, file writing and reading, and parsing
+// --output json event lines.
 #pragma once
 
 #include <boost/json.hpp>
@@ -17,25 +18,31 @@
 
 namespace pw::test {
 
+inline std::string read_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 struct TempDir {
   std::filesystem::path path;
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "pw-runtime-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "pw-test-XXXXXX").string();
     path = ::mkdtemp(pattern.data());
   }
   ~TempDir() {
     std::error_code ec;
     std::filesystem::remove_all(path, ec);
   }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  // `name` may hold directories; they are made.
   std::filesystem::path write(const std::string& name, const std::string& text) const {
-    auto p = path / name;
-    std::ofstream(p, std::ios::binary) << text;
+    auto p = path / std::filesystem::path(name);
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
     return p;
   }
-  std::string read(const std::string& name) const {
-    std::ifstream in(path / name, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
+  std::string read(const std::string& name) const { return read_file(path / name); }
 };
 
 // Every line of `out` parsed as JSON; a line that is not JSON is a failure

@@ -26,12 +26,12 @@ namespace beast = boost::beast;
 
 using Strand = asio::strand<asio::io_context::executor_type>;
 
-// One TCP (or TLS) connection to one origin. Every operation on it runs on
-// its own strand, whichever request is using it; a request holds it alone
-// between take() and give_back().
 // What one read from a connection may take at most.
 inline constexpr std::size_t read_buffer_size = 64 * 1024;
 
+// One TCP (or TLS) connection to one origin. Every operation on it runs on
+// its own strand, whichever request is using it; a request holds it alone
+// between take() and give_back().
 struct Connection {
   Connection(asio::io_context& io, asio::ssl::context* tls, RequestTarget target);
 

@@ -118,6 +118,9 @@ class TokenCreate {
     targets_.user_id = cf::string_at(with_, "user_id");
     if_exists_ = cf::string_at(with_, "if_exists");
     if (if_exists_.empty()) if_exists_ = "fail";
+    // Masked whatever the mode: the value may not have come from secrets.
+    held_ = std::string(cf::trim(cf::string_at(with_, "current_value")));
+    if (!held_.empty()) call_.add_secret(held_);
 
     // Before any request: the one input error that needs no answer.
     if (const auto* list = cf::array_at(with_, "permissions"); list && list->empty())
@@ -323,12 +326,10 @@ class TokenCreate {
     publish(token, roll(token.id), "adopted");
   }
 
-  // For keep: masks the held value and, when it can be checked, adds
-  // GET /user/tokens/verify sent with it (not with the step's credential)
-  // to `reads`; otherwise notes why it cannot be kept.
+  // For keep: when the held value can be checked, adds GET
+  // /user/tokens/verify sent with it (not with the step's credential) to
+  // `reads`; otherwise notes why it cannot be kept.
   void prepare_keep_check(std::vector<cf::Request>& reads) {
-    held_ = std::string(cf::trim(cf::string_at(with_, "current_value")));
-    if (!held_.empty()) call_.add_secret(held_);  // masked even when not passed from secrets
     if (held_.empty()) {
       keep_refusal_ = "no current value was given for it";
     } else if (!cf::looks_like_api_token(held_)) {
