@@ -30,6 +30,7 @@ inline constexpr std::string_view step_finished = "step_finished";
 inline constexpr std::string_view step_retried = "step_retried";
 inline constexpr std::string_view log = "log";
 inline constexpr std::string_view http = "http";
+inline constexpr std::string_view waiting = "waiting";
 inline constexpr std::string_view progress = "progress";
 inline constexpr std::string_view diagnostic = "diagnostic";
 inline constexpr std::string_view output_set = "output";

@@ -42,6 +42,9 @@ class CallContext {
   boost::json::object outputs;
   std::vector<Diagnostic> diagnostics;
   std::vector<std::string> host_failures;  // misuse the host detected
+  // The end of the last wait announced for this step (ms since the epoch):
+  // many requests of one batch waiting together are said once.
+  std::int64_t announced_wait_until = 0;
 
   pw_call* handle() { return reinterpret_cast<pw_call*>(this); }
   static CallContext& from(pw_call* call) { return *reinterpret_cast<CallContext*>(call); }

@@ -27,6 +27,9 @@ struct HttpRequest {
   // nullopt: GET/HEAD/PUT/DELETE/OPTIONS are safe to repeat, POST/PATCH not.
   std::optional<bool> safe_to_retry;
   std::chrono::milliseconds timeout{30000};  // per attempt, whole exchange
+  // No attempt and no wait goes past this (the step's timeout): a retry
+  // whose delay would end after it is not made.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   // Identity of the credential the request carries (never the secret
   // itself, e.g. a hash), so that the rate limiter keeps one budget per
   // API origin and credential. Empty: one budget per origin.
@@ -48,9 +51,12 @@ struct HttpResponse {
   std::optional<std::string> header(std::string_view lower_name) const;
 };
 
-// What the client reports to the event stream: one per attempt. Never holds
-// headers or bodies.
+// What the client reports to the event stream: one per attempt, and one
+// before a long wait for the rate budget. Never holds headers or bodies.
 struct HttpEvent {
+  // attempt: an answer (or a transport error) arrived; waiting: the
+  // request waits `retry_delay` for the rate budget before its next attempt.
+  enum class Kind { attempt, waiting } kind = Kind::attempt;
   std::string method;
   std::string url_path;  // path and query, no credentials
   std::string host;
@@ -59,7 +65,7 @@ struct HttpEvent {
   int attempt = 1;
   bool will_retry = false;
   std::chrono::milliseconds retry_delay{0};
-  std::string error;  // transport error, if any
+  std::string error;  // transport error, if any; for waiting, why
 };
 
 struct RateBudget {
@@ -69,15 +75,25 @@ struct RateBudget {
 };
 
 struct HttpClientOptions {
-  int max_attempts = 5;  // first try included
+  // Attempts after 5xx, 408 or a transport error, first try included.
+  int max_attempts = 5;
+  // Further attempts after 429 answers, which never count as attempts
+  // above: a 429 was refused before it was handled, so it is safe to send
+  // again for every method.
+  int max_rate_limited_retries = 30;
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{30000};
-  std::chrono::milliseconds max_retry_after{60000};  // longer Retry-After: give up
+  // A longer Retry-After means give up at once. Cloudflare's window is
+  // 300 s, so a spent budget is waited out.
+  std::chrono::milliseconds max_retry_after{300000};
   std::chrono::milliseconds connect_timeout{10000};
   std::size_t max_connections_per_origin = 32;
   bool verify_tls = true;
   std::string ca_file;  // empty: system default paths
   RateBudget rate;      // per origin + rate_key
+  // Where concurrent pipewright processes share each budget (one small
+  // file per origin and key); empty: this process only.
+  std::filesystem::path shared_budget_dir;
   std::size_t io_threads = 1;
 };
 

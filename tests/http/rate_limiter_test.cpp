@@ -2,8 +2,18 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 using namespace std::chrono_literals;
 using pw::http::RateLimiter;
+using pw::http::ServerBudget;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -15,13 +25,37 @@ struct FakeClock {
   }
 };
 
+// A fresh directory for shared budget files, removed afterwards.
+struct BudgetDir {
+  fs::path path;
+  BudgetDir() {
+    char pattern[] = "/tmp/pw-budget-XXXXXX";
+    path = ::mkdtemp(pattern);
+  }
+  ~BudgetDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path only_file() const {
+    for (const auto& e : fs::directory_iterator(path)) return e.path();
+    return {};
+  }
+};
+
+pw::HttpResponse answer(pw::HeaderList headers) {
+  pw::HttpResponse r;
+  r.status = 200;
+  r.headers = std::move(headers);
+  return r;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(rate_limiter)
 
 BOOST_AUTO_TEST_CASE(exhausted_budget_reports_wait_until_oldest_request_leaves_window) {
   FakeClock clock;
-  RateLimiter limiter(pw::RateBudget{3, 10s, true}, clock.source());
+  RateLimiter limiter(pw::RateBudget{3, 10s, true}, {}, clock.source());
   BOOST_TEST(limiter.try_acquire("k").count() == 0);
   clock.now += 2s;
   BOOST_TEST(limiter.try_acquire("k").count() == 0);
@@ -34,7 +68,7 @@ BOOST_AUTO_TEST_CASE(exhausted_budget_reports_wait_until_oldest_request_leaves_w
 
 BOOST_AUTO_TEST_CASE(keys_have_separate_budgets) {
   FakeClock clock;
-  RateLimiter limiter(pw::RateBudget{1, 60s, true}, clock.source());
+  RateLimiter limiter(pw::RateBudget{1, 60s, true}, {}, clock.source());
   BOOST_TEST(limiter.try_acquire("a").count() == 0);
   BOOST_TEST(limiter.try_acquire("a").count() > 0);
   BOOST_TEST(limiter.try_acquire("b").count() == 0);
@@ -42,7 +76,7 @@ BOOST_AUTO_TEST_CASE(keys_have_separate_budgets) {
 
 BOOST_AUTO_TEST_CASE(pause_after_429_blocks_the_key_for_the_given_time) {
   FakeClock clock;
-  RateLimiter limiter(pw::RateBudget{100, 60s, true}, clock.source());
+  RateLimiter limiter(pw::RateBudget{100, 60s, true}, {}, clock.source());
   limiter.pause("k", 1500ms);
   BOOST_TEST(limiter.try_acquire("k").count() == 1500);
   BOOST_TEST(limiter.try_acquire("other").count() == 0);
@@ -56,8 +90,138 @@ BOOST_AUTO_TEST_CASE(pause_after_429_blocks_the_key_for_the_given_time) {
 
 BOOST_AUTO_TEST_CASE(disabled_budget_never_waits) {
   FakeClock clock;
-  RateLimiter limiter(pw::RateBudget{1, 60s, false}, clock.source());
+  RateLimiter limiter(pw::RateBudget{1, 60s, false}, {}, clock.source());
   for (int i = 0; i < 10; ++i) BOOST_TEST(limiter.try_acquire("k").count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(reads_the_servers_ratelimit_header_and_its_policy) {
+  auto b = pw::http::server_budget(
+      answer({{"ratelimit", "\"default\";r=50;t=30"}, {"ratelimit-policy", "\"burst\";q=1200;w=300"}}));
+  BOOST_REQUIRE(b.has_value());
+  BOOST_TEST(b->remaining == 50);
+  BOOST_TEST(b->reset.count() == 30000);
+  BOOST_TEST(b->quota == 1200);
+  // Of several items, the tightest binds.
+  b = pw::http::server_budget(answer({{"ratelimit", "\"a\";r=900;t=200, \"b\";r=7;t=4"}}));
+  BOOST_REQUIRE(b.has_value());
+  BOOST_TEST(b->remaining == 7);
+  BOOST_TEST(b->reset.count() == 4000);
+  b = pw::http::server_budget(answer({{"x-ratelimit-remaining", "3"}, {"x-ratelimit-reset", "12"}}));
+  BOOST_REQUIRE(b.has_value());
+  BOOST_TEST(b->remaining == 3);
+  BOOST_TEST(b->reset.count() == 12000);
+  BOOST_TEST(!pw::http::server_budget(answer({{"ratelimit", "garbage"}})).has_value());
+  BOOST_TEST(!pw::http::server_budget(answer({})).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_spent_server_budget_waits_for_its_reset) {
+  FakeClock clock;
+  RateLimiter limiter(pw::RateBudget{1200, 300s, true}, {}, clock.source());
+  limiter.observe("k", ServerBudget{0, 4000ms, 1200});
+  BOOST_TEST(limiter.try_acquire("k").count() == 4000);
+  BOOST_TEST(limiter.try_acquire("other").count() == 0);
+  clock.now += 4s;
+  BOOST_TEST(limiter.try_acquire("k").count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_low_server_budget_spreads_what_is_left_over_the_time_left) {
+  FakeClock clock;
+  RateLimiter limiter(pw::RateBudget{1200, 300s, true}, {}, clock.source());
+  // Plenty left: no pacing.
+  limiter.observe("k", ServerBudget{500, 100s, 1200});
+  for (int i = 0; i < 20; ++i) BOOST_TEST(limiter.try_acquire("k").count() == 0);
+  // 10 left for 10 s: about one a second, and never more than 10.
+  clock.now += 1s;
+  limiter.observe("k", ServerBudget{10, 10s, 1200});
+  BOOST_TEST(limiter.try_acquire("k").count() == 0);
+  auto wait = limiter.try_acquire("k");
+  BOOST_TEST(wait.count() >= 900);
+  BOOST_TEST(wait.count() <= 1200);
+  int sent = 1;
+  for (int step = 0; step < 99; ++step) {  // until just before the reset
+    clock.now += 100ms;
+    if (limiter.try_acquire("k").count() == 0) ++sent;
+  }
+  BOOST_TEST(sent <= 10);
+  BOOST_TEST(sent >= 8);
+}
+
+BOOST_AUTO_TEST_CASE(answers_out_of_order_keep_the_lowest_count_of_one_period) {
+  FakeClock clock;
+  RateLimiter limiter(pw::RateBudget{1200, 300s, true}, {}, clock.source());
+  limiter.observe("k", ServerBudget{0, 5000ms, 0});
+  limiter.observe("k", ServerBudget{300, 5000ms, 0});  // an older answer, arriving late
+  BOOST_TEST(limiter.try_acquire("k").count() == 5000);
+  clock.now += 5s;
+  limiter.observe("k", ServerBudget{300, 300s, 0});  // the next period
+  BOOST_TEST(limiter.try_acquire("k").count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(limiters_sharing_a_directory_share_one_budget) {
+  BudgetDir dir;
+  FakeClock clock;
+  // Two limiters, two open files: as two processes would hold them.
+  RateLimiter a(pw::RateBudget{4, 60s, true}, dir.path, clock.source());
+  RateLimiter b(pw::RateBudget{4, 60s, true}, dir.path, clock.source());
+  BOOST_TEST(a.try_acquire("k").count() == 0);
+  BOOST_TEST(b.try_acquire("k").count() == 0);
+  BOOST_TEST(a.try_acquire("k").count() == 0);
+  BOOST_TEST(b.try_acquire("k").count() == 0);
+  BOOST_TEST(a.try_acquire("k").count() == 60000);
+  BOOST_TEST(b.try_acquire("k").count() == 60000);
+  // A 429 one of them heard holds the other back too.
+  BOOST_TEST(a.try_acquire("k2").count() == 0);
+  b.pause("k2", 2000ms);
+  BOOST_TEST(a.try_acquire("k2").count() == 2000);
+  // The file holds no secret and no key text, only counts.
+  BOOST_TEST(!fs::is_empty(dir.path));
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_shared_file_starts_afresh) {
+  BudgetDir dir;
+  FakeClock clock;
+  {
+    RateLimiter a(pw::RateBudget{2, 60s, true}, dir.path, clock.source());
+    BOOST_TEST(a.try_acquire("k").count() == 0);
+  }
+  const auto file = dir.only_file();
+  BOOST_REQUIRE(!file.empty());
+  {
+    std::ofstream damage(file, std::ios::binary | std::ios::in | std::ios::out);
+    damage.write("garbage!garbage!garbage!", 24);
+  }
+  RateLimiter b(pw::RateBudget{2, 60s, true}, dir.path, clock.source());
+  BOOST_TEST(b.try_acquire("k").count() == 0);
+  BOOST_TEST(b.try_acquire("k").count() == 0);
+  BOOST_TEST(b.try_acquire("k").count() > 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_process_that_dies_holding_the_budget_blocks_nobody) {
+  BudgetDir dir;
+  {
+    RateLimiter a(pw::RateBudget{5, 60s, true}, dir.path);
+    BOOST_TEST(a.try_acquire("k").count() == 0);
+  }
+  const auto file = dir.only_file();
+  int ready[2];
+  BOOST_REQUIRE(::pipe(ready) == 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    int fd = ::open(file.c_str(), O_RDWR);
+    ::flock(fd, LOCK_EX);
+    (void)!::write(ready[1], "x", 1);
+    ::pause();  // killed while holding the lock
+    ::_exit(0);
+  }
+  char c;
+  BOOST_REQUIRE(::read(ready[0], &c, 1) == 1);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  RateLimiter b(pw::RateBudget{5, 60s, true}, dir.path);
+  BOOST_TEST(b.try_acquire("k").count() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -150,7 +150,10 @@ asio::awaitable<bool> connect(Connection& connection, ExchangeLimits limits,
       std::min(limits.deadline, std::chrono::steady_clock::now() + limits.connect_timeout));
   auto [cec, endpoint] = co_await connection.lowest().async_connect(endpoints, as_result);
   if (cec || connection.aborted) {
-    result.error = "cannot connect to " + where + ": " + describe(cec, cancelled);
+    result.connection_refused = cec == asio::error::connection_refused && !connection.aborted;
+    result.error = result.connection_refused
+                       ? "cannot connect to " + where + ": connection refused (nothing listens there)"
+                       : "cannot connect to " + where + ": " + describe(cec, cancelled);
     co_return false;
   }
   // A request goes out as header then body: with Nagle on, the body waits

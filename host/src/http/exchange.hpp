@@ -20,6 +20,8 @@ struct ExchangeResult {
   // A reused keep-alive connection gave nothing back at all: most likely
   // the server closed it while idle, just as we sent.
   bool stale_connection = false;
+  // The server's host answered that nothing listens on the port.
+  bool connection_refused = false;
   bool reusable = false;  // connection may go back to the pool
 };
 

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -41,6 +42,15 @@ namespace {
 // How often a blocked caller looks at its CancelCheck: cancellation is
 // noticed within this time, without calling the check from io threads.
 constexpr auto kCancelPoll = 20ms;
+// Waits for the rate budget at least this long are announced.
+constexpr auto kAnnouncedWait = 1000ms;
+constexpr auto kRefusedRetryDelay = 250ms;
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(d.count()) / 1000.0);
+  return text;
+}
 
 std::chrono::milliseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
@@ -111,7 +121,7 @@ struct HttpClient::Impl {
       : options(std::move(o)),
         pool(io, [this]() -> asio::ssl::context& { return tls_context(); },
              options.max_connections_per_origin),
-        limiter(options.rate),
+        limiter(options.rate, options.shared_budget_dir),
         random(std::random_device{}()) {
     // A CA file the user named is checked now, so a bad one stops the run
     // before anything is sent.
@@ -136,6 +146,8 @@ struct HttpClient::Impl {
                          std::rethrow_exception(error);
                        } catch (const std::exception& e) {
                          response = failure(std::string("internal error: ") + e.what());
+                       } catch (...) {
+                         response = failure("internal error");
                        }
                      }
                      state->mailbox->post_done(state->index, std::move(response));
@@ -191,6 +203,20 @@ struct HttpClient::Impl {
     state.mailbox->post_event(std::move(event));
   }
 
+  void emit_waiting(RequestState& state, const http::RequestTarget& target, int attempt,
+                    std::chrono::milliseconds wait, std::string why) {
+    HttpEvent event;
+    event.kind = HttpEvent::Kind::waiting;
+    event.method = state.request.method;
+    event.url_path = target.target;
+    event.host = target.host;
+    event.attempt = attempt;
+    event.will_retry = true;
+    event.retry_delay = wait;
+    event.error = std::move(why);
+    state.mailbox->post_event(std::move(event));
+  }
+
   // The TLS context, made on first use: OpenSSL takes milliseconds to build
   // one, and the system CA store ~50 ms to parse, which a run that only
   // talks plain http to the loopback sandbox never needs.
@@ -235,11 +261,24 @@ struct HttpClient::Impl {
     };
 
     bool stale_retried = false;
+    bool refused_retried = false;
+    int failures = 0;      // attempts that count against max_attempts
+    int rate_limited = 0;  // 429 answers, which do not
+    auto fits_deadline = [&](std::chrono::milliseconds delay) {
+      return !request.deadline || Clock::now() + delay < *request.deadline;
+    };
     for (int attempt = 1;; ++attempt) {
+      bool announced = false;
       for (auto wait = limiter.try_acquire(rate_key); wait > 0ms;
-           wait = limiter.try_acquire(rate_key))
+           wait = limiter.try_acquire(rate_key)) {
+        // A wait the user would notice is said once, with its length.
+        if (!announced && wait >= kAnnouncedWait) {
+          announced = true;
+          emit_waiting(*state, *target, attempt, wait, "waiting for the rate budget");
+        }
         if (!co_await sleep_until(*state, Clock::now() + wait))
           co_return cancelled_response(attempt - 1);
+      }
 
       auto connection = co_await take_connection(state, *target);
       if (!connection || state->cancelled) {
@@ -248,8 +287,9 @@ struct HttpClient::Impl {
       }
       state->active = connection;
       const auto attempt_started = Clock::now();
-      const http::ExchangeLimits limits{options.connect_timeout, attempt_started + request.timeout,
-                                        options.verify_tls};
+      auto attempt_deadline = attempt_started + request.timeout;
+      if (request.deadline) attempt_deadline = std::min(attempt_deadline, *request.deadline);
+      const http::ExchangeLimits limits{options.connect_timeout, attempt_deadline, options.verify_tls};
       auto result = co_await asio::co_spawn(
           connection->strand,
           http::exchange(connection, request, *target, limits, state->cancelled),
@@ -272,26 +312,52 @@ struct HttpClient::Impl {
       }
 
       bool retry = false;
-      std::optional<std::chrono::milliseconds> server_delay;
+      std::optional<std::chrono::milliseconds> delay;
+      std::string gave_up;  // why a retryable answer is returned as it is
       const int status = result.response.status;
       if (status != 0) {
-        server_delay = http::server_retry_delay(result.response);
-        if (status == 429 && server_delay)
-          limiter.pause(rate_key, std::min(*server_delay, options.max_retry_after));
-        retry = safe && http::status_is_retryable(status) &&
-                (!server_delay || *server_delay <= options.max_retry_after);
-      } else {
-        retry = safe || !result.request_written;
+        if (auto budget = http::server_budget(result.response)) limiter.observe(rate_key, *budget);
+        delay = http::server_retry_delay(result.response);
+        const bool too_long = delay && *delay > options.max_retry_after;
+        if (status == 429) {
+          // Refused before it was handled: safe to send again, whatever the
+          // method, and every request on this credential holds back too.
+          if (!delay) {
+            std::lock_guard lock(random_mutex);
+            delay = http::backoff_delay(options, rate_limited + 2, random);
+          }
+          if (!too_long) limiter.pause(rate_key, *delay);
+          retry = ++rate_limited <= options.max_rate_limited_retries && !too_long;
+          if (too_long)
+            gave_up = "the server asked to wait " + seconds_text(*delay) + ", longer than " +
+                      seconds_text(options.max_retry_after);
+        } else if (safe && http::status_is_retryable(status)) {
+          retry = ++failures < max_attempts && !too_long;
+          if (too_long)
+            gave_up = "the server asked to wait " + seconds_text(*delay) + ", longer than " +
+                      seconds_text(options.max_retry_after);
+        }
+      } else if (result.connection_refused) {
+        // Nothing listens there: asking again at once cannot help, and
+        // once more shortly after covers a server that is restarting.
+        retry = !refused_retried;
+        refused_retried = true;
+        delay = kRefusedRetryDelay;
+      } else if (safe || !result.request_written) {
+        retry = ++failures < max_attempts;
+      }
+      if (retry && !delay) {
+        std::lock_guard lock(random_mutex);
+        delay = http::backoff_delay(options, failures + 1, random);
+      }
+      if (retry && !fits_deadline(*delay)) {
+        retry = false;
+        gave_up = "waiting " + seconds_text(*delay) + " more would pass the step's timeout";
       }
 
-      if (retry && attempt < max_attempts) {
-        std::chrono::milliseconds delay;
-        {
-          std::lock_guard lock(random_mutex);
-          delay = server_delay ? *server_delay : http::backoff_delay(options, attempt + 1, random);
-        }
-        emit(*state, *target, attempt, result, took, delay);
-        if (!co_await sleep_until(*state, Clock::now() + delay))
+      if (retry) {
+        emit(*state, *target, attempt, result, took, *delay);
+        if (!co_await sleep_until(*state, Clock::now() + *delay))
           co_return cancelled_response(attempt);
         continue;
       }
@@ -305,6 +371,7 @@ struct HttpClient::Impl {
         response.outcome = result.request_written && !safe ? "unknown" : "failed";
       } else {
         response.outcome = "ok";
+        if (!gave_up.empty()) response.error = "not retried: " + gave_up;
       }
       co_return response;
     }

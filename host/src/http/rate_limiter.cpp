@@ -1,37 +1,309 @@
 #include "http/rate_limiter.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <vector>
+
+#include "http/retry_policy.hpp"
 
 namespace pw::http {
 
 namespace {
 
-std::chrono::milliseconds ceil_ms(RateLimiter::Clock::duration d) {
-  return std::max(std::chrono::milliseconds{1}, std::chrono::ceil<std::chrono::milliseconds>(d));
+using std::chrono::milliseconds;
+
+// A window's state, laid out the same in memory and in a shared file.
+// Times are milliseconds of the monotonic clock, which every process on
+// the machine shares; a file from before a reboot holds times from the
+// future and is reset.
+struct WindowHeader {
+  std::uint32_t magic;
+  std::uint32_t layout;
+  std::uint32_t capacity;  // budget.requests: the ring's size
+  std::uint32_t head;      // oldest entry
+  std::uint32_t count;     // entries in the ring
+  std::uint32_t unused;
+  std::int64_t window_ms;
+  std::int64_t paused_until;  // a 429's Retry-After
+  std::int64_t server_reset;  // when the server's count restarts; 0: unknown
+  std::int64_t server_left;   // what the server still allows before then (estimate)
+  std::int64_t server_quota;  // its Ratelimit-Policy quota; 0: not said
+  std::int64_t last_sent;
+  std::int64_t touched;  // last time a process touched the file's mtime
+};
+// Followed by `capacity` int64 start times.
+
+constexpr std::uint32_t kMagic = 0x70776231;  // "pwb1"
+constexpr std::uint32_t kLayout = 1;
+// A shared file nobody touched for this long holds no live state.
+constexpr std::int64_t kStaleMs = 3600 * 1000;
+
+std::size_t bytes_for(std::size_t capacity) {
+  return sizeof(WindowHeader) + capacity * sizeof(std::int64_t);
+}
+
+milliseconds wait_ms(std::int64_t until, std::int64_t now) {
+  return milliseconds{std::max<std::int64_t>(1, until - now)};
+}
+
+std::string file_name_for(const std::string& key, const RateBudget& budget) {
+  // FNV-1a: a stable name for the key (which holds a hash, never a secret).
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+  char name[96];
+  std::snprintf(name, sizeof name, "%016llx-%zu-%lld.budget", static_cast<unsigned long long>(h),
+                budget.requests, static_cast<long long>(budget.window.count()));
+  return name;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<long long> number(std::string_view s) {
+  s = trim(s);
+  long long v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+// The integer parameter `name` of one structured-field item
+// ("default";r=50;t=30), or nullopt.
+std::optional<long long> parameter(std::string_view item, std::string_view name) {
+  std::size_t pos = 0;
+  while ((pos = item.find(';', pos)) != std::string_view::npos) {
+    ++pos;
+    auto rest = trim(item.substr(pos));
+    if (rest.size() > name.size() && rest.substr(0, name.size()) == name && rest[name.size()] == '=') {
+      auto value = rest.substr(name.size() + 1);
+      return number(value.substr(0, value.find(';')));
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
-RateLimiter::RateLimiter(RateBudget budget, Now now) : budget_(budget), now_(std::move(now)) {}
+std::optional<ServerBudget> server_budget(const HttpResponse& response,
+                                          std::chrono::system_clock::time_point now) {
+  ServerBudget out;
+  bool found = false;
+  if (auto header = response.header("ratelimit")) {
+    // A list of items: the tightest one is the one that binds.
+    std::string_view rest = *header;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      auto r = parameter(item, "r");
+      auto t = parameter(item, "t");
+      if (!r || !t) continue;
+      if (!found || *r < out.remaining) {
+        out.remaining = *r;
+        out.reset = milliseconds{std::min(*t, 1'000'000LL) * 1000};
+        found = true;
+      }
+    }
+    if (auto policy = response.header("ratelimit-policy"))
+      if (auto q = parameter(*policy, "q")) out.quota = *q;
+  } else if (auto left = response.header("x-ratelimit-remaining")) {
+    auto r = number(*left);
+    auto reset = response.header("x-ratelimit-reset");
+    auto delay = reset ? parse_delay(*reset, now) : std::nullopt;
+    if (r && delay) {
+      out.remaining = *r;
+      out.reset = *delay;
+      found = true;
+    }
+    if (auto limit = response.header("x-ratelimit-limit"))
+      if (auto q = number(*limit)) out.quota = *q;
+  }
+  if (!found) return std::nullopt;
+  return out;
+}
+
+// One key's window: in this process's memory, or mapped from a file that
+// every process sharing the budget maps too.
+struct RateLimiter::Window {
+  WindowHeader* header = nullptr;
+  std::int64_t* ring = nullptr;
+  std::vector<std::int64_t> memory;  // private: header and ring live here
+  int fd = -1;                       // shared: the file, flock()ed while in use
+  void* mapped = nullptr;
+  std::size_t mapped_size = 0;
+
+  ~Window() {
+    if (mapped) ::munmap(mapped, mapped_size);
+    if (fd >= 0) ::close(fd);
+  }
+
+  void reset(const RateBudget& budget) {
+    *header = WindowHeader{};
+    header->magic = kMagic;
+    header->layout = kLayout;
+    header->capacity = static_cast<std::uint32_t>(budget.requests);
+    header->window_ms = std::chrono::duration_cast<milliseconds>(budget.window).count();
+  }
+
+  // A file written by another version, damaged, or from before a reboot
+  // starts afresh: a budget is worth less than a wrong wait.
+  void check(const RateBudget& budget, std::int64_t now) {
+    const auto& h = *header;
+    const std::int64_t horizon = now + h.window_ms + kStaleMs;
+    const bool sane = h.magic == kMagic && h.layout == kLayout && h.capacity == budget.requests &&
+                      h.window_ms == std::chrono::duration_cast<milliseconds>(budget.window).count() &&
+                      h.head < h.capacity && h.count <= h.capacity && h.paused_until <= horizon &&
+                      h.server_reset <= horizon && h.last_sent <= horizon;
+    if (!sane) reset(budget);
+  }
+
+  bool shared() const { return fd >= 0; }
+};
+
+RateLimiter::RateLimiter(RateBudget budget, std::filesystem::path shared_dir, Now now)
+    : budget_(budget), shared_dir_(std::move(shared_dir)), now_(std::move(now)) {
+  // The ring holds one entry per request of the window.
+  budget_.requests = std::min<std::size_t>(budget_.requests, 1'000'000);
+}
+
+RateLimiter::~RateLimiter() = default;
+
+std::int64_t RateLimiter::now_ms() const {
+  return std::chrono::duration_cast<milliseconds>(now_().time_since_epoch()).count();
+}
+
+RateLimiter::Window& RateLimiter::window(const std::string& key) {
+  auto& slot = windows_[key];
+  if (slot) return *slot;
+  auto w = std::make_unique<Window>();
+  const std::size_t size = bytes_for(budget_.requests);
+  if (!shared_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(shared_dir_, ec);
+    if (!swept_) {
+      swept_ = true;
+      // Budgets of servers long gone (a sandbox's port, an old token).
+      const auto cutoff = std::filesystem::file_time_type::clock::now() - milliseconds{kStaleMs};
+      for (const auto& entry : std::filesystem::directory_iterator(shared_dir_, ec))
+        if (entry.path().extension() == ".budget" && entry.last_write_time(ec) < cutoff && !ec)
+          std::filesystem::remove(entry.path(), ec);
+    }
+    const auto path = shared_dir_ / file_name_for(key, budget_);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0 && ::flock(fd, LOCK_EX) == 0) {
+      struct stat st{};
+      bool ready = ::fstat(fd, &st) == 0 &&
+                   (static_cast<std::size_t>(st.st_size) >= size || ::ftruncate(fd, static_cast<off_t>(size)) == 0);
+      void* map = ready ? ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+      if (map != MAP_FAILED) {
+        w->fd = fd;
+        w->mapped = map;
+        w->mapped_size = size;
+        w->header = static_cast<WindowHeader*>(map);
+        w->ring = reinterpret_cast<std::int64_t*>(w->header + 1);
+        w->check(budget_, now_ms());
+        ::flock(fd, LOCK_UN);
+        fd = -1;
+      } else {
+        ::flock(fd, LOCK_UN);
+      }
+    }
+    // No shared file (read-only or full cache directory): this process
+    // keeps its own budget, as without a directory.
+    if (fd >= 0) ::close(fd);
+  }
+  if (!w->shared()) {
+    w->memory.assign((size + sizeof(std::int64_t) - 1) / sizeof(std::int64_t), 0);
+    w->header = reinterpret_cast<WindowHeader*>(w->memory.data());
+    w->ring = reinterpret_cast<std::int64_t*>(w->header + 1);
+    w->reset(budget_);
+  }
+  slot = std::move(w);
+  return *slot;
+}
+
+template <class Fn>
+auto RateLimiter::with_window(const std::string& key, Fn&& fn) {
+  std::lock_guard lock(mutex_);
+  Window& w = window(key);
+  // flock excludes other processes; the mutex above, this one's threads
+  // (they share the descriptor). A process that dies holding it releases it.
+  if (w.shared()) ::flock(w.fd, LOCK_EX);
+  const std::int64_t now = now_ms();
+  if (w.shared()) {
+    w.check(budget_, now);
+    if (now - w.header->touched > 60'000) {
+      w.header->touched = now;
+      ::futimens(w.fd, nullptr);  // keeps the sweep of stale files off it
+    }
+  }
+  auto result = fn(*w.header, w.ring, now);
+  if (w.shared()) ::flock(w.fd, LOCK_UN);
+  return result;
+}
 
 std::chrono::milliseconds RateLimiter::try_acquire(const std::string& key) {
-  if (!budget_.enabled || budget_.requests == 0) return std::chrono::milliseconds{0};
-  const auto now = now_();
-  std::lock_guard lock(mutex_);
-  Window& w = windows_[key];
-  if (now < w.paused_until) return ceil_ms(w.paused_until - now);
-  while (!w.sent.empty() && w.sent.front() + budget_.window <= now) w.sent.pop_front();
-  if (w.sent.size() >= budget_.requests) return ceil_ms(w.sent.front() + budget_.window - now);
-  w.sent.push_back(now);
-  return std::chrono::milliseconds{0};
+  if (!budget_.enabled || budget_.requests == 0) return milliseconds{0};
+  return with_window(key, [&](WindowHeader& h, std::int64_t* ring, std::int64_t now) {
+    if (now < h.paused_until) return wait_ms(h.paused_until, now);
+    while (h.count > 0 && ring[h.head] + h.window_ms <= now) {
+      h.head = (h.head + 1) % h.capacity;
+      --h.count;
+    }
+    if (h.count >= h.capacity) return wait_ms(ring[h.head] + h.window_ms, now);
+    if (h.server_reset > now) {
+      if (h.server_left <= 0) return wait_ms(h.server_reset, now);
+      // Running low: spread what is left over the time left, so that this
+      // process and every other client of the same user (which the server
+      // counted) finish the window without a 429.
+      const std::int64_t quota = h.server_quota > 0 ? h.server_quota : static_cast<std::int64_t>(h.capacity);
+      const std::int64_t low = std::max<std::int64_t>(10, quota / 10);
+      if (h.server_left < low) {
+        const std::int64_t interval = (h.server_reset - now) / h.server_left;
+        if (h.last_sent + interval > now) return wait_ms(h.last_sent + interval, now);
+      }
+      --h.server_left;
+    }
+    ring[(h.head + h.count) % h.capacity] = now;
+    ++h.count;
+    h.last_sent = now;
+    return milliseconds{0};
+  });
 }
 
 void RateLimiter::pause(const std::string& key, std::chrono::milliseconds delay) {
-  if (!budget_.enabled || delay <= std::chrono::milliseconds{0}) return;
-  const auto until = now_() + delay;
-  std::lock_guard lock(mutex_);
-  Window& w = windows_[key];
-  w.paused_until = std::max(w.paused_until, until);
+  if (!budget_.enabled || delay <= milliseconds{0}) return;
+  with_window(key, [&](WindowHeader& h, std::int64_t*, std::int64_t now) {
+    h.paused_until = std::max(h.paused_until, now + delay.count());
+    return 0;
+  });
+}
+
+void RateLimiter::observe(const std::string& key, const ServerBudget& server) {
+  if (!budget_.enabled || budget_.requests == 0) return;
+  with_window(key, [&](WindowHeader& h, std::int64_t*, std::int64_t now) {
+    const std::int64_t reset = now + server.reset.count();
+    // Answers arrive out of order: within one period of the server's count
+    // (the same reset, give or take its rounding to seconds) the lowest
+    // figure is the latest; any other reset is a new period.
+    const bool same_period = h.server_reset > now && reset < h.server_reset + 2000 &&
+                             reset > h.server_reset - 2000;
+    h.server_left = same_period ? std::min<std::int64_t>(h.server_left, server.remaining) : server.remaining;
+    if (!same_period) h.server_reset = reset;
+    if (server.quota > 0) h.server_quota = server.quota;
+    return 0;
+  });
 }
 
 }  // namespace pw::http

@@ -1,17 +1,34 @@
-// The process-wide request budget: one sliding window per (origin, rate key).
-// Owned by HttpClient; thread-safe, so every request of every step shares it.
+// The request budget: one sliding window per (origin, rate key), shared by
+// every request of the process and, with a shared directory, by every
+// pipewright process on the machine; corrected by what the server says is
+// left (the `Ratelimit` header). Owned by HttpClient; thread-safe.
 #pragma once
 
 #include <chrono>
-#include <deque>
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "http_client.hpp"
 
 namespace pw::http {
+
+// What the server says of its own budget: `Ratelimit: "default";r=<left>;t=<seconds>`
+// and `Ratelimit-Policy: "…";q=<quota>;w=<seconds>` (Cloudflare; the IETF
+// draft's form), or the older `X-RateLimit-Remaining`/`X-RateLimit-Reset`.
+struct ServerBudget {
+  long long remaining = 0;
+  std::chrono::milliseconds reset{0};  // until the count starts again
+  long long quota = 0;                 // 0: not said
+};
+std::optional<ServerBudget> server_budget(const HttpResponse& response,
+                                          std::chrono::system_clock::time_point now =
+                                              std::chrono::system_clock::now());
 
 class RateLimiter {
  public:
@@ -19,8 +36,13 @@ class RateLimiter {
   // Injectable so that tests can drive time without sleeping.
   using Now = std::function<Clock::time_point()>;
 
+  // `shared_dir` empty: the budget is this process's alone.
   explicit RateLimiter(
-      RateBudget budget, Now now = [] { return Clock::now(); });
+      RateBudget budget, std::filesystem::path shared_dir = {},
+      Now now = [] { return Clock::now(); });
+  ~RateLimiter();
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
 
   // Takes one request from the key's budget and returns zero, or takes
   // nothing and returns how long to wait before asking again.
@@ -30,16 +52,25 @@ class RateLimiter {
   // sends until `delay` has passed.
   void pause(const std::string& key, std::chrono::milliseconds delay);
 
+  // The server's own count, read from an answer: requests are spread over
+  // what is left once it runs low, and stop when it is spent.
+  void observe(const std::string& key, const ServerBudget& server);
+
  private:
-  struct Window {
-    std::deque<Clock::time_point> sent;  // start times inside the window
-    Clock::time_point paused_until{};
-  };
+  struct Window;
+  // Runs `fn` on the key's window with every other thread and process that
+  // shares it kept out.
+  template <class Fn>
+  auto with_window(const std::string& key, Fn&& fn);
+  Window& window(const std::string& key);
+  std::int64_t now_ms() const;
 
   RateBudget budget_;
+  std::filesystem::path shared_dir_;
   Now now_;
   std::mutex mutex_;
-  std::map<std::string, Window> windows_;
+  std::map<std::string, std::unique_ptr<Window>> windows_;
+  bool swept_ = false;  // stale shared files removed once per process
 };
 
 }  // namespace pw::http

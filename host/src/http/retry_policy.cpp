@@ -61,11 +61,16 @@ std::optional<std::chrono::milliseconds> server_retry_delay(
   }
   auto after = response.header("retry-after");
   if (!after) return std::nullopt;
-  if (auto seconds = parse_non_negative(*after)) {
+  return parse_delay(*after, now);
+}
+
+std::optional<std::chrono::milliseconds> parse_delay(const std::string& text,
+                                                     std::chrono::system_clock::time_point now) {
+  if (auto seconds = parse_non_negative(text)) {
     // Clamp so that an absurd value cannot overflow; it is "too long" anyway.
     return std::chrono::milliseconds{std::min(*seconds, 1'000'000'000LL) * 1000};
   }
-  if (auto date = parse_http_date(*after)) {
+  if (auto date = parse_http_date(text)) {
     const auto delta = std::chrono::ceil<std::chrono::milliseconds>(*date - now);
     return std::max(delta, std::chrono::milliseconds{0});
   }

@@ -15,6 +15,11 @@ bool method_is_idempotent(const std::string& method);
 
 bool status_is_retryable(int status);
 
+// A delay written as delta seconds or an HTTP date (Retry-After's two
+// forms), or nullopt when it is neither.
+std::optional<std::chrono::milliseconds> parse_delay(
+    const std::string& text, std::chrono::system_clock::time_point now);
+
 // The server's requested delay from `retry-after-ms` (milliseconds) or
 // `Retry-After` (delta seconds or an HTTP date), or nullopt if it gave none
 // or gave something unreadable.

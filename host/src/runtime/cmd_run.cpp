@@ -222,6 +222,10 @@ int command_run(const RunOptions& options) {
   bool ok = true;
   HttpClientOptions http_opts = http_options(options, error, ok);
   if (!ok) return exit_code::usage;
+  const fs::path cache_dir = cache_directory(environment);
+  // Every pipewright process of this user on the machine draws on one
+  // budget per API and credential.
+  if (!cache_dir.empty()) http_opts.shared_budget_dir = cache_dir / "rate-budget";
   HttpClient http(http_opts);
   EventStream events(redactor, options.output, options.verbosity);
   ParallelismBudget budget(options.max_parallel);
@@ -230,7 +234,7 @@ int command_run(const RunOptions& options) {
                  registry,           root,
                  budget,             fs::current_path(),
                  cloudflare_base(environment, server.get()), options.isolation,
-                 cache_directory(environment)};
+                 cache_dir};
 
   ChildPipelineLoader load_child = [&](std::string_view uses, const fs::path& from,
                                        std::string& why) -> std::shared_ptr<const Pipeline> {

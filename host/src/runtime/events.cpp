@@ -105,6 +105,18 @@ std::string render_text(const json::object& e, int verbosity) {
     std::string prefix = level == "info" ? "" : level + ": ";
     return "  " + str(e, "step") + ": " + prefix + str(e, "message");
   }
+  if (type == event::waiting)
+    return "  ⏳ " + str(e, "step") + ": " + str(e, "reason") + " (" + str(e, "host") + "), " +
+           seconds(num(e, "wait_ms"));
+  // A retry is said at every verbosity: the step is waiting, and why.
+  if (type == event::http && num(e, "retry_in_ms") > 0 && verbosity < 1) {
+    std::string why = num(e, "status") == 429 ? "rate limited (429)"
+                      : num(e, "status") != 0 ? "answered " + str(e, "status")
+                                              : str(e, "error");
+    return "  ↻ " + str(e, "step") + ": " + str(e, "method") + " " + str(e, "path") + " " + why +
+           "; retrying in " + seconds(num(e, "retry_in_ms")) + " (attempt " +
+           std::to_string(num(e, "attempt") + 1) + ")";
+  }
   if (type == event::http) {
     if (verbosity < 1) return {};
     std::string line = "    " + str(e, "step") + " " + str(e, "method") + " " + str(e, "host") +

@@ -88,12 +88,14 @@ void inject_auth(const CallContext& ctx, HttpRequest& request, bool step_auth) {
   }
 }
 
-// A request never outlives the step's deadline.
+// A request never outlives the step's deadline: no attempt, and no wait
+// before a retry.
 void cap_timeout(const CallContext& ctx, HttpRequest& request) {
   std::int64_t deadline = ctx.cancel.deadline();
   if (deadline == 0) return;
   auto left = std::chrono::milliseconds(std::max<std::int64_t>(1, deadline - now_ms()));
   request.timeout = std::min(request.timeout, left);
+  request.deadline = std::chrono::steady_clock::now() + left;
 }
 
 std::string meta_json(std::size_t index, const HttpResponse& r) {
@@ -117,6 +119,21 @@ void deliver(pw_http_response_fn on_response, void* user, std::size_t index,
 
 HttpEventSink event_sink(CallContext& ctx) {
   return [&ctx](const HttpEvent& e) {
+    if (e.kind == HttpEvent::Kind::waiting) {
+      const std::int64_t until = now_ms() + e.retry_delay.count();
+      {
+        std::lock_guard lock(ctx.mutex);
+        if (until < ctx.announced_wait_until + 1000) return;
+        ctx.announced_wait_until = until;
+      }
+      ctx.run.events.emit(event::waiting, {{"step", ctx.step_id},
+                                           {"reason", e.error},
+                                           {"wait_ms", e.retry_delay.count()},
+                                           {"method", e.method},
+                                           {"host", e.host},
+                                           {"path", e.url_path}});
+      return;
+    }
     json::object fields{{"step", ctx.step_id},     {"method", e.method},
                         {"host", e.host},          {"path", e.url_path},
                         {"status", e.status},      {"duration_ms", e.duration.count()},
