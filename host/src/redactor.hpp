@@ -17,13 +17,13 @@ class Redactor {
 
   // Registers `secret` (and its JSON-escaped form). Thread-safe.
   void add(std::string_view secret);
-  // Returns `text` with every occurrence of every secret replaced by "***".
+  // Returns `text` with every occurrence of every secret replaced by "***";
+  // overlapping or adjacent occurrences become one "***".
   std::string redact(std::string_view text) const;
   bool empty() const;
 
  private:
   mutable std::mutex mutex_;
-  // Longest first, so that a secret containing another is masked whole.
   struct LongerFirst {
     bool operator()(const std::string& a, const std::string& b) const {
       return a.size() != b.size() ? a.size() > b.size() : a < b;

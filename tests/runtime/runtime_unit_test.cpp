@@ -40,6 +40,37 @@ BOOST_AUTO_TEST_CASE(redactor_masks_a_longer_secret_whole) {
   BOOST_TEST(r.redact("token-with-suffix") == "***");
 }
 
+BOOST_AUTO_TEST_CASE(redactor_masks_the_union_of_overlapping_secrets) {
+  pw::Redactor r;
+  r.add("abcd1234");
+  r.add("1234wxyz");
+  BOOST_TEST(r.redact("token=abcd1234wxyz end") == "token=*** end");
+  BOOST_TEST(r.redact("1234wxyz abcd1234") == "*** ***");
+  // Each secret's text is gone, in either order of registration.
+  pw::Redactor other;
+  other.add("1234wxyz");
+  other.add("abcd1234");
+  const auto masked = other.redact("xabcd1234wxyzx");
+  BOOST_TEST(masked == "x***x");
+  for (const char* part : {"abcd", "1234", "wxyz"}) BOOST_TEST(masked.find(part) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(waits_and_retries_are_shown_at_the_default_verbosity) {
+  auto waiting = boost::json::object{{"type", "waiting"}, {"step", "deploy/upload"},
+                                     {"reason", "waiting for the rate budget"}, {"wait_ms", 2500},
+                                     {"host", "api.cloudflare.com"}};
+  BOOST_TEST(pw::render_text(waiting, 0).find("deploy/upload: waiting for the rate budget") != std::string::npos);
+  BOOST_TEST(pw::render_text(waiting, 0).find("2.5") != std::string::npos);
+  auto retry = boost::json::object{{"type", "http"}, {"step", "token/create"}, {"method", "POST"},
+                                   {"path", "/client/v4/user/tokens"}, {"status", 429},
+                                   {"attempt", 1}, {"retry_in_ms", 1000}, {"duration_ms", 3}};
+  const auto line = pw::render_text(retry, 0);
+  BOOST_TEST(line.find("rate limited (429)") != std::string::npos, line);
+  BOOST_TEST(line.find("retrying in 1.0") != std::string::npos, line);
+  retry.erase("retry_in_ms");
+  BOOST_TEST(pw::render_text(retry, 0).empty());  // an ordinary attempt is shown only with -v
+}
+
 BOOST_AUTO_TEST_CASE(redactor_is_safe_across_threads) {
   pw::Redactor r;
   std::vector<std::thread> threads;

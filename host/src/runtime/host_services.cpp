@@ -157,7 +157,7 @@ pw_status svc_http(pw_call* call, pw_str request_json, pw_str body,
                    pw_http_response_fn on_response, void* user) noexcept {
   try {
     return host_http(CallContext::from(call), view(request_json), view(body), on_response, user);
-  } catch (const std::exception&) {
+  } catch (...) {
     return PW_STATUS_FAILED;
   }
 }
@@ -166,7 +166,7 @@ pw_status svc_http_batch(pw_call* call, pw_str batch_json, pw_http_response_fn o
                          void* user) noexcept {
   try {
     return host_http_batch(CallContext::from(call), view(batch_json), on_response, user);
-  } catch (const std::exception&) {
+  } catch (...) {
     return PW_STATUS_FAILED;
   }
 }

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <vector>
+
 namespace pw {
 
 namespace {
@@ -12,13 +15,6 @@ std::string json_escaped(std::string_view text) {
   return quoted.substr(1, quoted.size() - 2);
 }
 
-void replace_all(std::string& text, std::string_view needle) {
-  std::size_t pos = 0;
-  while ((pos = text.find(needle, pos)) != std::string::npos) {
-    text.replace(pos, needle.size(), Redactor::mask);
-    pos += Redactor::mask.size();
-  }
-}
 
 }  // namespace
 
@@ -30,10 +26,31 @@ void Redactor::add(std::string_view secret) {
   if (escaped != secret) secrets_.insert(std::move(escaped));
 }
 
+// Every byte that any secret covers is masked, and each run of masked
+// bytes becomes one "***": replacing secrets one after another would leave
+// the part of one that overlaps another already replaced in the clear.
 std::string Redactor::redact(std::string_view text) const {
-  std::string out(text);
-  std::lock_guard lock(mutex_);
-  for (const auto& secret : secrets_) replace_all(out, secret);
+  std::vector<bool> covered;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& secret : secrets_) {
+      for (auto pos = text.find(secret); pos != std::string_view::npos; pos = text.find(secret, pos + 1)) {
+        if (covered.empty()) covered.assign(text.size(), false);
+        std::fill(covered.begin() + static_cast<std::ptrdiff_t>(pos),
+                  covered.begin() + static_cast<std::ptrdiff_t>(pos + secret.size()), true);
+      }
+    }
+  }
+  if (covered.empty()) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!covered[i]) {
+      out += text[i];
+    } else if (i == 0 || !covered[i - 1]) {
+      out += mask;
+    }
+  }
   return out;
 }
 
