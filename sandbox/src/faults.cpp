@@ -72,6 +72,10 @@ void apply(FaultSpec& s, std::string_view key, std::string_view value) {
       }
       start = end + 1;
     }
+  } else if (key == "count") {
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), s.count);
+    if (ec != std::errc() || end != value.data() + value.size())
+      throw std::invalid_argument("fault spec: count must be an unsigned integer");
   } else if (key == "seed") {
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), s.seed);
     if (ec != std::errc() || end != value.data() + value.size())
@@ -81,7 +85,7 @@ void apply(FaultSpec& s, std::string_view key, std::string_view value) {
     throw std::invalid_argument(
         "fault spec: unknown key \"" + std::string(key) +
         "\" (known: 429, 500, 502, 503, 5xx, drop_before, drop_after, latency, path, "
-        "methods, seed)");
+        "methods, seed, count)");
   }
 }
 
@@ -156,6 +160,7 @@ void FaultInjector::set(std::string_view spec) {
   FaultSpec s = parse_fault_spec(spec);
   rng_.seed(s.seeded ? s.seed : std::random_device{}());
   spec_ = std::move(s);
+  injected_ = 0;
 }
 
 FaultDecision FaultInjector::decide(std::string_view method, std::string_view path) {
@@ -175,9 +180,11 @@ FaultDecision FaultInjector::decide(std::string_view method, std::string_view pa
       {spec_.share_429, FaultKind::too_many_requests}, {spec_.share_500, FaultKind::status_500},
       {spec_.share_502, FaultKind::status_502},        {spec_.share_503, FaultKind::status_503},
       {spec_.drop_before, FaultKind::drop_before},     {spec_.drop_after, FaultKind::drop_after}};
+  if (spec_.count > 0 && injected_ >= spec_.count) return d;
   for (auto [p, kind] : shares) {
     if (r < p) {
       d.kind = kind;
+      ++injected_;
       break;
     }
     r -= p;

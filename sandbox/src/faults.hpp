@@ -1,6 +1,7 @@
 // Fault injection for client-resilience tests. Spec string (docs/sandbox.md):
 //   "429=0.1,5xx=0.05,503=0.2,drop_before=0.02,drop_after=0.02,
-//    latency=20ms|latency=10ms-50ms,path=/client/v4/user/tokens*,methods=GET|PUT,seed=42"
+//    latency=20ms|latency=10ms-50ms,path=/client/v4/user/tokens*,methods=GET|PUT,seed=42,
+//    count=1"
 // or the same keys as a JSON object. Shares are probabilities drawn from one
 // seeded RNG; their sum must be <= 1. Used only on the state strand.
 #pragma once
@@ -37,6 +38,8 @@ struct FaultSpec {
   std::vector<std::string> methods;  // empty = every method
   std::uint64_t seed = 0;
   bool seeded = false;
+  // Faults stop after this many were injected (latency aside); 0: never.
+  std::uint64_t count = 0;
   std::string text;  // as given, for display
 };
 
@@ -51,6 +54,7 @@ class FaultInjector {
 
  private:
   FaultSpec spec_;
+  std::uint64_t injected_ = 0;
   std::mt19937_64 rng_{0};
 };
 

@@ -81,9 +81,12 @@ class CustomHostnames {
     return std::nullopt;
   }
 
-  cf::ApiResult create(const Settings& s) const {
-    json::object body{{"hostname", s.hostname}, {"ssl", s.ssl}, {"custom_metadata", {{"tenant", s.tenant}}}};
-    return client_.send("POST", cf::api_path({"zones", zone_, "custom_hostnames"}), body);
+  cf::Request create_request(const Settings& s) const {
+    cf::Request r;
+    r.method = "POST";
+    r.path = cf::api_path({"zones", zone_, "custom_hostnames"});
+    r.json = json::object{{"hostname", s.hostname}, {"ssl", s.ssl}, {"custom_metadata", {{"tenant", s.tenant}}}};
+    return r;
   }
 
   json::object patch(const std::string& id, const json::object& body, const std::string& what) const {
@@ -184,18 +187,30 @@ struct CustomHostname {
     bool changed = false;
     auto current = api.find(s.hostname);
     if (!current) {
-      auto made = api.create(s);
-      if (made.ok() && made.result.is_object()) {
-        current = made.result.as_object();
+      auto made = client.create_once(
+          api.create_request(s),
+          [&]() -> std::optional<json::value> {
+            if (auto found = api.find(s.hostname)) return json::value(std::move(*found));
+            return std::nullopt;
+          },
+          "the custom hostname " + s.hostname);
+      if (made.adopted) {
+        // Created by our own request whose answer was lost, or by another
+        // writer: reconcile() below tells them apart by the tenant.
+        current = made.adopted->as_object();
+      } else if (made.result.ok() && made.result.result.is_object()) {
+        current = made.result.result.as_object();
         created = changed = true;
         call.info("created custom hostname " + s.hostname + " for tenant '" + s.tenant + "'");
-      } else if (made.has_error(duplicate_hostname_code) || made.unknown_outcome()) {
-        // Created meanwhile, or by our own request whose answer was lost.
+      } else if (made.result.has_error(duplicate_hostname_code)) {
+        // Created meanwhile by someone else.
         current = api.find(s.hostname);
         if (!current)
-          throw Failure("creating the custom hostname " + s.hostname + " failed", cf::describe(made), "/hostname");
+          throw Failure("creating the custom hostname " + s.hostname + " failed", cf::describe(made.result),
+                        "/hostname");
       } else {
-        throw Failure("creating the custom hostname " + s.hostname + " failed", cf::describe(made), "/hostname");
+        throw Failure("creating the custom hostname " + s.hostname + " failed", cf::describe(made.result),
+                      "/hostname");
       }
     }
     if (!created) changed = reconcile(call, api, s, *current);

@@ -288,7 +288,9 @@ class PermissionTests {
       p.request.method = method;
       p.request.path = path;
       p.request.json = std::move(body);
-      p.request.safe_to_retry = false;
+      // A body the API refuses changes nothing, so a 5xx or a lost answer
+      // is asked again like a read.
+      p.request.safe_to_retry = true;
       p.kind = cf::ProbeKind::invalid_write;
       p.line = method + " " + path + " (invalid body)";
       return p;
@@ -340,7 +342,7 @@ class PermissionTests {
     p.request.path = path;
     p.request.content_type = "multipart/form-data; boundary=" + boundary;
     p.request.body = multipart(boundary, {{"metadata", "metadata", "application/json", "{not json"}});
-    p.request.safe_to_retry = false;
+    p.request.safe_to_retry = true;
     p.kind = cf::ProbeKind::invalid_write;
     p.line = "PUT " + path + " (invalid metadata)";
     p.made = path + "?force=true";

@@ -126,15 +126,38 @@ struct WorkersRoute {
         call.warn("route " + pattern + " taken over from Worker '" + previous + "' (steal: true)");
         break;
       }
-      auto post = client.send("POST", cf::api_path({"zones", zone, "workers", "routes"}), body);
-      if (post.ok()) {
-        route = {post.result.is_object() ? cf::string_at(post.result.as_object(), "id") : std::string(),
+      cf::Request post;
+      post.method = "POST";
+      post.path = routes_path(zone);
+      post.json = body;
+      auto made = client.create_once(
+          post,
+          [&]() -> std::optional<json::value> {
+            auto found = find_route(client.get(routes_path(zone)), zone, pattern);
+            if (!found) return std::nullopt;
+            return json::object{{"id", found->id}, {"script", found->script}};
+          },
+          "the route " + pattern);
+      if (made.adopted) {
+        const auto& found = made.adopted->as_object();
+        // Another writer's, made meanwhile: the next pass treats it as listed.
+        if (cf::string_at(found, "script") != script) {
+          if (pass < 2) continue;
+          throw Failure("the route " + pattern + " keeps changing while it is being created",
+                        "another deployment is writing the same route; run again when it is done", "/pattern");
+        }
+        route = {cf::string_at(found, "id"), pattern, cf::string_at(found, "script")};
+        call.info("route " + pattern + " -> '" + route.script + "' exists");
+        break;
+      }
+      if (made.result.ok()) {
+        route = {made.result.result.is_object() ? cf::string_at(made.result.result.as_object(), "id") : std::string(),
                  pattern, script};
         call.info("created route " + pattern + " -> '" + script + "'");
         break;
       }
-      if (pass == 0 && (post.has_error(duplicate_route_code) || post.unknown_outcome())) continue;
-      throw Failure("creating the route " + pattern + " failed", cf::describe(post), "/pattern");
+      if (pass == 0 && made.result.has_error(duplicate_route_code)) continue;
+      throw Failure("creating the route " + pattern + " failed", cf::describe(made.result), "/pattern");
     }
 
     pipewright::set_output(call, "id", json::value(route.id));

@@ -1,9 +1,11 @@
 #include <pipewright/cloudflare/api.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace pipewright::cloudflare {
 namespace json = boost::json;
@@ -43,6 +45,7 @@ ApiResult& ApiResult::operator=(ApiResult&& other) noexcept {
   body = std::move(other.body);
   headers = std::move(other.headers);
   attempts = other.attempts;
+  hint = std::move(other.hint);
   return *this;
 }
 
@@ -115,12 +118,13 @@ std::string_view reason_phrase(int status) {
 }
 
 std::string describe(const ApiResult& result) {
+  const std::string hint = result.hint.empty() ? std::string() : ". " + result.hint;
   if (result.status == 0) {
     std::string error = result.transport_error.empty() ? "no response" : result.transport_error;
     if (result.unknown_outcome())
       return "no answer: the connection broke after the request was sent (" + error +
-             "), so it may or may not have taken effect";
-    return "no response: " + error;
+             "), so it may or may not have taken effect" + hint;
+    return "no response: " + error + hint;
   }
   std::string out = std::to_string(result.status);
   if (auto phrase = reason_phrase(result.status); !phrase.empty()) {
@@ -134,7 +138,9 @@ std::string describe(const ApiResult& result) {
     details += " (" + std::to_string(e.code) + ")";
   }
   if (!details.empty()) out += ": " + details;
-  return out;
+  // The host's word on a retry it did not make ("not retried: ...").
+  if (!result.transport_error.empty()) out += " (" + result.transport_error + ")";
+  return out + hint;
 }
 
 Client::Client(const Call& call) : call_(call), base_(base_url_from_context(call.context_json())) {}
@@ -173,7 +179,41 @@ json::object request_object(const std::string& base, const Request& request, std
 ApiResult Client::request(const Request& request) const {
   std::string body;
   auto r = request_object(base_, request, body);
-  return decode(http(call_, r, body));
+  auto result = decode(http(call_, r, body));
+  annotate(result);
+  return result;
+}
+
+void Client::annotate(ApiResult& result) const {
+  if (result.status == 0 && result.transport_error.find("connection refused") != std::string::npos)
+    result.hint = "Nothing answers at " + base_ + ": check the API base URL (CLOUDFLARE_API_BASE_URL)";
+  else if (result.status == 404 && !std::string_view(base_).ends_with("/client/v4"))
+    result.hint = "The API base URL " + base_ +
+                  " does not end in /client/v4, as Cloudflare's (https://api.cloudflare.com/client/v4) and the "
+                  "sandbox's do: check CLOUDFLARE_API_BASE_URL";
+}
+
+Created Client::create_once(const Request& create, const std::function<std::optional<json::value>()>& find,
+                            std::string_view what, int max_sends) const {
+  Created out;
+  for (int send = 1;; ++send) {
+    call_.throw_if_cancelled();
+    out.result = request(create);
+    const bool unknown = out.result.unknown_outcome() || out.result.status >= 500;
+    if (!unknown || send >= max_sends) return out;
+    call_.warn("creating " + std::string(what) + " ended without a clear answer (" + describe(out.result) +
+               "); checking whether it exists before sending it again");
+    if (auto found = find()) {
+      call_.info("found " + std::string(what) + ": the lost request had made it; using it");
+      out.adopted = std::move(found);
+      return out;
+    }
+    // Nothing was made: send again, after a pause that lets a struggling API recover.
+    for (int slept = 0; slept < 250 * send; slept += 50) {
+      call_.throw_if_cancelled();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
 }
 
 std::vector<ApiResult> Client::batch(const std::vector<Request>& requests, int concurrency) const {
@@ -197,6 +237,7 @@ std::vector<ApiResult> Client::batch(const std::vector<Request>& requests, int c
       return;
     auto i = static_cast<std::size_t>(index->as_int64());
     results[i] = decode(decode_response(meta, body));
+    annotate(results[i]);
     answered[i] = true;
   });
   for (std::size_t i = 0; i < requests.size(); ++i)

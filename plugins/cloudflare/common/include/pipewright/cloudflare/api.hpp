@@ -56,6 +56,10 @@ struct ApiResult {
   std::string body;                // raw response body
   boost::json::object headers;     // lower-case names
   int attempts = 1;
+  // What the user can do about it, when the client can tell (nothing
+  // listens at the base URL; a base URL without /client/v4); describe()
+  // adds it.
+  std::string hint;
 
   ApiResult() = default;
   ApiResult(const ApiResult&) = default;
@@ -85,6 +89,15 @@ ApiResult decode(const Response& response);
 std::string describe(const ApiResult& result);
 // "Forbidden" for 403 and so on; "" when unknown.
 std::string_view reason_phrase(int status);
+
+// A create's answer when the create went through reconcile_create: either
+// the API's answer to a create, or the object found after a create whose
+// outcome was unknown (`adopted`: the lost request made it, or someone else did).
+struct Created {
+  ApiResult result;                         // the last create's answer
+  std::optional<boost::json::value> adopted;  // set when found instead of created
+  bool ok() const noexcept { return adopted.has_value() || result.ok(); }
+};
 
 struct Request {
   std::string method = "GET";
@@ -120,6 +133,17 @@ class Client {
                  const boost::json::value& json_body,
                  std::optional<bool> safe_to_retry = std::nullopt) const;
 
+  // Sends a create that the host does not repeat by itself (a POST), so
+  // that it is made once and only once: when its outcome is unknown (no
+  // answer, or a 5xx, after the request was sent), `find` reads the state
+  // first and what it finds is adopted; only when nothing is found is the
+  // create sent again, at most `max_sends` times in all. A definite answer
+  // (success or a 4xx) is returned as it is. `find` throws when the state
+  // cannot be read, since the outcome then stays unknown.
+  Created create_once(const Request& create,
+                      const std::function<std::optional<boost::json::value>()>& find,
+                      std::string_view what, int max_sends = 4) const;
+
   // Several requests at once through the host's batched HTTP (the host
   // keeps the rate budget and retries); results in the order of `requests`.
   // A raw body must be UTF-8 text here (it travels inside the batch's JSON).
@@ -149,6 +173,9 @@ class Client {
                         int max_pages = 1000) const;
 
  private:
+  // Adds the hint a wrong base URL deserves.
+  void annotate(ApiResult& result) const;
+
   const Call& call_;
   std::string base_;
 };
