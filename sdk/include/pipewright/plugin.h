@@ -120,7 +120,14 @@ typedef struct pw_host_services_v1 {
    * plugin never sees them. With "step_auth": false it adds none, for a
    * request that presents a credential the plugin was given as an input
    * (checking that a token it holds still works); a host older than 1.2
-   * refuses the member as unknown. The host applies rate limiting and retries.
+   * refuses the member as unknown. The host applies rate limiting and retries:
+   * a 429 is sent again for every method (it was refused before handling);
+   * a 5xx, a timeout or a lost answer is repeated only for a request that
+   * is safe to repeat. "safe_to_retry": true declares a POST/PATCH
+   * idempotent (an invalid probe body; a create the API answers "exists"
+   * when repeated); any other create whose answer is a 5xx or whose meta
+   * says "outcome": "unknown" must be reconciled by the plugin (read the
+   * state, adopt what the lost request made) before it is sent again.
    * `on_response` is called exactly once. Returns PW_STATUS_OK when a
    * response or a transport error was delivered, PW_STATUS_CANCELLED if the
    * run was cancelled, PW_STATUS_BAD_INPUT for a malformed request. */
