@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <future>
@@ -28,10 +29,21 @@ namespace pw::sandbox {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+// A refusal over the connection cap ends within send_timeout plus its 2 s
+// of lingering; past this many at once, connections are closed unanswered.
+constexpr std::size_t max_refusals_in_flight = 64;
+
 struct Server::Impl {
-  explicit Impl(Options o) : options(std::move(o)) {}
+  explicit Impl(Options o)
+      : options(std::move(o)),
+        connections(options.max_connections),
+        refusals(max_refusals_in_flight) {}
 
   Options options;
+  // Declared before the io_context: connections give their slot back when
+  // the io_context destroys them.
+  ConnectionSlots connections;
+  ConnectionSlots refusals;
   std::uint16_t port = 0;
   Identity identity;
   Router router;
@@ -49,6 +61,8 @@ struct Server::Impl {
   void open_state();
   void listen();
   asio::awaitable<void> accept_loop();
+  ConnectionLimits limits() const;
+  static void report_failure(std::exception_ptr e);
   // Runs fn on the state strand and waits; direct call when not serving.
   template <class Fn>
   void on_state_strand(Fn fn);
@@ -113,6 +127,10 @@ asio::awaitable<void> Server::Impl::accept_loop() {
                                                         asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
+      // Out of descriptors, say: the connection stays queued and accept
+      // would fail again at once, so pause instead of spinning.
+      asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
     // Responses go out as header then body; without this each one can wait
@@ -120,17 +138,34 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     boost::system::error_code nodelay_ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), nodelay_ignored);
     auto ex = socket.get_executor();
-    asio::co_spawn(ex,
-                   serve_connection(std::move(socket),
-                                    ConnectionDeps{*dispatcher, state->objects, *state_strand}),
-                   [](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& x) {
-                       std::cerr << "pipewright sandbox: connection failed: " << x.what() << "\n";
-                     }
-                   });
+    if (auto slot = connections.try_take()) {
+      asio::co_spawn(
+          ex,
+          serve_connection(std::move(socket),
+                           ConnectionDeps{*dispatcher, state->objects, *state_strand, limits()},
+                           std::move(*slot)),
+          report_failure);
+    } else if (auto refusal = refusals.try_take()) {
+      asio::co_spawn(ex, refuse_connection(std::move(socket), limits(), std::move(*refusal)),
+                     report_failure);
+    } else {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    }
+  }
+}
+
+ConnectionLimits Server::Impl::limits() const {
+  return {options.header_timeout, options.idle_timeout, options.body_timeout, options.send_timeout,
+          options.max_header_bytes};
+}
+
+void Server::Impl::report_failure(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    std::cerr << "pipewright sandbox: connection failed: " << x.what() << "\n";
   }
 }
 
@@ -204,6 +239,8 @@ void Server::stop() {
 }
 
 std::uint16_t Server::port() const { return impl_->port; }
+
+std::size_t Server::open_connections() const { return impl_->connections.taken(); }
 
 std::string Server::base_url() const {
   const auto& a = impl_->options.listen_address;

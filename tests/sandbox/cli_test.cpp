@@ -9,70 +9,14 @@
 #include <sstream>
 #include <thread>
 
-#include "child_process.hpp"  // tests/runtime: ChildProcess, pipewright_bin(), run_pipewright()
+#include "child_process.hpp"  // tests/runtime: run_pipewright()
+#include "sandbox_process.hpp"
 #include "test_client.hpp"
 
 using namespace pw::sandbox;
 using namespace pw::sandbox::test;
 
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// `pipewright sandbox --listen 127.0.0.1:0 ARGS` as a child process. Its
-// stdout/stderr go to files under `dir` (never a pipe that could fill up).
-// The destructor sends SIGTERM and reaps it (SIGKILL after 5 s), so a
-// failed assertion never leaves a process behind.
-class SandboxProcess {
- public:
-  SandboxProcess(const std::filesystem::path& dir, const std::string& name, std::vector<std::string> args)
-      : out_(dir / (name + ".out")), err_(dir / (name + ".err")), child_(spawn_options(out_, err_, std::move(args))) {}
-
-  // Waits (at most 10 s) until stdout contains `needle`; throws with stderr
-  // when the child exits first or the time runs out.
-  std::string wait_for_output(const std::string& needle) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < give_up) {
-      std::string out = read_file(out_);
-      if (out.find(needle) != std::string::npos) return out;
-      if (child_.try_reap())
-        throw std::runtime_error("pipewright sandbox exited early (" + std::to_string(child_.exit_code()) + "): " + err());
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    throw std::runtime_error("pipewright sandbox did not print \"" + needle + "\" within 10 s; stderr: " + err());
-  }
-
-  // The one JSON line `--output json` prints.
-  json::object json_identity() {
-    std::string out = wait_for_output("}\n");
-    return json::parse(out.substr(0, out.find('\n'))).as_object();
-  }
-
-  // SIGTERM, then the exit code (128+N when killed by signal N).
-  int stop() { return child_.stop(); }
-
-  std::string err() const { return read_file(err_); }
-  pid_t pid() const { return child_.pid(); }
-
- private:
-  static pw::test::SpawnOptions spawn_options(const std::filesystem::path& out, const std::filesystem::path& err,
-                                              std::vector<std::string> args) {
-    pw::test::SpawnOptions o;
-    o.argv = {pw::test::pipewright_bin(), "sandbox", "--listen", "127.0.0.1:0"};
-    o.argv.insert(o.argv.end(), args.begin(), args.end());
-    o.stdout_file = out;
-    o.stderr_file = err;
-    return o;
-  }
-
-  std::filesystem::path out_, err_;
-  pw::test::ChildProcess child_;  // stopped on destruction
-};
 
 // `out` has a line "  <start>", alone or followed by a space and a note.
 bool prints_line(const std::string& out, const std::string& start) {
@@ -237,18 +181,6 @@ BOOST_AUTO_TEST_CASE(bad_listen_or_rate_limit_values_exit_2_with_a_message) {
   BOOST_TEST(std::count(busy.err.begin(), busy.err.end(), '\n') == 1, busy.err);
 }
 
-namespace {
-
-// The peak resident set size of a process, from /proc/PID/status (VmHWM), in KiB.
-long peak_rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(a_large_object_put_is_streamed_to_disk_not_held_in_memory) {
   TempDir dir;
   SandboxProcess sandbox(dir.path(), "large", {"--state", (dir.path() / "state").string(), "--output", "json"});
@@ -278,7 +210,7 @@ BOOST_AUTO_TEST_CASE(a_large_object_put_is_streamed_to_disk_not_held_in_memory) 
     ],
     "outputs": {"uploaded": "${{ steps.upload.outputs.uploaded }}", "verified": "${{ steps.upload.outputs.verified }}"}
   })";
-  const long before = peak_rss_kib(sandbox.pid());
+  const long before = status_kib(sandbox.pid(), "VmHWM");
   BOOST_TEST_REQUIRE(before > 0);
   pw::test::ProcessOptions o;
   o.args = {"run", pipeline.string(), "--output", "json"};
@@ -293,7 +225,7 @@ BOOST_AUTO_TEST_CASE(a_large_object_put_is_streamed_to_disk_not_held_in_memory) 
   BOOST_TEST_REQUIRE(run.exit_code == 0, run.out + run.err);
   BOOST_TEST(run.out.find(R"("uploaded":1)") != std::string::npos, run.out);
   BOOST_TEST(run.out.find(R"("verified":1)") != std::string::npos, run.out);
-  const long after = peak_rss_kib(sandbox.pid());
+  const long after = status_kib(sandbox.pid(), "VmHWM");
   // Holding the body would add at least its 96 MiB; streaming adds buffers.
   BOOST_TEST(after - before < 32 * 1024, "peak RSS grew by " << (after - before) << " KiB");
   BOOST_TEST(sandbox.stop() == 0);

@@ -12,18 +12,24 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
+#include <array>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <pipewright/sandbox.hpp>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -223,6 +229,121 @@ inline boost::beast::http::response<boost::beast::http::string_body> raw_exchang
   boost::beast::http::read(socket, buffer, res);
   return res;
 }
+
+// Polls `condition` every 20 ms until it holds or `within` has passed: for
+// what the server does in its own time (closing, counting, cleaning up).
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds within = std::chrono::seconds(10)) {
+  const auto give_up = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < give_up) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
+// One raw connection for clients that misbehave: every wait has a deadline,
+// so a server that fails to act makes the test fail, not hang.
+//
+//   RawConnection c(port);
+//   c.send("GET /client/v4/zones HTTP/1.1\r\n");        // half a head
+//   BOOST_TEST(c.wait_for_close(10s).closed);
+class RawConnection {
+ public:
+  using Response = boost::beast::http::response<boost::beast::http::string_body>;
+  struct Ending {
+    bool closed = false;  // EOF or reset; false when `within` ran out first
+    std::string bytes;    // what arrived before
+  };
+
+  explicit RawConnection(std::uint16_t port) {
+    socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  }
+
+  // False when the server has closed (or reset) the connection.
+  bool send(std::string_view bytes, std::chrono::milliseconds within = std::chrono::seconds(10)) {
+    return !run([&](auto done) { boost::asio::async_write(socket_, boost::asio::buffer(bytes), done); },
+                within);
+  }
+  void shut_down_sending() {
+    boost::system::error_code ec;
+    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  }
+  // Closes so that the server sees a reset, not an orderly close.
+  void reset() {
+    boost::system::error_code ec;
+    socket_.set_option(boost::asio::socket_base::linger(true, 0), ec);
+    socket_.close(ec);
+  }
+
+  // One response; nothing when the connection ends (or `within` runs out) first.
+  std::optional<Response> read_response(std::chrono::milliseconds within = std::chrono::seconds(10)) {
+    boost::beast::http::response_parser<boost::beast::http::string_body> parser;
+    parser.body_limit(1ull << 30);
+    if (run([&](auto done) { boost::beast::http::async_read(socket_, buffer_, parser, done); }, within))
+      return std::nullopt;
+    return parser.release();
+  }
+  // What one read brings (empty when the connection ended or `within` ran out).
+  std::string read_some(std::chrono::milliseconds within = std::chrono::seconds(10)) {
+    return read_chunk(within).second;
+  }
+  // Reads until the server closes the connection or `within` runs out.
+  Ending wait_for_close(std::chrono::milliseconds within) {
+    Ending out;
+    out.bytes.assign(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    buffer_.consume(buffer_.size());
+    const auto give_up = std::chrono::steady_clock::now() + within;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return out;
+      auto [ec, bytes] = read_chunk(left);
+      out.bytes += bytes;
+      if (ec == boost::asio::error::timed_out) return out;
+      if (ec) {
+        out.closed = true;
+        return out;
+      }
+    }
+  }
+
+ private:
+  // Starts an operation with a completion handler and runs it for at most
+  // `within`; its error, or timed_out (the operation is then cancelled).
+  template <class Start>
+  boost::system::error_code run(Start start, std::chrono::milliseconds within) {
+    boost::system::error_code result;
+    bool finished = false;
+    io_.restart();
+    start([&](boost::system::error_code ec, std::size_t) {
+      result = ec;
+      finished = true;
+    });
+    io_.run_for(within);
+    if (finished) return result;
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);
+    io_.restart();
+    io_.run();
+    return boost::asio::error::timed_out;
+  }
+
+  std::pair<boost::system::error_code, std::string> read_chunk(std::chrono::milliseconds within) {
+    std::array<char, 16 * 1024> chunk;
+    std::size_t got = 0;
+    auto ec = run([&](auto done) {
+      socket_.async_read_some(boost::asio::buffer(chunk), [&got, done](boost::system::error_code e, std::size_t n) {
+        got = n;
+        done(e, n);
+      });
+    }, within);
+    return {ec, std::string(chunk.data(), got)};
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::socket socket_{io_};
+  boost::beast::flat_buffer buffer_;
+};
 
 // A started server (in-memory unless options say otherwise) and a client.
 struct SandboxFixture {

@@ -32,6 +32,23 @@ struct Options {
   // concurrent PUTs; docs/benchmarks.md): the state is serialised on one
   // strand anyway, and a second thread only adds hand-offs between cores.
   std::size_t threads = 1;
+  // Bad clients (docs/sandbox.md "Bad clients"). A connection's first
+  // request head must arrive whole within header_timeout of the connect, so
+  // a client that trickles it (slowloris) cannot hold a socket for long.
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(20)};
+  // The wait for the next request on a keep-alive connection; then its head
+  // has header_timeout. Longer than clients' own pool timeouts (Go: 90 s),
+  // so that it is the client that closes and no reused socket is cut.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(120)};
+  // The longest pause between two reads of a body, and between two writes
+  // of a response to a client that stopped reading (nginx: 60 s each).
+  std::chrono::milliseconds body_timeout{std::chrono::seconds(60)};
+  std::chrono::milliseconds send_timeout{std::chrono::seconds(60)};
+  // Request line plus fields; larger heads get 431 (Cloudflare's limit).
+  std::size_t max_header_bytes = 32 * 1024;
+  // Open connections; more are answered 503 and closed. nginx's own default,
+  // which stays well under a 1024-descriptor limit.
+  std::size_t max_connections = 512;
   // Receives one line per request: method, path, status, credential id.
   // Never a secret.
   std::function<void(std::string_view)> request_log;
@@ -62,6 +79,8 @@ class Server {
 
   std::uint16_t port() const;
   std::string base_url() const;  // "http://127.0.0.1:PORT/client/v4"
+  // Connections being served now (not those refused over the cap).
+  std::size_t open_connections() const;
   const Identity& identity() const;
 
   // Test hooks (also reachable over HTTP under /__sandbox/, see docs/sandbox.md).
