@@ -83,7 +83,8 @@ struct DeployFixture {
   sandbox::test::TempDir work;
   fs::path site;
 
-  DeployFixture() : site(work.path() / "site") {
+  DeployFixture() : DeployFixture(sandbox::Options{}) {}
+  explicit DeployFixture(sandbox::Options options) : sandbox(std::move(options)), site(work.path() / "site") {
     fs::copy(source_dir() / "examples" / "site", site, fs::copy_options::recursive);
   }
 

@@ -6,6 +6,12 @@
 #define BOOST_TEST_MODULE cloudflare_fault_points
 #include "deploy_fixture.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <set>
 
 using namespace pw::deploy_test;
@@ -149,4 +155,40 @@ BOOST_AUTO_TEST_CASE(uploading_the_site_and_its_mapping_meets_each_fault) {
       BOOST_TEST(stored.size() == c.site_files() + 1, kind << " " << key);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(nothing_listening_at_the_api_base_is_said_within_a_second_or_two) {
+  FaultCase c;
+  auto env = c.environment();
+  // A port nobody listens on: bind one, and close it.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  ::close(fd);
+  env["CLOUDFLARE_API_BASE_URL"] = "http://127.0.0.1:" + std::to_string(port) + "/client/v4";
+  const auto start = std::chrono::steady_clock::now();
+  auto r = c.run_process(conf_pipeline("create-token.json"), {}, {}, &env);
+  const auto took = std::chrono::steady_clock::now() - start;
+  BOOST_TEST(r.exit_code == 1, r.out << r.err);
+  BOOST_TEST((took < std::chrono::seconds(3)));
+  const std::string all = r.out + r.err;
+  BOOST_TEST(all.find("connection refused") != std::string::npos, all);
+  BOOST_TEST(all.find("CLOUDFLARE_API_BASE_URL") != std::string::npos, all);
+  BOOST_TEST(all.find(std::to_string(port)) != std::string::npos, all);
+}
+
+BOOST_AUTO_TEST_CASE(an_api_base_without_client_v4_gets_a_hint) {
+  FaultCase c;
+  auto env = c.environment();
+  env["CLOUDFLARE_API_BASE_URL"] = c.sandbox.server.base_url().substr(
+      0, c.sandbox.server.base_url().size() - std::string("/client/v4").size());
+  auto r = c.run_process(conf_pipeline("create-token.json"), {}, {}, &env);
+  BOOST_TEST(r.exit_code == 1, r.out << r.err);
+  const std::string all = r.out + r.err;
+  BOOST_TEST(all.find("does not end in /client/v4") != std::string::npos, all);
 }

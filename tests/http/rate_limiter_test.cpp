@@ -101,6 +101,7 @@ BOOST_AUTO_TEST_CASE(reads_the_servers_ratelimit_header_and_its_policy) {
   BOOST_TEST(b->remaining == 50);
   BOOST_TEST(b->reset.count() == 30000);
   BOOST_TEST(b->quota == 1200);
+  BOOST_TEST(b->window.count() == 300000);
   // Of several items, the tightest binds.
   b = pw::http::server_budget(answer({{"ratelimit", "\"a\";r=900;t=200, \"b\";r=7;t=4"}}));
   BOOST_REQUIRE(b.has_value());
@@ -117,7 +118,7 @@ BOOST_AUTO_TEST_CASE(reads_the_servers_ratelimit_header_and_its_policy) {
 BOOST_AUTO_TEST_CASE(a_spent_server_budget_waits_for_its_reset) {
   FakeClock clock;
   RateLimiter limiter(pw::RateBudget{1200, 300s, true}, {}, clock.source());
-  limiter.observe("k", ServerBudget{0, 4000ms, 1200});
+  limiter.observe("k", ServerBudget{0, 4000ms, 1200, 0ms});
   BOOST_TEST(limiter.try_acquire("k").count() == 4000);
   BOOST_TEST(limiter.try_acquire("other").count() == 0);
   clock.now += 4s;
@@ -128,11 +129,11 @@ BOOST_AUTO_TEST_CASE(a_low_server_budget_spreads_what_is_left_over_the_time_left
   FakeClock clock;
   RateLimiter limiter(pw::RateBudget{1200, 300s, true}, {}, clock.source());
   // Plenty left: no pacing.
-  limiter.observe("k", ServerBudget{500, 100s, 1200});
+  limiter.observe("k", ServerBudget{500, 100s, 1200, 0ms});
   for (int i = 0; i < 20; ++i) BOOST_TEST(limiter.try_acquire("k").count() == 0);
   // 10 left for 10 s: about one a second, and never more than 10.
   clock.now += 1s;
-  limiter.observe("k", ServerBudget{10, 10s, 1200});
+  limiter.observe("k", ServerBudget{10, 10s, 1200, 0ms});
   BOOST_TEST(limiter.try_acquire("k").count() == 0);
   auto wait = limiter.try_acquire("k");
   BOOST_TEST(wait.count() >= 900);
@@ -146,14 +147,28 @@ BOOST_AUTO_TEST_CASE(a_low_server_budget_spreads_what_is_left_over_the_time_left
   BOOST_TEST(sent >= 8);
 }
 
+BOOST_AUTO_TEST_CASE(the_next_period_of_a_known_policy_starts_with_its_quota_not_unbounded) {
+  FakeClock clock;
+  RateLimiter limiter(pw::RateBudget{1200, 300s, true}, {}, clock.source());
+  limiter.observe("k", ServerBudget{0, 1000ms, 12, 3000ms});
+  BOOST_TEST(limiter.try_acquire("k").count() == 1000);
+  clock.now += 1s;
+  // The new period allows 12; a burst of 16 gets at most 12 of them now.
+  int sent = 0;
+  for (int i = 0; i < 16; ++i)
+    if (limiter.try_acquire("k").count() == 0) ++sent;
+  BOOST_TEST(sent <= 12);
+  BOOST_TEST(sent >= 2);
+}
+
 BOOST_AUTO_TEST_CASE(answers_out_of_order_keep_the_lowest_count_of_one_period) {
   FakeClock clock;
   RateLimiter limiter(pw::RateBudget{1200, 300s, true}, {}, clock.source());
-  limiter.observe("k", ServerBudget{0, 5000ms, 0});
-  limiter.observe("k", ServerBudget{300, 5000ms, 0});  // an older answer, arriving late
+  limiter.observe("k", ServerBudget{0, 5000ms, 0, 0ms});
+  limiter.observe("k", ServerBudget{300, 5000ms, 0, 0ms});  // an older answer, arriving late
   BOOST_TEST(limiter.try_acquire("k").count() == 5000);
   clock.now += 5s;
-  limiter.observe("k", ServerBudget{300, 300s, 0});  // the next period
+  limiter.observe("k", ServerBudget{300, 300s, 0, 0ms});  // the next period
   BOOST_TEST(limiter.try_acquire("k").count() == 0);
 }
 

@@ -36,13 +36,14 @@ struct WindowHeader {
   std::int64_t server_reset;  // when the server's count restarts; 0: unknown
   std::int64_t server_left;   // what the server still allows before then (estimate)
   std::int64_t server_quota;  // its Ratelimit-Policy quota; 0: not said
+  std::int64_t server_window; // and window, in ms; 0: not said
   std::int64_t last_sent;
   std::int64_t touched;  // last time a process touched the file's mtime
 };
 // Followed by `capacity` int64 start times.
 
 constexpr std::uint32_t kMagic = 0x70776231;  // "pwb1"
-constexpr std::uint32_t kLayout = 1;
+constexpr std::uint32_t kLayout = 2;
 // A shared file nobody touched for this long holds no live state.
 constexpr std::int64_t kStaleMs = 3600 * 1000;
 
@@ -115,8 +116,10 @@ std::optional<ServerBudget> server_budget(const HttpResponse& response,
         found = true;
       }
     }
-    if (auto policy = response.header("ratelimit-policy"))
+    if (auto policy = response.header("ratelimit-policy")) {
       if (auto q = parameter(*policy, "q")) out.quota = *q;
+      if (auto w = parameter(*policy, "w")) out.window = milliseconds{std::min(*w, 1'000'000LL) * 1000};
+    }
   } else if (auto left = response.header("x-ratelimit-remaining")) {
     auto r = number(*left);
     auto reset = response.header("x-ratelimit-reset");
@@ -262,6 +265,15 @@ std::chrono::milliseconds RateLimiter::try_acquire(const std::string& key) {
       --h.count;
     }
     if (h.count >= h.capacity) return wait_ms(ring[h.head] + h.window_ms, now);
+    // A period of the server's count ended: with its policy known, the next
+    // one starts with the whole quota and is paced like the last, so a
+    // burst at the turn of the window stays inside it. It is taken to start
+    // now, at the latest it can (a server may start it at the first request
+    // after the last one ended).
+    if (h.server_reset > 0 && h.server_reset <= now && h.server_quota > 0 && h.server_window > 0) {
+      h.server_reset = now + h.server_window;
+      h.server_left = h.server_quota;
+    }
     if (h.server_reset > now) {
       if (h.server_left <= 0) return wait_ms(h.server_reset, now);
       // Running low: spread what is left over the time left, so that this
@@ -296,12 +308,15 @@ void RateLimiter::observe(const std::string& key, const ServerBudget& server) {
     const std::int64_t reset = now + server.reset.count();
     // Answers arrive out of order: within one period of the server's count
     // (the same reset, give or take its rounding to seconds) the lowest
-    // figure is the latest; any other reset is a new period.
+    // figure is the latest, and the latest reset the safe one (each answer's
+    // is rounded up, and read after the server wrote it); any other reset
+    // is a new period.
     const bool same_period = h.server_reset > now && reset < h.server_reset + 2000 &&
                              reset > h.server_reset - 2000;
     h.server_left = same_period ? std::min<std::int64_t>(h.server_left, server.remaining) : server.remaining;
-    if (!same_period) h.server_reset = reset;
+    h.server_reset = same_period ? std::max(h.server_reset, reset) : reset;
     if (server.quota > 0) h.server_quota = server.quota;
+    if (server.window.count() > 0) h.server_window = server.window.count();
     return 0;
   });
 }

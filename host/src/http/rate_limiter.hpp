@@ -25,6 +25,7 @@ struct ServerBudget {
   long long remaining = 0;
   std::chrono::milliseconds reset{0};  // until the count starts again
   long long quota = 0;                 // 0: not said
+  std::chrono::milliseconds window{0};  // the policy's window; 0: not said
 };
 std::optional<ServerBudget> server_budget(const HttpResponse& response,
                                           std::chrono::system_clock::time_point now =
