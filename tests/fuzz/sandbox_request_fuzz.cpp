@@ -120,6 +120,7 @@ void handle(Sandbox& sandbox, sb::Dispatcher& dispatcher, sb::Request& req) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
   Sandbox sandbox;
   sb::Dispatcher dispatcher(router(), *sandbox.state, *sandbox.runtime);
   boost::beast::flat_buffer buffer;
