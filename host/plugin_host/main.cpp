@@ -16,8 +16,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <mutex>
 #include <string>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PW_ADDRESS_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PW_ADDRESS_SANITIZER 1
+#endif
+#endif
 
 namespace {
 
@@ -90,6 +99,22 @@ const pw_host_services_v1 services = {
     add_secret_fn,
 };
 
+void limit_memory(unsigned long memory_mb) {
+#ifdef PW_ADDRESS_SANITIZER
+  // ASan maps terabytes of shadow before main, so no address-space cap can
+  // fit; cap the private writable memory mapped from here on instead.
+  rlim_t now = 0;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmData:", 0) == 0) now = std::strtoull(line.c_str() + 7, nullptr, 10) << 10;
+  rlimit memory{now + (rlim_t{memory_mb} << 20), now + (rlim_t{memory_mb} << 20)};
+  ::setrlimit(RLIMIT_DATA, &memory);
+#else
+  rlimit memory{memory_mb << 20, memory_mb << 20};
+  ::setrlimit(RLIMIT_AS, &memory);
+#endif
+}
+
 int refuse(const std::string& why) {
   send({{"op", "diagnostic"}, {"severity", PW_SEVERITY_ERROR}, {"summary", "the isolated plugin could not load"},
         {"detail", why}, {"pointer", ""}});
@@ -113,10 +138,7 @@ int main(int argc, char** argv) {
   // No core files: a crashing plugin's memory may hold secrets.
   rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);
-  if (memory_mb > 0) {
-    rlimit memory{memory_mb << 20, memory_mb << 20};
-    ::setrlimit(RLIMIT_AS, &memory);
-  }
+  if (memory_mb > 0) limit_memory(memory_mb);
 
   pw::isolation::Frame start;
   if (pw::isolation::read_frame(channel, start) != pw::isolation::ReadStatus::ok ||

@@ -15,7 +15,7 @@
 namespace pw {
 
 struct IsolationLimits {
-  std::size_t memory_mb = 1024;  // RLIMIT_AS of the child
+  std::size_t memory_mb = 1024;  // RLIMIT_AS of the child (RLIMIT_DATA under ASan)
   // After the call's deadline passes or the run is cancelled, the child gets
   // this long to return before it is killed.
   std::chrono::milliseconds kill_grace{2000};

@@ -161,4 +161,23 @@ BOOST_AUTO_TEST_CASE(finds_references_recursively) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(refuses_nesting_deeper_than_the_limit_instead_of_overflowing_the_stack) {
+  auto nested = [](int levels) { return std::string(levels, '(') + "true" + std::string(levels, ')'); };
+  BOOST_TEST(pw::evaluate_condition(nested(90), sample_scope()));
+  BOOST_TEST(pw::evaluate_condition(std::string(90, '!') + "true", sample_scope()));
+  auto refused = [](const std::string& expr) {
+    try {
+      pw::evaluate_condition(expr, sample_scope());
+    } catch (const pw::ExpressionError& e) {
+      return std::string(e.what()).find("nested more than 100 levels deep") != std::string::npos;
+    }
+    return false;
+  };
+  BOOST_TEST(refused(nested(5000)));
+  BOOST_TEST(refused(std::string(5000, '!') + "true"));
+  std::string chain = "1";
+  for (int i = 0; i < 5000; ++i) chain += " == 1";
+  BOOST_TEST(refused(chain));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,7 @@
 // (no coercion between types); && and || yield the deciding operand.
 #include "config_internal.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <memory>
 
@@ -90,8 +91,13 @@ struct Node {
   boost::json::value literal;
   std::vector<std::string> parts;  // reference: scope.name...; call: the function name
   std::unique_ptr<Node> left, right;
+  int height = 1;  // nodes on the longest path down, this one included
 };
 using NodePtr = std::unique_ptr<Node>;
+
+// Parsing, evaluating and freeing a tree all recurse once per level: deeper
+// nesting (parentheses, `!`, chained operators) is refused, not a stack overflow.
+constexpr int max_nesting = 100;
 
 class Parser {
  public:
@@ -116,15 +122,30 @@ class Parser {
     }
     return false;
   }
-  static NodePtr make(Node::Kind kind, NodePtr left = nullptr, NodePtr right = nullptr) {
+  NodePtr make(Node::Kind kind, NodePtr left = nullptr, NodePtr right = nullptr) const {
     auto node = std::make_unique<Node>();
     node->kind = kind;
+    node->height = 1 + std::max(left ? left->height : 0, right ? right->height : 0);
+    if (node->height > max_nesting) fail_too_deep();
     node->left = std::move(left);
     node->right = std::move(right);
     return node;
   }
+  // Counts one level of the parser's own recursion while alive.
+  struct Nested {
+    explicit Nested(Parser& p) : parser(p) {
+      if (++parser.depth_ > max_nesting) parser.fail_too_deep();
+    }
+    ~Nested() { --parser.depth_; }
+    Parser& parser;
+  };
+  [[noreturn]] void fail_too_deep() const {
+    fail("nested more than " + std::to_string(max_nesting) +
+         " levels deep (parentheses, '!', chained operators); simplify it");
+  }
 
   NodePtr either() {
+    Nested nested(*this);
     NodePtr left = both();
     while (accept("||")) left = make(Node::Kind::either, std::move(left), both());
     return left;
@@ -147,7 +168,10 @@ class Parser {
     }
   }
   NodePtr unary() {
-    if (accept("!")) return make(Node::Kind::negate, unary());
+    if (accept("!")) {
+      Nested nested(*this);
+      return make(Node::Kind::negate, unary());
+    }
     return primary();
   }
   NodePtr primary() {
@@ -191,6 +215,7 @@ class Parser {
   std::string_view src_;
   std::vector<Token> tokens_;
   std::size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 Reference reference_of(const std::vector<std::string>& parts) {
