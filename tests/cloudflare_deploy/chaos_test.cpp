@@ -27,7 +27,6 @@ struct ChaosRun {
   pw::test::ProcessResult process;
   std::size_t throttled = 0;  // http events answered 429
   std::size_t retried = 0;    // http events followed by another attempt
-  std::size_t waiting_lines = 0;
 };
 
 ChaosRun run_flow(const fs::path& work, const fs::path& state, const std::string& faults) {

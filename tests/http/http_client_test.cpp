@@ -461,21 +461,32 @@ BOOST_AUTO_TEST_CASE(a_429_to_a_post_is_sent_again_after_retry_after) {
 BOOST_AUTO_TEST_CASE(a_429_pauses_every_request_on_the_same_budget) {
   TestServer server([](const ReceivedRequest& r, std::size_t) {
     static std::atomic<int> throttled{0};
-    if (r.target == "/a" && throttled++ == 0) return Reply{429, {{"Retry-After", "1"}}, "slow down"};
+    if (r.target == "/a" && throttled++ == 0) return Reply{429, {{"Retry-After", "2"}}, "slow down"};
     return ok();
   });
   auto options = fast_options();
   options.rate = pw::RateBudget{1000, std::chrono::seconds(60), true};
   pw::HttpClient client(options);
-  std::vector<pw::HttpRequest> both{request("GET", server.url("/a")), request("GET", server.url("/b"))};
   const auto start = Clock::now();
-  std::vector<Clock::duration> done(2);
-  client.send_batch(std::move(both), 1, [&](std::size_t i, pw::HttpResponse&& r) {
-    BOOST_TEST(r.status == 200);
-    done[i] = Clock::now() - start;
-  });
-  // /b started only after /a's pause, though it was never throttled itself.
-  BOOST_TEST((done[1] >= 900ms));
+  BOOST_TEST(client.send(request("GET", server.url("/a"))).attempts == 2);
+  BOOST_TEST((Clock::now() - start >= 1900ms));
+  // Another request, started while /a waited, waits for the same pause
+  // although it was never throttled itself.
+  std::thread other;
+  Clock::duration b_took{};
+  {
+    pw::HttpClient second(options);
+    TestServer fresh([](const ReceivedRequest& r, std::size_t n) {
+      return r.target == "/a" && n == 1 ? Reply{429, {{"Retry-After", "2"}}, "slow down"} : ok();
+    });
+    std::thread a([&] { second.send(request("GET", fresh.url("/a"))); });
+    std::this_thread::sleep_for(300ms);  // /a has its 429 by now
+    const auto b_start = Clock::now();
+    BOOST_TEST(second.send(request("GET", fresh.url("/b"))).status == 200);
+    b_took = Clock::now() - b_start;
+    a.join();
+  }
+  BOOST_TEST((b_took >= 1000ms));
 }
 
 BOOST_AUTO_TEST_CASE(a_429_is_retried_past_max_attempts_up_to_its_own_limit) {
@@ -536,10 +547,26 @@ BOOST_AUTO_TEST_CASE(the_servers_ratelimit_header_holds_requests_back_before_a_4
   auto options = fast_options();
   options.rate = pw::RateBudget{1000, std::chrono::seconds(60), true};
   pw::HttpClient client(options);
-  BOOST_TEST(client.send(request("GET", server.url("/"))).status == 200);
   const auto start = Clock::now();
   BOOST_TEST(client.send(request("GET", server.url("/"))).status == 200);
+  BOOST_TEST(client.send(request("GET", server.url("/"))).status == 200);
   BOOST_TEST((Clock::now() - start >= 900ms));  // waited for the server's reset
+}
+
+BOOST_AUTO_TEST_CASE(a_wait_for_the_budget_past_the_deadline_fails_at_once_with_the_reason) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  auto options = fast_options();
+  options.rate = pw::RateBudget{1, std::chrono::seconds(30), true};
+  pw::HttpClient client(options);
+  BOOST_TEST(client.send(request("GET", server.url("/"))).status == 200);
+  auto r = request("GET", server.url("/"));
+  r.deadline = Clock::now() + 2s;
+  const auto start = Clock::now();
+  auto response = client.send(r);
+  BOOST_TEST(response.status == 0);
+  BOOST_TEST(response.error.find("rate budget would pass the step's timeout") != std::string::npos, response.error);
+  BOOST_TEST((Clock::now() - start < 1s));
+  BOOST_TEST(server.requests() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_long_wait_for_the_budget_is_announced_once) {

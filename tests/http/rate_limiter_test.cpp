@@ -111,6 +111,14 @@ BOOST_AUTO_TEST_CASE(reads_the_servers_ratelimit_header_and_its_policy) {
   BOOST_REQUIRE(b.has_value());
   BOOST_TEST(b->remaining == 3);
   BOOST_TEST(b->reset.count() == 12000);
+  // A reset written as a Unix time (as some APIs do).
+  const auto now = std::chrono::system_clock::now();
+  const auto epoch = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() + 30;
+  b = pw::http::server_budget(
+      answer({{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(epoch)}}), now);
+  BOOST_REQUIRE(b.has_value());
+  BOOST_TEST(b->reset.count() <= 30000);
+  BOOST_TEST(b->reset.count() >= 29000);
   BOOST_TEST(!pw::http::server_budget(answer({{"ratelimit", "garbage"}})).has_value());
   BOOST_TEST(!pw::http::server_budget(answer({})).has_value());
 }
@@ -161,6 +169,13 @@ BOOST_AUTO_TEST_CASE(the_next_period_of_a_known_policy_starts_with_its_quota_not
   BOOST_TEST(sent >= 2);
 }
 
+BOOST_AUTO_TEST_CASE(a_reset_beyond_the_budgets_window_is_not_waited_for) {
+  FakeClock clock;
+  RateLimiter limiter(pw::RateBudget{1200, 300s, true}, {}, clock.source());
+  limiter.observe("k", ServerBudget{0, std::chrono::hours(24 * 365), 0, 0ms});
+  BOOST_TEST(limiter.try_acquire("k").count() <= 300000);
+}
+
 BOOST_AUTO_TEST_CASE(answers_out_of_order_keep_the_lowest_count_of_one_period) {
   FakeClock clock;
   RateLimiter limiter(pw::RateBudget{1200, 300s, true}, {}, clock.source());
@@ -188,7 +203,6 @@ BOOST_AUTO_TEST_CASE(limiters_sharing_a_directory_share_one_budget) {
   BOOST_TEST(a.try_acquire("k2").count() == 0);
   b.pause("k2", 2000ms);
   BOOST_TEST(a.try_acquire("k2").count() == 2000);
-  // The file holds no secret and no key text, only counts.
   BOOST_TEST(!fs::is_empty(dir.path));
 }
 

@@ -175,7 +175,14 @@ BOOST_AUTO_TEST_CASE(memory_stays_flat_over_20000_requests_with_faults_and_bad_c
   BOOST_TEST_MESSAGE("soak: VmRSS after " << warm_up_requests << " requests " << rss_warm << " KiB, at the end "
                                           << rss_end << " KiB");
   BOOST_TEST_REQUIRE(rss_warm > 0);
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine (256 MB by default):
+  // RSS then measures the quarantine, not the sandbox. The soak still runs
+  // there for what the sanitizers report.
+  BOOST_TEST_MESSAGE("soak: the RSS bound is checked in the build without AddressSanitizer only");
+#else
   BOOST_TEST(rss_end - rss_warm < rss_growth_bound_kib, "VmRSS grew by " << rss_end - rss_warm << " KiB");
+#endif
   BOOST_TEST(soak.count("unexpected") == 0, soak.summary());
   // The faults were on, and the bad clients were answered.
   for (const char* seen : {"200", "429", "503", "dropped", "bad-400", "bad-431", "half-closed", "reset"})

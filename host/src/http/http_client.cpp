@@ -271,6 +271,13 @@ struct HttpClient::Impl {
       bool announced = false;
       for (auto wait = limiter.try_acquire(rate_key); wait > 0ms;
            wait = limiter.try_acquire(rate_key)) {
+        if (!fits_deadline(wait)) {
+          HttpResponse response = failure("waiting " + seconds_text(wait) +
+                                          " for the rate budget would pass the step's timeout");
+          response.attempts = attempt - 1;
+          response.duration = since(started);
+          co_return response;
+        }
         // A wait the user would notice is said once, with its length.
         if (!announced && wait >= kAnnouncedWait) {
           announced = true;
@@ -326,7 +333,7 @@ struct HttpClient::Impl {
             std::lock_guard lock(random_mutex);
             delay = http::backoff_delay(options, rate_limited + 2, random);
           }
-          if (!too_long) limiter.pause(rate_key, *delay);
+          limiter.pause(rate_key, std::min(*delay, options.max_retry_after));
           retry = ++rate_limited <= options.max_rate_limited_retries && !too_long;
           if (too_long)
             gave_up = "the server asked to wait " + seconds_text(*delay) + ", longer than " +
@@ -367,7 +374,7 @@ struct HttpClient::Impl {
       response.attempts = attempt;
       response.duration = since(started);
       if (status == 0) {
-        response.error = result.error;
+        response.error = gave_up.empty() ? result.error : result.error + "; not retried: " + gave_up;
         response.outcome = result.request_written && !safe ? "unknown" : "failed";
       } else {
         response.outcome = "ok";

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <vector>
@@ -39,13 +40,36 @@ struct WindowHeader {
   std::int64_t server_window; // and window, in ms; 0: not said
   std::int64_t last_sent;
   std::int64_t touched;  // last time a process touched the file's mtime
+  std::uint64_t boot;    // the boot the times belong to (see boot_id())
 };
 // Followed by `capacity` int64 start times.
 
 constexpr std::uint32_t kMagic = 0x70776231;  // "pwb1"
-constexpr std::uint32_t kLayout = 2;
+constexpr std::uint32_t kLayout = 3;
 // A shared file nobody touched for this long holds no live state.
 constexpr std::int64_t kStaleMs = 3600 * 1000;
+
+// This boot of the machine: the monotonic clock restarts at each one, so a
+// file's times are only comparable within the boot that wrote them.
+std::uint64_t boot_id() {
+  static const std::uint64_t id = [] {
+    std::uint64_t h = 1469598103934665603ULL;
+    if (std::FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "re")) {
+      for (int c; (c = std::fgetc(f)) != EOF;) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+      std::fclose(f);
+    }
+    return h;
+  }();
+  return id;
+}
+
+// flock, again when a signal interrupts it.
+bool lock_file(int fd, int operation) {
+  int rc;
+  do rc = ::flock(fd, operation);
+  while (rc != 0 && errno == EINTR);
+  return rc == 0;
+}
 
 std::size_t bytes_for(std::size_t capacity) {
   return sizeof(WindowHeader) + capacity * sizeof(std::int64_t);
@@ -124,6 +148,11 @@ std::optional<ServerBudget> server_budget(const HttpResponse& response,
     auto r = number(*left);
     auto reset = response.header("x-ratelimit-reset");
     auto delay = reset ? parse_delay(*reset, now) : std::nullopt;
+    // Some APIs send the reset as a Unix time, not as seconds from now.
+    if (auto seconds = reset ? number(*reset) : std::nullopt; seconds && *seconds > 1'000'000'000LL) {
+      const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(*seconds));
+      delay = std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(at - now));
+    }
     if (r && delay) {
       out.remaining = *r;
       out.reset = *delay;
@@ -157,17 +186,23 @@ struct RateLimiter::Window {
     header->layout = kLayout;
     header->capacity = static_cast<std::uint32_t>(budget.requests);
     header->window_ms = std::chrono::duration_cast<milliseconds>(budget.window).count();
+    header->boot = boot_id();
   }
 
   // A file written by another version, damaged, or from before a reboot
-  // starts afresh: a budget is worth less than a wrong wait.
-  void check(const RateBudget& budget, std::int64_t now) {
-    const auto& h = *header;
-    const std::int64_t horizon = now + h.window_ms + kStaleMs;
-    const bool sane = h.magic == kMagic && h.layout == kLayout && h.capacity == budget.requests &&
-                      h.window_ms == std::chrono::duration_cast<milliseconds>(budget.window).count() &&
-                      h.head < h.capacity && h.count <= h.capacity && h.paused_until <= horizon &&
-                      h.server_reset <= horizon && h.last_sent <= horizon;
+  // starts afresh: a budget is worth less than a wrong wait. Every time in
+  // it must lie within a window (plus a day for a server's reset) of now.
+  void check(const RateBudget& budget, std::int64_t now, bool whole) {
+    auto& h = *header;
+    const std::int64_t window = std::chrono::duration_cast<milliseconds>(budget.window).count();
+    const std::int64_t low = now - window - kStaleMs, high = now + window + kStaleMs;
+    auto near = [&](std::int64_t t) { return t == 0 || (t >= low && t <= high); };
+    bool sane = h.magic == kMagic && h.layout == kLayout && h.boot == boot_id() &&
+                h.capacity == budget.requests && h.window_ms == window && h.head < h.capacity &&
+                h.count <= h.capacity && near(h.paused_until) && near(h.server_reset) && near(h.last_sent) &&
+                h.server_window >= 0 && h.server_window <= kStaleMs && h.server_quota >= 0 &&
+                h.server_left <= std::max<std::int64_t>(h.server_quota, 1'000'000);
+    for (std::uint32_t i = 0; sane && whole && i < h.count; ++i) sane = near(ring[(h.head + i) % h.capacity]);
     if (!sane) reset(budget);
   }
 
@@ -198,16 +233,24 @@ RateLimiter::Window& RateLimiter::window(const std::string& key) {
       swept_ = true;
       // Budgets of servers long gone (a sandbox's port, an old token).
       const auto cutoff = std::filesystem::file_time_type::clock::now() - milliseconds{kStaleMs};
-      for (const auto& entry : std::filesystem::directory_iterator(shared_dir_, ec))
-        if (entry.path().extension() == ".budget" && entry.last_write_time(ec) < cutoff && !ec)
-          std::filesystem::remove(entry.path(), ec);
+      for (const auto& entry : std::filesystem::directory_iterator(shared_dir_, ec)) {
+        if (entry.path().extension() != ".budget" || !(entry.last_write_time(ec) < cutoff) || ec) continue;
+        // Not while another process holds it (it is about to touch it).
+        int stale = ::open(entry.path().c_str(), O_RDWR | O_CLOEXEC);
+        if (stale < 0) continue;
+        if (::flock(stale, LOCK_EX | LOCK_NB) == 0) std::filesystem::remove(entry.path(), ec);
+        ::close(stale);
+      }
     }
     const auto path = shared_dir_ / file_name_for(key, budget_);
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0 && ::flock(fd, LOCK_EX) == 0) {
+    if (fd >= 0 && lock_file(fd, LOCK_EX)) {
       struct stat st{};
+      // Blocks really allocated, not a sparse file: a full disk would make
+      // the first store through the mapping a SIGBUS.
       bool ready = ::fstat(fd, &st) == 0 &&
-                   (static_cast<std::size_t>(st.st_size) >= size || ::ftruncate(fd, static_cast<off_t>(size)) == 0);
+                   (static_cast<std::size_t>(st.st_size) >= size ||
+                    ::posix_fallocate(fd, 0, static_cast<off_t>(size)) == 0);
       void* map = ready ? ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
       if (map != MAP_FAILED) {
         w->fd = fd;
@@ -215,7 +258,7 @@ RateLimiter::Window& RateLimiter::window(const std::string& key) {
         w->mapped_size = size;
         w->header = static_cast<WindowHeader*>(map);
         w->ring = reinterpret_cast<std::int64_t*>(w->header + 1);
-        w->check(budget_, now_ms());
+        w->check(budget_, now_ms(), true);
         ::flock(fd, LOCK_UN);
         fd = -1;
       } else {
@@ -242,17 +285,19 @@ auto RateLimiter::with_window(const std::string& key, Fn&& fn) {
   Window& w = window(key);
   // flock excludes other processes; the mutex above, this one's threads
   // (they share the descriptor). A process that dies holding it releases it.
-  if (w.shared()) ::flock(w.fd, LOCK_EX);
+  // Without the lock (it cannot fail but for a kernel out of memory) the
+  // budget is still kept, only not exactly between processes.
+  const bool locked = w.shared() && lock_file(w.fd, LOCK_EX);
   const std::int64_t now = now_ms();
   if (w.shared()) {
-    w.check(budget_, now);
+    w.check(budget_, now, false);
     if (now - w.header->touched > 60'000) {
       w.header->touched = now;
       ::futimens(w.fd, nullptr);  // keeps the sweep of stale files off it
     }
   }
   auto result = fn(*w.header, w.ring, now);
-  if (w.shared()) ::flock(w.fd, LOCK_UN);
+  if (locked) ::flock(w.fd, LOCK_UN);
   return result;
 }
 
@@ -268,8 +313,9 @@ std::chrono::milliseconds RateLimiter::try_acquire(const std::string& key) {
     // A period of the server's count ended: with its policy known, the next
     // one starts with the whole quota and is paced like the last, so a
     // burst at the turn of the window stays inside it. It is taken to start
-    // now, at the latest it can (a server may start it at the first request
-    // after the last one ended).
+    // now, when its first request leaves (a server may start it only when
+    // that request arrives: the rounding up of each answer's reset covers
+    // the difference).
     if (h.server_reset > 0 && h.server_reset <= now && h.server_quota > 0 && h.server_window > 0) {
       h.server_reset = now + h.server_window;
       h.server_left = h.server_quota;
@@ -304,8 +350,12 @@ void RateLimiter::pause(const std::string& key, std::chrono::milliseconds delay)
 
 void RateLimiter::observe(const std::string& key, const ServerBudget& server) {
   if (!budget_.enabled || budget_.requests == 0) return;
+  // A reset further off than the budget's own window is not waited for:
+  // the budget's window is the longest wait this client plans on, and a
+  // 429 still says what is left.
+  const std::int64_t longest = std::chrono::duration_cast<milliseconds>(budget_.window).count();
   with_window(key, [&](WindowHeader& h, std::int64_t*, std::int64_t now) {
-    const std::int64_t reset = now + server.reset.count();
+    const std::int64_t reset = now + std::min<std::int64_t>(server.reset.count(), longest);
     // Answers arrive out of order: within one period of the server's count
     // (the same reset, give or take its rounding to seconds) the lowest
     // figure is the latest, and the latest reset the safe one (each answer's
@@ -316,7 +366,7 @@ void RateLimiter::observe(const std::string& key, const ServerBudget& server) {
     h.server_left = same_period ? std::min<std::int64_t>(h.server_left, server.remaining) : server.remaining;
     h.server_reset = same_period ? std::max(h.server_reset, reset) : reset;
     if (server.quota > 0) h.server_quota = server.quota;
-    if (server.window.count() > 0) h.server_window = server.window.count();
+    if (server.window.count() > 0) h.server_window = std::min<std::int64_t>(server.window.count(), longest);
     return 0;
   });
 }

@@ -34,10 +34,13 @@ std::string Redactor::redact(std::string_view text) const {
   {
     std::lock_guard lock(mutex_);
     for (const auto& secret : secrets_) {
+      std::size_t filled = 0;  // covered up to here by this secret: each byte is set once
       for (auto pos = text.find(secret); pos != std::string_view::npos; pos = text.find(secret, pos + 1)) {
         if (covered.empty()) covered.assign(text.size(), false);
-        std::fill(covered.begin() + static_cast<std::ptrdiff_t>(pos),
-                  covered.begin() + static_cast<std::ptrdiff_t>(pos + secret.size()), true);
+        const std::size_t from = std::max(pos, filled), to = pos + secret.size();
+        std::fill(covered.begin() + static_cast<std::ptrdiff_t>(from), covered.begin() + static_cast<std::ptrdiff_t>(to),
+                  true);
+        filled = to;
       }
     }
   }

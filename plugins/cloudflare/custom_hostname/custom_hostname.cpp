@@ -195,9 +195,14 @@ struct CustomHostname {
           },
           "the custom hostname " + s.hostname);
       if (made.adopted) {
-        // Created by our own request whose answer was lost, or by another
-        // writer: reconcile() below tells them apart by the tenant.
+        // Nothing was there before the create, so one with this tenant is
+        // what our lost request made; another tenant's is another writer's,
+        // which reconcile() below refuses unless adopting.
         current = made.adopted->as_object();
+        if (tenant_of(*current) == s.tenant) {
+          created = changed = true;
+          call.info("created custom hostname " + s.hostname + " for tenant '" + s.tenant + "'");
+        }
       } else if (made.result.ok() && made.result.result.is_object()) {
         current = made.result.result.as_object();
         created = changed = true;

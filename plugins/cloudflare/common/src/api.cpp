@@ -203,7 +203,18 @@ Created Client::create_once(const Request& create, const std::function<std::opti
     if (!unknown || send >= max_sends) return out;
     call_.warn("creating " + std::string(what) + " ended without a clear answer (" + describe(out.result) +
                "); checking whether it exists before sending it again");
-    if (auto found = find()) {
+    std::optional<json::value> found;
+    try {
+      found = find();
+    } catch (const Failure& e) {
+      throw Failure("creating " + std::string(what) +
+                        " ended without a clear answer, and checking whether it was made failed too",
+                    std::string(e.what()) + (e.detail().empty() ? "" : ": " + e.detail()) +
+                        ". Nothing was sent again; run the step again once the API answers: it looks "
+                        "before it creates",
+                    e.pointer());
+    }
+    if (found) {
       call_.info("found " + std::string(what) + ": the lost request had made it; using it");
       out.adopted = std::move(found);
       return out;
