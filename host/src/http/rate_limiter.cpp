@@ -311,7 +311,7 @@ std::chrono::milliseconds RateLimiter::try_acquire(const std::string& key) {
     }
     if (h.count >= h.capacity) return wait_ms(ring[h.head] + h.window_ms, now);
     // A period of the server's count ended: with its policy known, the next
-    // one starts with the whole quota and is paced like the last, so a
+    // one starts with the whole quota and is counted like the last, so a
     // burst at the turn of the window stays inside it. It is taken to start
     // now, when its first request leaves (a server may start it only when
     // that request arrives: the rounding up of each answer's reset covers
@@ -321,16 +321,15 @@ std::chrono::milliseconds RateLimiter::try_acquire(const std::string& key) {
       h.server_left = h.server_quota;
     }
     if (h.server_reset > now) {
-      if (h.server_left <= 0) return wait_ms(h.server_reset, now);
-      // Running low: spread what is left over the time left, so that this
-      // process and every other client of the same user (which the server
-      // counted) finish the window without a 429.
+      // What the server still allows, less a reserve for the other clients
+      // of the same user that may spend it meanwhile (1 % of the quota):
+      // once that is gone, wait for the reset. Cloudflare refuses a user
+      // for the rest of the window once the budget is exceeded, so stopping
+      // short costs less than a 429; spreading requests out would slow a
+      // short job down for nothing.
       const std::int64_t quota = h.server_quota > 0 ? h.server_quota : static_cast<std::int64_t>(h.capacity);
-      const std::int64_t low = std::max<std::int64_t>(10, quota / 10);
-      if (h.server_left < low) {
-        const std::int64_t interval = (h.server_reset - now) / h.server_left;
-        if (h.last_sent + interval > now) return wait_ms(h.last_sent + interval, now);
-      }
+      const std::int64_t reserve = std::max<std::int64_t>(1, quota / 100);
+      if (h.server_left <= reserve) return wait_ms(h.server_reset, now);
       --h.server_left;
     }
     ring[(h.head + h.count) % h.capacity] = now;

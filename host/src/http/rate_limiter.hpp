@@ -53,8 +53,8 @@ class RateLimiter {
   // sends until `delay` has passed.
   void pause(const std::string& key, std::chrono::milliseconds delay);
 
-  // The server's own count, read from an answer: requests are spread over
-  // what is left once it runs low, and stop when it is spent.
+  // The server's own count, read from an answer: requests are counted
+  // against it, and wait for its reset once only a reserve is left.
   void observe(const std::string& key, const ServerBudget& server);
 
  private:
