@@ -224,8 +224,9 @@ int command_run(const RunOptions& options) {
   if (!ok) return exit_code::usage;
   const fs::path cache_dir = cache_directory(environment);
   // Every pipewright process of this user on the machine draws on one
-  // budget per API and credential.
-  if (!cache_dir.empty()) http_opts.shared_budget_dir = cache_dir / "rate-budget";
+  // budget per API and credential; the embedded sandbox, on a port of its
+  // own that no other process can reach, needs no file for it.
+  if (!cache_dir.empty() && !options.sandbox) http_opts.shared_budget_dir = cache_dir / "rate-budget";
   HttpClient http(http_opts);
   EventStream events(redactor, options.output, options.verbosity);
   ParallelismBudget budget(options.max_parallel);
