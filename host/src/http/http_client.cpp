@@ -335,15 +335,14 @@ struct HttpClient::Impl {
           }
           limiter.pause(rate_key, std::min(*delay, options.max_retry_after));
           retry = ++rate_limited <= options.max_rate_limited_retries && !too_long;
-          if (too_long)
-            gave_up = "the server asked to wait " + seconds_text(*delay) + ", longer than " +
-                      seconds_text(options.max_retry_after);
         } else if (safe && http::status_is_retryable(status)) {
           retry = ++failures < max_attempts && !too_long;
-          if (too_long)
-            gave_up = "the server asked to wait " + seconds_text(*delay) + ", longer than " +
-                      seconds_text(options.max_retry_after);
+        } else {
+          delay.reset();  // not an answer to retry: its Retry-After is not ours to judge
         }
+        if (delay && too_long)
+          gave_up = "the server asked to wait " + seconds_text(*delay) + ", longer than " +
+                    seconds_text(options.max_retry_after);
       } else if (result.connection_refused) {
         // Nothing listens there: asking again at once cannot help, and
         // once more shortly after covers a server that is restarting.

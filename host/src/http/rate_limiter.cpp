@@ -38,14 +38,13 @@ struct WindowHeader {
   std::int64_t server_left;   // what the server still allows before then (estimate)
   std::int64_t server_quota;  // its Ratelimit-Policy quota; 0: not said
   std::int64_t server_window; // and window, in ms; 0: not said
-  std::int64_t last_sent;
   std::int64_t touched;  // last time a process touched the file's mtime
   std::uint64_t boot;    // the boot the times belong to (see boot_id())
 };
 // Followed by `capacity` int64 start times.
 
 constexpr std::uint32_t kMagic = 0x70776231;  // "pwb1"
-constexpr std::uint32_t kLayout = 3;
+constexpr std::uint32_t kLayout = 4;
 // A shared file nobody touched for this long holds no live state.
 constexpr std::int64_t kStaleMs = 3600 * 1000;
 
@@ -199,7 +198,7 @@ struct RateLimiter::Window {
     auto near = [&](std::int64_t t) { return t == 0 || (t >= low && t <= high); };
     bool sane = h.magic == kMagic && h.layout == kLayout && h.boot == boot_id() &&
                 h.capacity == budget.requests && h.window_ms == window && h.head < h.capacity &&
-                h.count <= h.capacity && near(h.paused_until) && near(h.server_reset) && near(h.last_sent) &&
+                h.count <= h.capacity && near(h.paused_until) && near(h.server_reset) &&
                 h.server_window >= 0 && h.server_window <= kStaleMs && h.server_quota >= 0 &&
                 h.server_left <= std::max<std::int64_t>(h.server_quota, 1'000'000);
     for (std::uint32_t i = 0; sane && whole && i < h.count; ++i) sane = near(ring[(h.head + i) % h.capacity]);
@@ -334,7 +333,6 @@ std::chrono::milliseconds RateLimiter::try_acquire(const std::string& key) {
     }
     ring[(h.head + h.count) % h.capacity] = now;
     ++h.count;
-    h.last_sent = now;
     return milliseconds{0};
   });
 }
