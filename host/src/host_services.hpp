@@ -33,7 +33,6 @@ class CallContext {
   std::string step_id;
   const LoadedPlugin* plugin = nullptr;
   HeaderList auth_headers;  // injected into every request; never shown
-  std::string rate_key;     // a hash of the auth identity, never the secret
   std::filesystem::path workdir;
 
   // Filled by the plugin's calls; guarded by `mutex` because a plugin may
@@ -56,9 +55,5 @@ class CallContext {
 
 // The static table handed to every plugin at negotiation.
 const pw_host_services_v1* host_services();
-
-// Identity of a set of auth headers for the rate limiter: a SHA-256 prefix,
-// so no secret is kept or shown.
-std::string rate_key_for(std::string_view auth_name, const HeaderList& headers);
 
 }  // namespace pw

@@ -30,10 +30,6 @@ struct HttpRequest {
   // No attempt and no wait goes past this (the step's timeout): a retry
   // whose delay would end after it is not made.
   std::optional<std::chrono::steady_clock::time_point> deadline;
-  // Identity of the credential the request carries (never the secret
-  // itself, e.g. a hash), so that the rate limiter keeps one budget per
-  // API origin and credential. Empty: one budget per origin.
-  std::string rate_key;
 };
 
 struct HttpResponse {
@@ -90,7 +86,7 @@ struct HttpClientOptions {
   std::size_t max_connections_per_origin = 32;
   bool verify_tls = true;
   std::string ca_file;  // empty: system default paths
-  RateBudget rate;      // per origin + rate_key
+  RateBudget rate;      // per origin and credential (credential_key)
   // Where concurrent pipewright processes share each budget (one small
   // file per origin and key); empty: this process only.
   std::filesystem::path shared_budget_dir;

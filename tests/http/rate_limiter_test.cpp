@@ -74,6 +74,19 @@ BOOST_AUTO_TEST_CASE(keys_have_separate_budgets) {
   BOOST_TEST(limiter.try_acquire("b").count() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(the_budget_key_is_the_credential_never_its_secret) {
+  using pw::http::credential_key;
+  const std::string key = credential_key({{"Authorization", "Bearer very-secret-token"}});
+  BOOST_TEST(key.size() == 16u);
+  BOOST_TEST(key.find("secret") == std::string::npos);
+  // An auth plugin's own request and a step's injected header are one budget.
+  BOOST_TEST(key == credential_key({{"accept", "*/*"}, {"authorization", "Bearer very-secret-token"}}));
+  BOOST_TEST(key != credential_key({{"Authorization", "Bearer other"}}));
+  BOOST_TEST(credential_key({{"X-Auth-Email", "a@b.c"}, {"X-Auth-Key", "k"}}) ==
+             credential_key({{"x-auth-key", "k"}, {"x-auth-email", "a@b.c"}}));
+  BOOST_TEST(credential_key({{"Accept", "*/*"}}).empty());
+}
+
 BOOST_AUTO_TEST_CASE(pause_after_429_blocks_the_key_for_the_given_time) {
   FakeClock clock;
   RateLimiter limiter(pw::RateBudget{100, 60s, true}, {}, clock.source());

@@ -251,7 +251,7 @@ struct HttpClient::Impl {
     if (request.body_file && !std::ifstream(*request.body_file, std::ios::binary))
       co_return failure("cannot read body_file " + request.body_file->string());
     const bool safe = request.safe_to_retry.value_or(http::method_is_idempotent(request.method));
-    const std::string rate_key = target->origin + " " + request.rate_key;
+    const std::string rate_key = target->origin + " " + http::credential_key(request.headers);
     const int max_attempts = std::max(1, options.max_attempts);
     auto cancelled_response = [&](int attempts) {
       HttpResponse response = failure("cancelled");

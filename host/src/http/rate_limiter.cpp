@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <vector>
 
+#include <openssl/sha.h>
+
 #include "http/retry_policy.hpp"
 
 namespace pw::http {
@@ -118,6 +120,31 @@ std::optional<long long> parameter(std::string_view item, std::string_view name)
 }
 
 }  // namespace
+
+std::string credential_key(const HeaderList& headers) {
+  static constexpr std::string_view kCredentials[] = {"authorization", "x-auth-email", "x-auth-key",
+                                                      "x-auth-user-service-key"};
+  std::vector<std::string> found;
+  for (const auto& [name, value] : headers) {
+    std::string lower_name(name);
+    for (auto& c : lower_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto credential : kCredentials)
+      if (lower_name == credential) found.push_back(lower_name + ":" + value);
+  }
+  if (found.empty()) return {};
+  std::sort(found.begin(), found.end());
+  std::string material;
+  for (const auto& f : found) material += f + "\n";
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string key;
+  for (int i = 0; i < 8; ++i) {
+    key += kHex[digest[i] >> 4];
+    key += kHex[digest[i] & 15];
+  }
+  return key;
+}
 
 std::optional<ServerBudget> server_budget(const HttpResponse& response,
                                           std::chrono::system_clock::time_point now) {

@@ -31,6 +31,12 @@ std::optional<ServerBudget> server_budget(const HttpResponse& response,
                                           std::chrono::system_clock::time_point now =
                                               std::chrono::system_clock::now());
 
+// Which budget a request spends: the credential it carries (its
+// Authorization or X-Auth-* headers) as a SHA-256 prefix, never the secret;
+// empty for a request without one. A server meters the credential, so an
+// auth plugin's own requests and a step's count against one budget.
+std::string credential_key(const HeaderList& headers);
+
 class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;

@@ -49,7 +49,6 @@ const AuthState* PipelineRun::resolve_auth(const std::string& name, std::string&
           run_.redactor.add(kv.value().as_string());
           state.headers.emplace_back(std::string(kv.key()), std::string(kv.value().as_string()));
         }
-        state.rate_key = rate_key_for(name, state.headers);
       }
     }
     if (r.status != StepStatus::ok)

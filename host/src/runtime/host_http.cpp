@@ -76,10 +76,9 @@ std::optional<std::string> parse_request(const json::value& v, const CallContext
 
 // Auth headers replace any header of the same name the plugin set: the
 // plugin must not be able to shadow or read them. A request sent with
-// "step_auth": false carries the plugin's own credential instead (and
-// counts against the step's rate budget all the same).
+// "step_auth": false carries the plugin's own credential instead, and
+// spends that credential's rate budget.
 void inject_auth(const CallContext& ctx, HttpRequest& request, bool step_auth) {
-  request.rate_key = ctx.rate_key;
   if (!step_auth) return;
   for (const auto& [name, value] : ctx.auth_headers) {
     std::string key = lower(name);

@@ -2,7 +2,6 @@
 
 #include "host_http.hpp"
 
-#include <openssl/sha.h>
 
 #include <cstdio>
 #include <exception>
@@ -195,20 +194,6 @@ std::string CallContext::first_error() {
   for (const auto& d : diagnostics)
     if (d.severity == PW_SEVERITY_ERROR) return d.summary;
   return {};
-}
-
-std::string rate_key_for(std::string_view auth_name, const HeaderList& headers) {
-  std::string material(auth_name);
-  for (const auto& [name, value] : headers) material += "\n" + name + ":" + value;
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
-  std::string hex;
-  char buf[3];
-  for (int i = 0; i < 8; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
-    hex += buf;
-  }
-  return hex;
 }
 
 }  // namespace pw

@@ -22,7 +22,6 @@ struct AuthState {
   bool resolved = false;
   std::string error;  // set when resolution failed
   HeaderList headers;
-  std::string rate_key;
 };
 
 // One plugin invocation as the step executor asks for it.

@@ -58,10 +58,7 @@ StepResult PipelineRun::call_plugin(const PluginCall& call, const CancelScope& p
     ctx.step_id = call.display_id;
     ctx.plugin = call.plugin;
     ctx.workdir = run_.workdir;
-    if (call.auth) {
-      ctx.auth_headers = call.auth->headers;
-      ctx.rate_key = call.auth->rate_key;
-    }
+    if (call.auth) ctx.auth_headers = call.auth->headers;
     const std::string context = context_json(run_, call, attempt);
     // The plugin's library stays loaded: the registry owns it for the run.
     pw_status status = call.plugin->run(call.plugin->plugin_data, ctx.handle(),
