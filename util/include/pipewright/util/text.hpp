@@ -1,0 +1,18 @@
+// ASCII text helpers: protocol names (HTTP headers, hostnames, hex digests)
+// are ASCII, so no locale is consulted.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace pw::util {
+
+std::string lower(std::string_view text);
+bool iequals(std::string_view a, std::string_view b);
+
+// Lower-case hexadecimal, two digits per byte.
+std::string hex(const void* data, std::size_t size);
+inline std::string hex(std::string_view bytes) { return hex(bytes.data(), bytes.size()); }
+
+}  // namespace pw::util
