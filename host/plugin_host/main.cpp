@@ -2,7 +2,13 @@
 // for process isolation. The plugin sees the ordinary ABI; every host
 // service it calls is forwarded over fd 3 to the host and answered there.
 //
-//   pipewright-plugin-host --plugin FILE [--memory-limit-mb N]
+//   pipewright-plugin-host --plugin FILE --private-dir DIR [--memory-limit-mb N]
+//       [--allow-read PATH]... [--allow-write PATH]... [--allow-exec PATH]... [--allow-tcp PORT]...
+//
+// Before the plugin is loaded the process confines itself (confinement.hpp):
+// it can read the system's libraries and the plugin, write only DIR, reach
+// no network, and signal no other process.
+#include <pipewright/host/isolation/confinement.hpp>
 #include <pipewright/host/isolation/frame.hpp>
 #include <pipewright/plugin.h>
 
@@ -124,13 +130,21 @@ int refuse(const std::string& why) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string plugin_file;
+  std::string plugin_file, private_dir;
   unsigned long memory_mb = 0;
+  pw::isolation::Confinement allow;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--plugin") == 0) plugin_file = argv[i + 1];
-    if (std::strcmp(argv[i], "--memory-limit-mb") == 0) memory_mb = std::strtoul(argv[i + 1], nullptr, 10);
+    const std::string_view flag = argv[i];
+    const char* value = argv[i + 1];
+    if (flag == "--plugin") plugin_file = value;
+    if (flag == "--private-dir") private_dir = value;
+    if (flag == "--memory-limit-mb") memory_mb = std::strtoul(value, nullptr, 10);
+    if (flag == "--allow-read") allow.read.emplace_back(value);
+    if (flag == "--allow-write") allow.write.emplace_back(value);
+    if (flag == "--allow-exec") allow.exec.emplace_back(value);
+    if (flag == "--allow-tcp") allow.tcp_ports.push_back(static_cast<std::uint16_t>(std::strtoul(value, nullptr, 10)));
   }
-  if (plugin_file.empty() || ::fcntl(channel, F_GETFD) < 0) {
+  if (plugin_file.empty() || private_dir.empty() || ::fcntl(channel, F_GETFD) < 0) {
     std::fprintf(stderr, "pipewright-plugin-host is started by pipewright for isolated plugins\n");
     return 2;
   }
@@ -143,6 +157,16 @@ int main(int argc, char** argv) {
   if (pw::isolation::read_frame(channel, start) != pw::isolation::ReadStatus::ok ||
       pw::isolation::string_field(start.header, "op") != "run")
     return 70;
+
+  allow.read.push_back(plugin_file);
+  allow.write.push_back(private_dir);
+  const auto enforced = pw::isolation::confine(allow);
+  boost::json::array missing;
+  for (const auto& m : enforced.missing) missing.emplace_back(m);
+  if (ask({{"op", "confinement"}, {"missing", std::move(missing)}}) != 0) {
+    send({{"op", "done"}, {"status", PW_STATUS_FAILED}});
+    return 1;
+  }
 
   boost::dll::shared_library library;
   try {

@@ -1,10 +1,17 @@
 #define BOOST_TEST_MODULE isolation
+#include <pipewright/host/isolation/confinement.hpp>
 #include <pipewright/host/isolation/isolation.hpp>
 #include <pipewright/host/loader/plugin_registry.hpp>
 
 #include <boost/test/unit_test.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include <atomic>
 #include <chrono>
@@ -64,24 +71,26 @@ const pw_host_services_v1 fake_services = {
 struct Isolated {
   pw::PluginRegistry registry{&fake_services};
   std::shared_ptr<const pw::LoadedPlugin> plugin;
+  std::shared_ptr<const pw::LoadedPlugin> in_process;
 
-  explicit Isolated(const std::string& behaviour, std::size_t memory_mb = 512) {
+  explicit Isolated(const std::string& behaviour, std::size_t memory_mb = 512, pw::IsolationLimits limits = {}) {
     registry.load_file(std::string(PW_ISOLATION_FIXTURES) + "/isolation." + behaviour + ".so");
     std::shared_ptr<const pw::LoadedPlugin> loaded;
     for (auto& p : registry.plugins())
       if (p->name == "isolation." + behaviour) loaded = p;
     BOOST_REQUIRE_MESSAGE(loaded, "fixture isolation." + behaviour + " did not load");
-    pw::IsolationLimits limits;
+    in_process = loaded;
     limits.memory_mb = memory_mb;
     limits.kill_grace = std::chrono::milliseconds(300);
     limits.helper = PW_PLUGIN_HOST;
     plugin = pw::isolate(loaded, &fake_services, limits);
   }
 
-  pw_status run(FakeCall& call) {
-    std::string with = "{}", context = R"({"step_id":"s"})";
-    return plugin->run(plugin->plugin_data, reinterpret_cast<pw_call*>(&call),
-                       {with.data(), with.size()}, {context.data(), context.size()});
+  pw_status run(FakeCall& call, std::string with = "{}", bool isolated = true) {
+    std::string context = R"({"step_id":"s"})";
+    const auto& p = isolated ? plugin : in_process;
+    return p->run(p->plugin_data, reinterpret_cast<pw_call*>(&call), {with.data(), with.size()},
+                  {context.data(), context.size()});
   }
 };
 
@@ -161,4 +170,96 @@ BOOST_AUTO_TEST_CASE(plugin_writing_garbage_on_the_channel_is_stopped) {
   BOOST_TEST(iso.run(call) == PW_STATUS_FAILED);
   auto errors = joined(call.errors);
   BOOST_TEST(errors.find("broke the isolation protocol") != std::string::npos, errors);
+}
+
+namespace {
+
+// What a hostile plugin goes after: a secret in the environment, a key in
+// the user's home, the host's /proc environ, a listening loopback port,
+// a directory outside its own, a shell, the host process.
+struct Targets {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("pw-hostile-" + std::to_string(::getpid()));
+  int listener = -1;
+  std::string with;
+
+  Targets() {
+    std::filesystem::create_directories(dir / ".ssh");
+    std::ofstream(dir / ".ssh/id_ed25519") << "-----BEGIN OPENSSH PRIVATE KEY-----\n";
+    ::setenv("PW_TEST_GLOBAL_KEY", "very-secret-global-key", 1);
+    listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(listener, 8) == 0);
+    BOOST_REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    const std::string pid = std::to_string(::getpid());
+    with = R"({"secret_env":"PW_TEST_GLOBAL_KEY","home_file":")" + (dir / ".ssh/id_ed25519").string() +
+           R"(","host_pid":")" + pid + R"(","tcp_port":")" + std::to_string(ntohs(addr.sin_port)) +
+           R"(","outside_dir":")" + dir.string() + R"(","exec":"/bin/sh","signal_pid":")" + pid + R"("})";
+  }
+  ~Targets() {
+    ::close(listener);
+    ::unsetenv("PW_TEST_GLOBAL_KEY");
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+const char* const kProbes[] = {"secret_env", "home_file", "proc_environ", "connect",
+                               "write_outside", "exec", "signal"};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_escape_works_in_process_so_the_probes_are_real) {
+  Targets targets;
+  Isolated iso("hostile");
+  FakeCall call;
+  BOOST_TEST(iso.run(call, targets.with, false) == PW_STATUS_OK);
+  for (const char* probe : kProbes) BOOST_TEST(call.outputs[probe] == "\"escaped\"", probe);
+  BOOST_TEST(call.outputs["own_tmp"] == "\"escaped\"");
+}
+
+BOOST_AUTO_TEST_CASE(an_isolated_plugin_gets_only_what_it_was_given) {
+  if (pw::isolation::landlock_abi() < 6) {
+    BOOST_TEST_MESSAGE("this kernel's Landlock ABI is " << pw::isolation::landlock_abi()
+                                                        << "; the full confinement needs 6");
+    return;
+  }
+  Targets targets;
+  Isolated iso("hostile");
+  FakeCall call;
+  BOOST_TEST(iso.run(call, targets.with) == PW_STATUS_OK, joined(call.errors));
+  for (const char* probe : kProbes)
+    BOOST_TEST(call.outputs[probe].rfind("\"blocked: ", 0) == 0, probe << " = " << call.outputs[probe]);
+  // Its own temporary directory is writable, and gone after the call.
+  BOOST_TEST(call.outputs["own_tmp"] == "\"escaped\"");
+  BOOST_TEST(!std::filesystem::exists(targets.dir / "written-by-plugin"));
+  BOOST_TEST(joined(call.logs).find("weaker than asked") == std::string::npos, joined(call.logs));
+}
+
+BOOST_AUTO_TEST_CASE(what_a_step_declares_is_allowed_and_nothing_more) {
+  if (pw::isolation::landlock_abi() < 6) return;
+  Targets targets;
+  pw::IsolationLimits limits;
+  limits.allow.read = {(targets.dir / ".ssh").string()};
+  limits.allow.write = {targets.dir.string()};
+  limits.allow.exec = {"/usr/bin/dash", "/bin/sh"};
+  limits.env = {"PW_TEST_GLOBAL_KEY"};
+  Isolated iso("hostile", 512, limits);
+  FakeCall call;
+  BOOST_TEST(iso.run(call, targets.with) == PW_STATUS_OK, joined(call.errors));
+  for (const char* probe : {"secret_env", "home_file", "write_outside", "exec"})
+    BOOST_TEST(call.outputs[probe] == "\"escaped\"", probe << " = " << call.outputs[probe]);
+  for (const char* probe : {"proc_environ", "connect", "signal"})
+    BOOST_TEST(call.outputs[probe].rfind("\"blocked: ", 0) == 0, probe << " = " << call.outputs[probe]);
+}
+
+BOOST_AUTO_TEST_CASE(doctor_lines_name_the_landlock_abi) {
+  auto lines = pw::isolation::describe_enforcement();
+  BOOST_REQUIRE(!lines.empty());
+  if (pw::isolation::landlock_abi() > 0)
+    BOOST_TEST(lines.front().find("Landlock ABI " + std::to_string(pw::isolation::landlock_abi())) == 0u);
 }

@@ -9,9 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -27,7 +31,34 @@ struct Isolated {
   std::shared_ptr<const LoadedPlugin> original;
   const pw_host_services_v1* services = nullptr;
   IsolationLimits limits;
+  std::once_flag warned;  // what the kernel could not enforce is said once
 };
+
+// The child's environment: the locale, the time zone and a search path, its
+// own HOME and TMPDIR, the sanitizers' options (test builds), and what the
+// step named. Nothing else of the host's crosses: no credential, no token.
+std::vector<std::string> child_environment(const std::vector<std::string>& named, const std::string& home) {
+  std::vector<std::string> out{"HOME=" + home, "TMPDIR=" + home};
+  auto wanted = [&](std::string_view name) {
+    if (name == "PATH" || name == "LANG" || name == "TZ" || name.starts_with("LC_")) return true;
+    if (name == "ASAN_OPTIONS" || name == "UBSAN_OPTIONS" || name == "LSAN_OPTIONS") return true;
+    return std::find(named.begin(), named.end(), name) != named.end();
+  };
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    const auto eq = entry.find('=');
+    if (eq != std::string_view::npos && wanted(entry.substr(0, eq))) out.emplace_back(entry);
+  }
+  return out;
+}
+
+// A private directory for one call, removed with everything in it after.
+std::string make_private_dir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/pipewright-isolated-XXXXXX";
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error(std::string("cannot create a private temporary directory: ") + std::strerror(errno));
+  return pattern;
+}
 
 pw_str view(std::string_view s) { return {s.data(), s.size()}; }
 
@@ -53,6 +84,7 @@ class Session {
   ~Session() { reap(true); }
 
   pw_status run(pw_str with, pw_str context) {
+    private_dir_ = make_private_dir();
     if (!spawn()) return PW_STATUS_FAILED;
     boost::json::object start{{"op", "run"},
                               {"with", std::string_view(with.ptr ? with.ptr : "", with.len)},
@@ -77,16 +109,29 @@ class Session {
     std::string memory = std::to_string(iso_.limits.memory_mb);
     std::string file = iso_.original->file.string();
     std::string helper_path = helper.string();
-    std::vector<char*> argv = {helper_path.data(),
-                               const_cast<char*>("--plugin"), file.data(),
-                               const_cast<char*>("--memory-limit-mb"), memory.data(), nullptr};
+    std::vector<std::string> args = {helper_path, "--plugin", file, "--memory-limit-mb", memory, "--private-dir",
+                                     private_dir_};
+    const auto& allow = iso_.limits.allow;
+    for (const auto& p : allow.read) args.insert(args.end(), {"--allow-read", p});
+    for (const auto& p : allow.write) args.insert(args.end(), {"--allow-write", p});
+    for (const auto& p : allow.exec) args.insert(args.end(), {"--allow-exec", p});
+    for (auto port : allow.tcp_ports) args.insert(args.end(), {"--allow-tcp", std::to_string(port)});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env = child_environment(iso_.limits.env, private_dir_);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, child_output, 1);
     posix_spawn_file_actions_adddup2(&actions, child_output, 2);
     posix_spawn_file_actions_adddup2(&actions, child_channel, 3);
-    int rc = ::posix_spawn(&pid_, helper_path.c_str(), &actions, nullptr, argv.data(), environ);
+    // No descriptor of the host's but these four, CLOEXEC or not.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+    int rc = ::posix_spawn(&pid_, helper_path.c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     ::close(child_channel);
     ::close(child_output);
@@ -167,6 +212,7 @@ class Session {
         host_.add_secret(call_, view(value));
       return reply(0);
     }
+    if (op == "confinement") return confinement(h);
     if (op == "is_cancelled") return reply(host_.is_cancelled(call_));
     if (op == "deadline") return reply(host_.deadline(call_));
     if (op == "set_output") {
@@ -187,6 +233,25 @@ class Session {
       return reply(status);
     }
     return false;
+  }
+
+  // The child says what the kernel would not enforce before it loads the
+  // plugin: a warning once, or (strict) the end of the call.
+  bool confinement(const boost::json::object& h) {
+    std::string missing;
+    if (const auto* list = h.if_contains("missing"); list && list->is_array())
+      for (const auto& m : list->as_array())
+        if (m.is_string()) missing += (missing.empty() ? "" : "; ") + std::string(m.as_string());
+    if (missing.empty()) return reply(0);
+    if (iso_.limits.strict) {
+      fail("was not run: its isolation could not be fully enforced (--isolation-strict)", missing);
+      return reply(1);
+    }
+    std::call_once(const_cast<Isolated&>(iso_).warned, [&] {
+      std::string text = "isolation of " + iso_.original->name + " is weaker than asked: " + missing;
+      host_.log(call_, PW_LOG_WARN, view(text));
+    });
+    return reply(0);
   }
 
   bool reply(std::int64_t value) {
@@ -263,6 +328,11 @@ class Session {
     }
     if (channel_ >= 0) ::close(channel_), channel_ = -1;
     if (output_ >= 0) ::close(output_), output_ = -1;
+    if (!private_dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(private_dir_, ec);
+      private_dir_.clear();
+    }
     return status;
   }
 
@@ -272,6 +342,7 @@ class Session {
   pid_t pid_ = -1;
   int channel_ = -1;
   int output_ = -1;
+  std::string private_dir_;  // the child's HOME and TMPDIR, removed after the call
   std::string pending_;
 };
 

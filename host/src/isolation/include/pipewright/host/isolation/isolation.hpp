@@ -5,12 +5,15 @@
 // only its own step.
 #pragma once
 
+#include <pipewright/host/isolation/confinement.hpp>
 #include <pipewright/host/loader/plugin_registry.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace pw {
 
@@ -22,6 +25,15 @@ struct IsolationLimits {
   // The child executable; empty: pipewright-plugin-host beside the running
   // executable.
   std::filesystem::path helper;
+  // Beyond the system's libraries, the plugin's file and its private
+  // temporary directory (its HOME and TMPDIR): what the step declared.
+  isolation::Confinement allow;
+  // Environment variables passed beside PATH, LANG, LC_*, TZ (the step's
+  // `env`); nothing else of the host's environment crosses.
+  std::vector<std::string> env;
+  // A layer of confinement the kernel cannot enforce fails the call
+  // (--isolation-strict) instead of being warned about once.
+  bool strict = false;
 };
 
 // A copy of `plugin` whose run executes in a fresh child process per call.
