@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/config_internal.hpp"
+#include "config_internal.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
