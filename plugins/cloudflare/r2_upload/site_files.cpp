@@ -3,6 +3,7 @@
 #include <pipewright/cloudflare/api.hpp>
 
 #include <openssl/evp.h>
+#include <pipewright/util/text.hpp>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -133,13 +134,7 @@ std::string md5_file(const fs::path& file) {
   unsigned int length = 0;
   if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &length) != 1)
     throw std::runtime_error("OpenSSL could not finish the MD5 of " + file.string());
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0xF]);
-  }
-  return out;
+  return pw::util::hex(digest.data(), length);
 }
 
 std::string_view content_type_for(std::string_view path) {
