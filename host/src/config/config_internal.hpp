@@ -2,6 +2,7 @@
 #pragma once
 
 #include <pipewright/host/config/config.hpp>
+#include <pipewright/util/edit_distance.hpp>
 
 #include <boost/json.hpp>
 
@@ -29,6 +30,9 @@ ParsedJson parse_json_with_positions(std::string_view text, const std::string& f
 // "/a" + "b/c" -> "/a/b~1c" (RFC 6901 escaping).
 std::string pointer_append(std::string_view parent, std::string_view token);
 std::string pointer_append(std::string_view parent, std::size_t index);
+
+// "Did you mean": the one edit distance of pw_util (ASCII case ignored).
+using util::closest_match;
 
 // The text of conf/schema/pipeline.schema.json, compiled in at build time
 // so that the binary has no schema file to find.
