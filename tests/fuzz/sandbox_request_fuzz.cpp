@@ -2,12 +2,14 @@
 // dispatcher (auth, rate limit, handlers, JSON and multipart bodies) against
 // a fresh in-memory state per input. A 500 that no fault injected is a
 // handler bug: the dispatcher turns every handler exception into one.
-#include "dispatcher.hpp"
-#include "identity_store.hpp"
-#include "modules.hpp"
-#include "runtime.hpp"
-#include "state.hpp"
-#include "workers_multipart.hpp"
+#include "hooks/hooks.hpp"
+#include "iam/identity_store.hpp"
+#include "products/product_modules.hpp"
+#include "products/workers_multipart.hpp"
+#include "server/dispatcher.hpp"
+#include "server/module.hpp"
+#include "server/runtime.hpp"
+#include "server/state.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -24,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace {
 
@@ -50,12 +53,19 @@ std::filesystem::path seed_file() {
   return file;
 }
 
-// Routes never change once added: one router for every input.
+// The modules the server serves: the products and the test hooks.
+std::vector<sb::Module> all_modules() {
+  auto modules = sb::product_modules();
+  modules.push_back(sb::hooks_module());
+  return modules;
+}
+
+// Endpoints never change once added: one router for every input.
 const sb::Router& router() {
   static const sb::Router routes = [] {
     sb::Router r;
-    for (const auto& m : sb::all_modules())
-      if (m.add_routes) m.add_routes(r);
+    for (const auto& m : all_modules())
+      if (m.add_endpoints) m.add_endpoints(r);
     return r;
   }();
   return routes;
@@ -72,7 +82,7 @@ struct Sandbox {
     state = std::make_unique<sb::State>(options);
     runtime = std::make_unique<sb::Runtime>(options);
     sb::install_identity_schema(state->db);
-    for (const auto& m : sb::all_modules()) {
+    for (const auto& m : all_modules()) {
       if (m.install_schema) m.install_schema(state->db);
       if (m.activate_custom_hostnames) runtime->hostname_activators.emplace_back(m.activate_custom_hostnames);
     }

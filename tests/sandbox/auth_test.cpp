@@ -1,4 +1,4 @@
-// Authentication errors of cloudflare-api.md 2.2, in their order.
+// Authentication errors of docs/cloudflare-api.md 2.2, in their order.
 #include <boost/test/unit_test.hpp>
 
 #include "test_client.hpp"

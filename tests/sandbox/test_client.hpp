@@ -160,7 +160,7 @@ class TestClient {
 
 inline Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
-// Resource keys (cloudflare-api.md 3.3).
+// Resource keys (docs/cloudflare-api.md 3.3).
 inline std::string account_key(const std::string& id) { return "com.cloudflare.api.account." + id; }
 inline std::string zone_key(const std::string& id) {
   return "com.cloudflare.api.account.zone." + id;

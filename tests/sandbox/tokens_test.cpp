@@ -1,4 +1,4 @@
-// User and account API tokens, cloudflare-api.md section 3.
+// User and account API tokens, docs/cloudflare-api.md section 3.
 #include <boost/test/unit_test.hpp>
 
 #include "test_client.hpp"

@@ -1,4 +1,4 @@
-// Permission and tenancy rules on the product endpoints (cloudflare-api.md
+// Permission and tenancy rules on the product endpoints (docs/cloudflare-api.md
 // 2.2, docs/sandbox.md "Permission evaluation"): a missing group or a
 // foreign account/zone is 403 10000, and nothing is written.
 #include "products_helpers.hpp"

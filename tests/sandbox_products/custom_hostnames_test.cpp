@@ -1,4 +1,4 @@
-// Custom hostnames, Cloudflare for SaaS (cloudflare-api.md 5.6).
+// Custom hostnames, Cloudflare for SaaS (docs/cloudflare-api.md 5.6).
 #include "products_helpers.hpp"
 
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,4 @@
-// DNS records, minimal (cloudflare-api.md 5.7).
+// DNS records, minimal (docs/cloudflare-api.md 5.7).
 #include "products_helpers.hpp"
 
 #include <boost/test/unit_test.hpp>

@@ -1,5 +1,5 @@
 // Malformed JSON bodies on the product endpoints, whatever the Content-Type
-// (cloudflare-api.md 1 and 2.3; docs/sandbox.md: 6007 unless the product has
+// (docs/cloudflare-api.md 1 and 2.3; docs/sandbox.md: 6007 unless the product has
 // its own code). wrangler sends some JSON as text/plain or with no
 // Content-Type, so the code must not depend on the header.
 #include "products_helpers.hpp"
@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(route_create_with_malformed_json_is_6007_and_creates_nothin
   BOOST_TEST(f.client.get(zone_path(f.id(), "/workers/routes"), f.global()).result().as_array().empty());
 }
 
-// DNS has its own body code (cloudflare-api.md 2.3, docs/sandbox.md: "9207
+// DNS has its own body code (docs/cloudflare-api.md 2.3, docs/sandbox.md: "9207
 // for invalid bodies").
 BOOST_AUTO_TEST_CASE(dns_record_create_with_malformed_json_is_9207_and_creates_nothing) {
   SandboxFixture f;

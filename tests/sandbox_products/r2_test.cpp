@@ -1,4 +1,4 @@
-// R2 buckets and objects (cloudflare-api.md 5.2, 5.3).
+// R2 buckets and objects (docs/cloudflare-api.md 5.2, 5.3).
 #include "products_helpers.hpp"
 
 #include <boost/test/unit_test.hpp>

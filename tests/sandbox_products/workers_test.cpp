@@ -1,4 +1,4 @@
-// Workers scripts and the endpoints wrangler deploy calls (cloudflare-api.md 5.4).
+// Workers scripts and the endpoints wrangler deploy calls (docs/cloudflare-api.md 5.4).
 #include "products_helpers.hpp"
 
 #include <boost/test/unit_test.hpp>

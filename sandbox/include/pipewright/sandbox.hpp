@@ -1,5 +1,5 @@
-// The local Cloudflare API emulator. Owned by the sandbox room
-// (sandbox/src/*.cpp); used by the CLI (`pipewright sandbox`,
+// The local Cloudflare API emulator: the API of pw_sandbox, which assembles
+// the sandbox's rooms (sandbox/src/); used by the CLI (`pipewright sandbox`,
 // `pipewright run --sandbox`) and by tests.
 #pragma once
 

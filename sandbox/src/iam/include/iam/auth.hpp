@@ -1,0 +1,19 @@
+// Authentication, in the order of docs/cloudflare-api.md 2.2: header syntax,
+// credential lookup, then the token's status/window/IP condition. Route and
+// permission checks come later (dispatcher, access.hpp).
+#pragma once
+
+#include "iam/principal.hpp"
+#include "iam/token_store.hpp"
+#include "store/db.hpp"
+#include "wire/http_types.hpp"
+#include "wire/outcome.hpp"
+
+namespace pw::sandbox {
+
+// `verify_endpoint`: token failures answer 401 1000 "Invalid API Token"
+// (GET /user/tokens/verify, /accounts/{a}/tokens/verify) instead of 403 9109.
+Outcome<Principal> authenticate(Db& db, TokenLookup& tokens, const Request& req,
+                                bool verify_endpoint);
+
+}  // namespace pw::sandbox
