@@ -315,6 +315,24 @@ BOOST_AUTO_TEST_CASE(validate_reports_every_error_with_its_location) {
   BOOST_TEST(run(dir, {"validate", good.string()}).exit_code == 0);
 }
 
+BOOST_AUTO_TEST_CASE(validate_accepts_every_shipped_pipeline_and_a_schema_key) {
+  TempDir dir;
+  int checked = 0;
+  for (const char* folder : {"conf", "conf/lib"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(PW_TEST_SOURCE_DIR) + "/" + folder)) {
+      if (entry.path().extension() != ".json") continue;
+      auto r = run(dir, {"validate", entry.path().string()});
+      BOOST_TEST(r.exit_code == 0, entry.path().string() << ":\n" << r.err);
+      ++checked;
+    }
+  }
+  BOOST_TEST(checked >= 8);
+  auto editor = dir.write("editor.json", R"({"$schema": "conf/schema/pipeline.schema.json", "pipewright": 1,
+    "steps": [{"id": "a", "uses": "core.echo"}]})");
+  auto r = run(dir, {"validate", editor.string()});
+  BOOST_TEST(r.exit_code == 0, r.err);
+}
+
 BOOST_AUTO_TEST_CASE(plugins_list_shows_core_plugins_and_refused_ones) {
   TempDir dir;
   auto r = run(dir, {"plugins", "list", "--plugin-path", fixture_dir("wrong_major")});

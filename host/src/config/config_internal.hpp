@@ -2,6 +2,7 @@
 #pragma once
 
 #include <pipewright/host/config/config.hpp>
+#include <pipewright/util/edit_distance.hpp>
 
 #include <boost/json.hpp>
 
@@ -30,9 +31,16 @@ ParsedJson parse_json_with_positions(std::string_view text, const std::string& f
 std::string pointer_append(std::string_view parent, std::string_view token);
 std::string pointer_append(std::string_view parent, std::size_t index);
 
-// The candidate closest to `word` by edit distance, or "" when none is close
-// enough to be a plausible typo.
-std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+// "Did you mean": the one edit distance of pw_util (ASCII case ignored).
+using util::closest_match;
+
+// The text of conf/schema/pipeline.schema.json, compiled in at build time
+// so that the binary has no schema file to find.
+extern const std::string_view pipeline_schema_text;
+
+// Checks a pipeline document's shape against the pipeline schema, adding
+// each problem to `errors`, located through `pipeline`'s position maps.
+void check_pipeline_shape(const boost::json::value& root, const Pipeline& pipeline, std::vector<ConfigError>& errors);
 
 // True when the string holds at least one "${{".
 bool has_expression(std::string_view text);

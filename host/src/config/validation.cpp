@@ -5,6 +5,7 @@
 #include "with_schema.hpp"
 
 #include <pipewright/plugin.h>
+#include <pipewright/util/edit_distance.hpp>
 
 #include <algorithm>
 #include <functional>
@@ -14,7 +15,7 @@
 namespace pw {
 namespace {
 
-using config_detail::closest_match;
+using util::closest_match;
 using config_detail::pointer_append;
 
 std::string join(const std::vector<std::string>& words, std::string_view separator) {

@@ -1,14 +1,10 @@
-// Checks a `with` object against a plugin's params schema (JSON Schema,
-// valijson), mapping each schema error to the offending member's location.
-// Must be the only file that includes valijson: it needs exceptions enabled.
-#define VALIJSON_USE_EXCEPTIONS 1
-#include <valijson/adapters/boost_json_adapter.hpp>
-#include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
-#include <valijson/validation_results.hpp>
-#include <valijson/validator.hpp>
-
+// Checks a `with` object against a plugin's params schema, mapping each
+// schema error to the offending member's location and a plain message.
 #include "with_schema.hpp"
+
+#include "json_schema.hpp"
+
+#include <pipewright/util/edit_distance.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -31,14 +27,6 @@ std::string quoted_between(const std::string& text, char open, char close) {
   const auto start = text.find(open);
   const auto end = start == std::string::npos ? std::string::npos : text.find(close, start + 1);
   return end == std::string::npos ? std::string() : text.substr(start + 1, end - start - 1);
-}
-
-// Wrapper errors that only repeat that a nested value failed; the nested
-// error itself is reported with a better location.
-bool is_wrapper(const std::string& description) {
-  return description.starts_with("Failed to validate against schema associated with property") ||
-         description.starts_with("Failed to validate item #") ||
-         description.starts_with("Failed to validate against additional properties schema");
 }
 
 bool is_index(const std::string& part) {
@@ -115,35 +103,24 @@ std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, c
   }
   const boost::json::value instance(known);
 
-  valijson::Schema parsed;
+  std::vector<SchemaViolation> violations;
   try {
-    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-    valijson::adapters::BoostJsonAdapter schema_adapter(schema);
-    parser.populateSchema(schema_adapter, parsed);
-  } catch (const std::exception& e) {
+    violations = JsonSchema(schema).violations(instance);
+  } catch (const std::invalid_argument& e) {
     problems.push_back({{}, std::string("the plugin's parameter schema is invalid: ") + e.what(), false, {}});
     return problems;
   }
-  valijson::Validator validator;
-  valijson::ValidationResults results;
-  valijson::adapters::BoostJsonAdapter instance_adapter(instance);
-  validator.validate(parsed, instance_adapter, &results);
 
   std::vector<std::string> property_names;
   if (const auto* properties = schema.as_object().if_contains("properties"); properties && properties->is_object()) {
     for (const auto& member : properties->as_object()) property_names.emplace_back(member.key());
   }
 
-  valijson::ValidationResults::Error error;
-  while (results.popError(error)) {
-    if (is_wrapper(error.description)) continue;
+  for (auto& violation : violations) {
     SchemaProblem problem;
-    for (std::size_t i = 1; i < error.context.size(); ++i) {
-      const std::string& part = error.context[i];
-      problem.path.push_back(part.size() >= 2 ? part.substr(1, part.size() - 2) : part);
-    }
+    problem.path = std::move(violation.path);
     const std::string where = describe_path(problem.path);
-    const std::string& d = error.description;
+    const std::string& d = violation.description;
     if (d.starts_with("Missing required property")) {
       const std::string name = quoted_between(d, '\'', '\'');
       if (problem.path.empty() && deferred.contains(name)) continue;
@@ -154,7 +131,7 @@ std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, c
       problem.at_key = true;
       problem.message = "unknown parameter \"" + name + "\"";
       if (problem.path.size() == 1) {
-        const std::string guess = closest_match(name, property_names);
+        const std::string guess = util::closest_match(name, property_names);
         if (!guess.empty()) {
           problem.hint = "did you mean \"" + guess + "\"?";
         } else if (!property_names.empty()) {
