@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(what_a_step_declares_is_allowed_and_nothing_more) {
   limits.allow.read = {(targets.dir / ".ssh").string()};
   limits.allow.write = {targets.dir.string()};
   limits.allow.exec = {"/usr/bin/dash", "/bin/sh"};
-  limits.env = {"PW_TEST_GLOBAL_KEY"};
+  limits.env = {"PW_TEST_GLOBAL_KEY=given-on-purpose"};
   Isolated iso("hostile", 512, limits);
   FakeCall call;
   BOOST_TEST(iso.run(call, targets.with) == PW_STATUS_OK, joined(call.errors));

@@ -42,6 +42,8 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--isolation", run.isolation,
                       "in-process (default) or process: run plugins in child processes")
       ->check(CLI::IsMember({"in-process", "process"}));
+  run_cmd->add_flag("--isolation-strict", run.isolation_strict,
+                    "Fail an isolated step when the kernel cannot enforce all of its confinement");
   run_cmd->add_option("--sandbox-state", run.sandbox_state, "Keep the sandbox state in DIR");
   run_cmd->add_option("--sandbox-faults", run.sandbox_faults,
                       "Inject faults into the sandbox, e.g. 429=0.1,latency=20ms");

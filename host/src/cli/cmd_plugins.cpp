@@ -2,6 +2,7 @@
 // and why, and what each plugin accepts.
 #include <pipewright/host/bridge/host_services.hpp>
 #include <pipewright/host/cli/cli.hpp>
+#include <pipewright/host/isolation/confinement.hpp>
 
 #include <cstdio>
 #include <string>
@@ -111,6 +112,8 @@ int doctor(const PluginRegistry& registry, const std::vector<std::filesystem::pa
   for (const auto& dir : search) print("  " + dir.string());
   if (search.empty()) print("  (no existing directory; pass --plugin-path DIR)");
   print(std::to_string(registry.plugins().size()) + " plugin(s) loaded");
+  print("process isolation on this kernel:");
+  for (const auto& line : isolation::describe_enforcement()) print("  " + line);
   if (registry.refused().empty()) {
     print("no problems found");
     return exit_code::ok;

@@ -235,7 +235,7 @@ int command_run(const RunOptions& options) {
                  registry,           root,
                  budget,             fs::current_path(),
                  cloudflare_base(environment, server.get()), options.isolation,
-                 cache_dir};
+                 cache_dir,          options.isolation_strict};
 
   ChildPipelineLoader load_child = [&](std::string_view uses, const fs::path& from,
                                        std::string& why) -> std::shared_ptr<const Pipeline> {

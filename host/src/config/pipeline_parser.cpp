@@ -107,6 +107,7 @@ class ModelReader {
       spec.uses = text_of(*fields, "uses");
       spec.with = object_of(*fields, "with");
       spec.isolation = text_of(*fields, "isolation");
+      spec.grants = grants(*fields);
     }
     p_.auths[name] = std::move(spec);
   }
@@ -137,10 +138,30 @@ class ModelReader {
     if (const value* m = fields->if_contains("matrix"); m && m->is_object())
       step.matrix = matrix(m->get_object());
     step.isolation = text_of(*fields, "isolation");
+    step.grants = grants(*fields);
     if (!step.auth.empty() && !p_.auths.contains(step.auth))
       unknown_auth(step.auth, pointer + "/auth");
     p_.steps.push_back(std::move(step));
     step_pointers_.push_back(pointer);
+  }
+
+  // The schema has checked the types; relative paths are the run's working
+  // directory's, as every other path a user gives.
+  static IsolationGrants grants(const object& fields) {
+    IsolationGrants out;
+    auto strings = [&](const char* key, std::vector<std::string>& into) {
+      if (const value* list = fields.if_contains(key); list && list->is_array())
+        for (const auto& item : list->get_array())
+          if (item.is_string()) into.emplace_back(item.get_string());
+    };
+    strings("allow_read", out.read);
+    strings("allow_write", out.write);
+    strings("allow_exec", out.exec);
+    strings("env", out.env);
+    if (const value* ports = fields.if_contains("allow_tcp"); ports && ports->is_array())
+      for (const auto& port : ports->get_array())
+        if (port.is_int64()) out.tcp.push_back(static_cast<int>(port.get_int64()));
+    return out;
   }
 
   static void retry(const value& v, RetrySpec& out) {

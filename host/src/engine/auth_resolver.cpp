@@ -19,7 +19,7 @@ const AuthState* PipelineRun::resolve_auth(const std::string& name, std::string&
     const std::string id = display("auth:" + name);
     auto started = std::chrono::steady_clock::now();
     StepResult r;
-    const LoadedPlugin* plugin = plugin_for(spec.uses, spec.isolation);
+    const LoadedPlugin* plugin = plugin_for(spec.uses, spec.isolation, spec.grants);
     if (!plugin) {
       r.status = StepStatus::failed;
       r.error = "plugin " + spec.uses + " is not loaded; run `pipewright plugins doctor`";

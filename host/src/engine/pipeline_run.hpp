@@ -55,7 +55,9 @@ class PipelineRun {
   // The plugin to call for `uses`: the loaded one, or with isolation
   // "process" a proxy that runs each call in a child process. nullptr when
   // not loaded.
-  const LoadedPlugin* plugin_for(const std::string& uses, const std::string& isolation);
+  // `grants` is what the step or auth declared for an isolated plugin.
+  const LoadedPlugin* plugin_for(const std::string& uses, const std::string& isolation,
+                                 const IsolationGrants& grants);
 
   EvalScope scope_for(const std::vector<std::string>& deps, const boost::json::object* matrix);
   std::string display(const std::string& step_id) const { return invocation_.id_prefix + step_id; }
@@ -68,6 +70,7 @@ class PipelineRun {
   std::map<std::string, StepResult> results_;
   std::map<std::string, std::unique_ptr<AuthState>> auths_;
   std::mutex isolated_mutex_;  // guards isolated_
+  // One proxy per plugin and grants (steps may declare different ones).
   std::map<std::string, std::shared_ptr<const LoadedPlugin>> isolated_;
 };
 

@@ -113,7 +113,7 @@ StepResult PipelineRun::run_uses(const StepSpec& step, const json::object* matri
   }
   if (uses_is_pipeline(step.uses)) return run_child_pipeline(step, with, scope, display_id);
 
-  const LoadedPlugin* plugin = plugin_for(step.uses, step.isolation);
+  const LoadedPlugin* plugin = plugin_for(step.uses, step.isolation, step.grants);
   if (!plugin)
     return failed("step " + display_id + " uses plugin " + step.uses +
                   ", which is not loaded; run `pipewright plugins doctor`");
@@ -131,16 +131,33 @@ StepResult PipelineRun::run_uses(const StepSpec& step, const json::object* matri
   return call_plugin(call, scope);
 }
 
-const LoadedPlugin* PipelineRun::plugin_for(const std::string& uses,
-                                            const std::string& isolation) {
+const LoadedPlugin* PipelineRun::plugin_for(const std::string& uses, const std::string& isolation,
+                                            const IsolationGrants& grants) {
   const std::string& mode = isolation.empty() ? run_.default_isolation : isolation;
   if (mode != "process") return run_.plugins.find(uses);
+  IsolationLimits limits;
+  limits.strict = run_.isolation_strict;
+  auto absolute = [&](const std::string& path) { return (run_.workdir / path).lexically_normal().string(); };
+  for (const auto& p : grants.read) limits.allow.read.push_back(absolute(p));
+  for (const auto& p : grants.write) limits.allow.write.push_back(absolute(p));
+  for (const auto& p : grants.exec) limits.allow.exec.push_back(absolute(p));
+  for (int port : grants.tcp) limits.allow.tcp_ports.push_back(static_cast<std::uint16_t>(port));
+  // Valued from the run's environment (.env included); an unset name is
+  // simply not passed.
+  for (const auto& name : grants.env)
+    if (auto value = run_.environment.get(name)) limits.env.push_back(name + "=" + *value);
+  std::string key = uses;
+  for (const auto* list : {&limits.allow.read, &limits.allow.write, &limits.allow.exec, &limits.env}) {
+    key += '\0';
+    for (const auto& item : *list) key += item + '\n';
+  }
+  for (auto port : limits.allow.tcp_ports) key += std::to_string(port) + ",";
   std::lock_guard lock(isolated_mutex_);
-  if (auto it = isolated_.find(uses); it != isolated_.end()) return it->second.get();
+  if (auto it = isolated_.find(key); it != isolated_.end()) return it->second.get();
   for (const auto& p : run_.plugins.plugins()) {
     if (p->name != uses) continue;
-    auto proxy = isolate(p, host_services());
-    isolated_.emplace(uses, proxy);
+    auto proxy = isolate(p, host_services(), std::move(limits));
+    isolated_.emplace(key, proxy);
     return proxy.get();
   }
   return nullptr;

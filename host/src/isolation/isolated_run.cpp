@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -36,19 +35,19 @@ struct Isolated {
 
 // The child's environment: the locale, the time zone and a search path, its
 // own HOME and TMPDIR, the sanitizers' options (test builds), and what the
-// step named. Nothing else of the host's crosses: no credential, no token.
-std::vector<std::string> child_environment(const std::vector<std::string>& named, const std::string& home) {
+// step declared. Nothing else of the host's crosses: no credential, no token.
+std::vector<std::string> child_environment(const std::vector<std::string>& declared, const std::string& home) {
   std::vector<std::string> out{"HOME=" + home, "TMPDIR=" + home};
   auto wanted = [&](std::string_view name) {
     if (name == "PATH" || name == "LANG" || name == "TZ" || name.starts_with("LC_")) return true;
-    if (name == "ASAN_OPTIONS" || name == "UBSAN_OPTIONS" || name == "LSAN_OPTIONS") return true;
-    return std::find(named.begin(), named.end(), name) != named.end();
+    return name == "ASAN_OPTIONS" || name == "UBSAN_OPTIONS" || name == "LSAN_OPTIONS";
   };
   for (char** e = environ; *e; ++e) {
     std::string_view entry(*e);
     const auto eq = entry.find('=');
     if (eq != std::string_view::npos && wanted(entry.substr(0, eq))) out.emplace_back(entry);
   }
+  out.insert(out.end(), declared.begin(), declared.end());
   return out;
 }
 

@@ -32,6 +32,7 @@ struct RunOptions {
   std::string sandbox_state;
   std::string sandbox_faults;
   std::string isolation;  // "" | "in-process" | "process": default for every step and auth
+  bool isolation_strict = false;  // an isolation layer the kernel lacks is an error
 };
 
 struct ValidateOptions {

@@ -47,11 +47,21 @@ struct RetrySpec {
   std::chrono::milliseconds max_backoff{30000};
 };
 
+// What a plugin run with "isolation": "process" may use beyond its own file
+// and private temporary directory: paths it reads, writes or executes, TCP
+// ports it connects to, environment variables it receives. Ignored in
+// process, where a plugin has the host's rights anyway.
+struct IsolationGrants {
+  std::vector<std::string> read, write, exec, env;
+  std::vector<int> tcp;
+};
+
 struct AuthSpec {
   std::string name;  // key in "auth"
   std::string uses;  // plugin name, kind auth
   boost::json::object with;  // unresolved: may hold ${{ }} strings
   std::string isolation;     // "" | "in-process" | "process"
+  IsolationGrants grants;
   SourceLocation where;
 };
 
@@ -74,6 +84,7 @@ struct StepSpec {
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<MatrixSpec> matrix;
   std::string isolation;
+  IsolationGrants grants;
   SourceLocation where;
 };
 

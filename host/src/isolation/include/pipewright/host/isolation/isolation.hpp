@@ -28,8 +28,9 @@ struct IsolationLimits {
   // Beyond the system's libraries, the plugin's file and its private
   // temporary directory (its HOME and TMPDIR): what the step declared.
   isolation::Confinement allow;
-  // Environment variables passed beside PATH, LANG, LC_*, TZ (the step's
-  // `env`); nothing else of the host's environment crosses.
+  // "NAME=value" entries passed beside PATH, LANG, LC_*, TZ (the step's
+  // `env`, valued from the run's environment); nothing else of the host's
+  // environment crosses.
   std::vector<std::string> env;
   // A layer of confinement the kernel cannot enforce fails the call
   // (--isolation-strict) instead of being warned about once.

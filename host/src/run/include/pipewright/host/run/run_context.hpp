@@ -71,6 +71,9 @@ struct RunContext {
   // Where plugins may keep caches between runs (context "cache_dir"); empty:
   // no cache. See cache_directory() in cmd_run.cpp.
   std::filesystem::path cache_dir = {};
+  // A confinement layer the kernel cannot enforce fails an isolated call
+  // instead of being warned about (--isolation-strict).
+  bool isolation_strict = false;
 };
 
 }  // namespace pw
