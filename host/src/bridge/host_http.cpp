@@ -1,5 +1,7 @@
 #include "host_http.hpp"
 
+#include <pipewright/util/text.hpp>
+
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -11,13 +13,6 @@ namespace pw {
 namespace json = boost::json;
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Turns one request object into an HttpRequest, or an error message saying
 // which member is wrong. `step_auth` is false when the plugin asked to send
@@ -81,8 +76,7 @@ std::optional<std::string> parse_request(const json::value& v, const CallContext
 void inject_auth(const CallContext& ctx, HttpRequest& request, bool step_auth) {
   if (!step_auth) return;
   for (const auto& [name, value] : ctx.auth_headers) {
-    std::string key = lower(name);
-    std::erase_if(request.headers, [&](const auto& h) { return lower(h.first) == key; });
+    std::erase_if(request.headers, [&](const auto& h) { return util::iequals(h.first, name); });
     request.headers.emplace_back(name, value);
   }
 }
@@ -99,7 +93,7 @@ void cap_timeout(const CallContext& ctx, HttpRequest& request) {
 
 std::string meta_json(std::size_t index, const HttpResponse& r) {
   json::object headers;
-  for (const auto& [name, value] : r.headers) headers[lower(name)] = value;
+  for (const auto& [name, value] : r.headers) headers[util::lower(name)] = value;
   json::object meta{{"index", static_cast<std::int64_t>(index)},
                     {"status", r.status},
                     {"headers", std::move(headers)},

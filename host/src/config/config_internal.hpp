@@ -2,6 +2,7 @@
 #pragma once
 
 #include <pipewright/host/config/config.hpp>
+#include <pipewright/util/edit_distance.hpp>
 
 #include <boost/json.hpp>
 
@@ -30,9 +31,8 @@ ParsedJson parse_json_with_positions(std::string_view text, const std::string& f
 std::string pointer_append(std::string_view parent, std::string_view token);
 std::string pointer_append(std::string_view parent, std::size_t index);
 
-// The candidate closest to `word` by edit distance, or "" when none is close
-// enough to be a plausible typo.
-std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+// "Did you mean": the one edit distance of pw_util (ASCII case ignored).
+using util::closest_match;
 
 // True when the string holds at least one "${{".
 bool has_expression(std::string_view text);

@@ -1,5 +1,7 @@
 #include "exchange.hpp"
 
+#include <pipewright/util/text.hpp>
+
 // GCC 12 misreads Asio's recycling allocator for coroutine frames as a
 // new/delete mismatch (the same false positive as in http_client.cpp).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -18,7 +20,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <cctype>
 #include <limits>
 #include <vector>
 
@@ -31,9 +32,7 @@ constexpr auto as_result = asio::as_tuple(use_awaitable);
 namespace {
 
 bool is_transport_header(const std::string& name) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = util::lower(name);
   // The client owns framing and connection management.
   return lower == "host" || lower == "content-length" || lower == "transfer-encoding" ||
          lower == "connection";
@@ -115,10 +114,8 @@ asio::awaitable<void> write_and_read(Stream& stream, Connection& connection,
   auto message = parser.release();
   result.response.status = static_cast<int>(message.result_int());
   for (const auto& field : message) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    result.response.headers.emplace_back(std::move(name), std::string(field.value()));
+    result.response.headers.emplace_back(util::lower(field.name_string()),
+                                         std::string(field.value()));
   }
   result.response.body = std::move(message.body());
   result.reusable = message.keep_alive();

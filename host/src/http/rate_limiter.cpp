@@ -1,6 +1,8 @@
 #include "rate_limiter.hpp"
 #include "retry_policy.hpp"
 
+#include <pipewright/util/text.hpp>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -125,8 +127,7 @@ std::string credential_key(const HeaderList& headers) {
                                                       "x-auth-user-service-key"};
   std::vector<std::string> found;
   for (const auto& [name, value] : headers) {
-    std::string lower_name(name);
-    for (auto& c : lower_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lower_name = util::lower(name);
     for (auto credential : kCredentials)
       if (lower_name == credential) found.push_back(lower_name + ":" + value);
   }
@@ -136,13 +137,7 @@ std::string credential_key(const HeaderList& headers) {
   for (const auto& f : found) material += f + "\n";
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string key;
-  for (int i = 0; i < 8; ++i) {
-    key += kHex[digest[i] >> 4];
-    key += kHex[digest[i] & 15];
-  }
-  return key;
+  return util::hex(digest, 8);  // the first 8 of 32 bytes are enough to tell credentials apart
 }
 
 std::optional<ServerBudget> server_budget(const HttpResponse& response,

@@ -1,17 +1,15 @@
 #include "request_target.hpp"
 
-#include <algorithm>
+#include <pipewright/util/text.hpp>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-#include <cctype>
 
 namespace pw::http {
 
 bool is_loopback_host(const std::string& host) {
-  std::string lower = host;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = util::lower(host);
   if (lower == "localhost" || lower == "localhost.") return true;
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(lower, ec);
