@@ -3,8 +3,7 @@
 // service it calls is forwarded over fd 3 to the host and answered there.
 //
 //   pipewright-plugin-host --plugin FILE [--memory-limit-mb N]
-#include "isolation/frame.hpp"
-
+#include <pipewright/host/isolation/frame.hpp>
 #include <pipewright/plugin.h>
 
 #include <boost/dll/shared_library.hpp>

@@ -1,5 +1,5 @@
-// The pipewright executable: everything lives in the runtime room's CLI.
-#include "cli.hpp"
+// The pipewright executable: everything lives in the cli room (run_cli).
+#include <pipewright/host/cli/cli.hpp>
 
 #include <sys/resource.h>
 

@@ -2,7 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "../fixtures/fake_host.hpp"
-#include "plugin_registry.hpp"
+#include <pipewright/host/loader/plugin_registry.hpp>
 
 #include <string>
 

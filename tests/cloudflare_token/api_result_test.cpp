@@ -1,7 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include <pipewright/cloudflare/api.hpp>
-#include <pipewright/cloudflare/timestamps.hpp>
 
 namespace cf = pipewright::cloudflare;
 
@@ -84,15 +83,6 @@ BOOST_AUTO_TEST_CASE(base_url_comes_from_the_context) {
              "http://127.0.0.1:9/client/v4");
   BOOST_TEST(cf::base_url_from_context("{}") == "https://api.cloudflare.com/client/v4");
   BOOST_TEST(cf::base_url_from_context("not json") == "https://api.cloudflare.com/client/v4");
-}
-
-BOOST_AUTO_TEST_CASE(parses_and_formats_rfc3339) {
-  BOOST_TEST(cf::parse_rfc3339("1970-01-01T00:00:00Z").value() == 0);
-  BOOST_TEST(cf::parse_rfc3339("2026-01-01T00:00:00.123456Z").value() == 1767225600);
-  BOOST_TEST(cf::parse_rfc3339("2026-01-01T01:00:00+01:00").value() == 1767225600);
-  BOOST_TEST(!cf::parse_rfc3339("2026-13-01T00:00:00Z"));
-  BOOST_TEST(!cf::parse_rfc3339("2026-01-01"));
-  BOOST_TEST(cf::format_rfc3339(1767225600) == "2026-01-01T00:00:00Z");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

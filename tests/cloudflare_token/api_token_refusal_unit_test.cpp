@@ -3,10 +3,11 @@
 // validity window, the refusal says which (docs/cloudflare.md, "Credential
 // checks before anything is sent"); a bare 401 1000 lists every cause.
 #define BOOST_TEST_MODULE cloudflare_auth_api_token_refusals
-#include <boost/test/unit_test.hpp>
-
 #include "fake_host.hpp"
-#include "plugin_registry.hpp"
+
+#include <pipewright/host/loader/plugin_registry.hpp>
+
+#include <boost/test/unit_test.hpp>
 
 #include <boost/json.hpp>
 

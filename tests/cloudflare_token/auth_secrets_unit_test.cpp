@@ -3,10 +3,11 @@
 // arrives through an input or with whitespace is not a form the host has
 // already seen as a secret.
 #define BOOST_TEST_MODULE cloudflare_auth_secrets
-#include <boost/test/unit_test.hpp>
-
 #include "fake_host.hpp"
-#include "plugin_registry.hpp"
+
+#include <pipewright/host/loader/plugin_registry.hpp>
+
+#include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <string>

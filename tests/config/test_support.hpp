@@ -1,7 +1,7 @@
 // Helpers shared by the config tests.
 #pragma once
 
-#include "config.hpp"
+#include <pipewright/host/config/config.hpp>
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,4 +1,8 @@
 #define BOOST_TEST_MODULE core_plugins
+#include "fake_host.hpp"
+
+#include <pipewright/host/loader/plugin_registry.hpp>
+
 #include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
@@ -8,9 +12,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include "fake_host.hpp"
-#include "plugin_registry.hpp"
 
 namespace fs = std::filesystem;
 using pw::test::FakeCall;

@@ -1,6 +1,6 @@
 // ${{ }} templates and `if` conditions: reference extraction and evaluation
 // against a fixed scope. Only ExpressionError may escape evaluation.
-#include "config.hpp"
+#include <pipewright/host/config/config.hpp>
 
 #include <boost/json.hpp>
 

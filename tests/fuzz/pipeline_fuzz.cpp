@@ -1,7 +1,6 @@
 // Pipeline text -> parser -> full validation against a fixed set of fake
 // plugins. Neither may throw or crash on any input, only report errors.
-#include "config.hpp"
-
+#include <pipewright/host/config/config.hpp>
 #include <pipewright/plugin.h>
 
 #include <boost/json.hpp>

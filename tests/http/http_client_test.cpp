@@ -1,5 +1,8 @@
 #define BOOST_TEST_MODULE http_client
-#include "http_client.hpp"
+#include "test_certificate.hpp"
+#include "test_server.hpp"
+
+#include <pipewright/host/http/http_client.hpp>
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -9,9 +12,6 @@
 #include <fstream>
 #include <set>
 #include <thread>
-
-#include "test_certificate.hpp"
-#include "test_server.hpp"
 
 using namespace std::chrono_literals;
 using pw::test::ReceivedRequest;

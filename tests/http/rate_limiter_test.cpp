@@ -1,4 +1,4 @@
-#include "http/rate_limiter.hpp"
+#include "rate_limiter.hpp"
 
 #include <boost/test/unit_test.hpp>
 

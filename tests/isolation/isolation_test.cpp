@@ -1,8 +1,8 @@
 #define BOOST_TEST_MODULE isolation
-#include <boost/test/unit_test.hpp>
+#include <pipewright/host/isolation/isolation.hpp>
+#include <pipewright/host/loader/plugin_registry.hpp>
 
-#include "isolation.hpp"
-#include "plugin_registry.hpp"
+#include <boost/test/unit_test.hpp>
 
 #include <unistd.h>
 

@@ -1,13 +1,14 @@
 #define BOOST_TEST_MODULE loader
+#include "fake_host.hpp"
+#include "descriptor_check.hpp"
+
+#include <pipewright/host/loader/plugin_registry.hpp>
+
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include "fake_host.hpp"
-#include "loader/descriptor_check.hpp"
-#include "plugin_registry.hpp"
 
 namespace fs = std::filesystem;
 using pw::PluginRegistry;

@@ -1,12 +1,12 @@
 // Unit tests of the runtime's building blocks: redaction, event rendering,
 // cancellation scopes, the parallelism budget, the rate key.
 #define BOOST_TEST_MODULE runtime_unit
-#include <boost/test/unit_test.hpp>
+#include <pipewright/host/bridge/host_services.hpp>
+#include <pipewright/host/run/events.hpp>
+#include <pipewright/host/run/redactor.hpp>
+#include <pipewright/host/run/run_context.hpp>
 
-#include "events.hpp"
-#include "host_services.hpp"
-#include "redactor.hpp"
-#include "run_context.hpp"
+#include <boost/test/unit_test.hpp>
 
 #include <thread>
 

@@ -2,11 +2,12 @@
 // auth resolved once and injected into requests (never shown), matrices,
 // nested pipelines and cancellation.
 #define BOOST_TEST_MODULE scheduler
-#include <boost/test/unit_test.hpp>
-
-#include "host_services.hpp"
-#include "scheduler.hpp"
 #include "test_support.hpp"
+
+#include <pipewright/host/bridge/host_services.hpp>
+#include <pipewright/host/engine/scheduler.hpp>
+
+#include <boost/test/unit_test.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,7 +1,7 @@
 // Helpers shared by the config room's source files; not part of its API.
 #pragma once
 
-#include "config.hpp"
+#include <pipewright/host/config/config.hpp>
 
 #include <boost/json.hpp>
 

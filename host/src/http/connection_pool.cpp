@@ -1,4 +1,4 @@
-#include "http/connection_pool.hpp"
+#include "connection_pool.hpp"
 
 #include <sys/socket.h>
 

@@ -1,6 +1,8 @@
 // Keep-alive connections, pooled per origin and bounded per origin.
 #pragma once
 
+#include "request_target.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -16,8 +18,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "http/request_target.hpp"
 
 namespace pw::http {
 

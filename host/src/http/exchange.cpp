@@ -1,4 +1,4 @@
-#include "http/exchange.hpp"
+#include "exchange.hpp"
 
 // GCC 12 misreads Asio's recycling allocator for coroutine frames as a
 // new/delete mismatch (the same false positive as in http_client.cpp).

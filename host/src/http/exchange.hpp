@@ -1,13 +1,14 @@
 // One attempt: connect if needed, write the request, read the response.
 #pragma once
 
+#include "connection_pool.hpp"
+
+#include <pipewright/host/http/http_client.hpp>
+
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <string>
-
-#include "http/connection_pool.hpp"
-#include "http_client.hpp"
 
 namespace pw::http {
 

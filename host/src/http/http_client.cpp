@@ -1,4 +1,4 @@
-#include "http_client.hpp"
+#include <pipewright/host/http/http_client.hpp>
 
 // GCC 12 misreads Asio's recycling allocator for coroutine frames as a
 // new/delete mismatch (a known false positive in awaitable_frame_base).
@@ -24,11 +24,11 @@
 #include <stdexcept>
 #include <thread>
 
-#include "http/connection_pool.hpp"
-#include "http/exchange.hpp"
-#include "http/rate_limiter.hpp"
-#include "http/request_target.hpp"
-#include "http/retry_policy.hpp"
+#include "connection_pool.hpp"
+#include "exchange.hpp"
+#include "rate_limiter.hpp"
+#include "request_target.hpp"
+#include "retry_policy.hpp"
 
 namespace pw {
 

@@ -1,7 +1,7 @@
+#include <pipewright/host/http/http_client.hpp>
+
 #include <algorithm>
 #include <cctype>
-
-#include "http_client.hpp"
 
 namespace pw {
 

@@ -1,4 +1,5 @@
-#include "http/rate_limiter.hpp"
+#include "rate_limiter.hpp"
+#include "retry_policy.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -14,8 +15,6 @@
 #include <vector>
 
 #include <openssl/sha.h>
-
-#include "http/retry_policy.hpp"
 
 namespace pw::http {
 

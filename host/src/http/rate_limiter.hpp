@@ -4,6 +4,8 @@
 // left (the `Ratelimit` header). Owned by HttpClient; thread-safe.
 #pragma once
 
+#include <pipewright/host/http/http_client.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -13,8 +15,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-
-#include "http_client.hpp"
 
 namespace pw::http {
 

@@ -1,4 +1,4 @@
-#include "http/request_target.hpp"
+#include "request_target.hpp"
 
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>

@@ -1,4 +1,4 @@
-#include "http/retry_policy.hpp"
+#include "retry_policy.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,12 +1,12 @@
 // Which failures are worth another attempt, and how long to wait first.
 #pragma once
 
+#include <pipewright/host/http/http_client.hpp>
+
 #include <chrono>
 #include <optional>
 #include <random>
 #include <string>
-
-#include "http_client.hpp"
 
 namespace pw::http {
 

@@ -1,4 +1,4 @@
-#include "isolation/frame.hpp"
+#include <pipewright/host/isolation/frame.hpp>
 
 #include <poll.h>
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
-#include "isolation.hpp"
-#include "isolation/frame.hpp"
+#include <pipewright/host/isolation/frame.hpp>
+#include <pipewright/host/isolation/isolation.hpp>
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "loader/descriptor_check.hpp"
+#include "descriptor_check.hpp"
 
 #include <cstddef>
 

@@ -1,10 +1,10 @@
 // Validation of a plugin descriptor copied out of a library (loader room).
 #pragma once
 
+#include <pipewright/host/loader/plugin_registry.hpp>
+
 #include <string>
 #include <string_view>
-
-#include "plugin_registry.hpp"
 
 namespace pw {
 

@@ -1,4 +1,6 @@
-#include "plugin_registry.hpp"
+#include "descriptor_check.hpp"
+
+#include <pipewright/host/loader/plugin_registry.hpp>
 
 #include <dlfcn.h>
 
@@ -11,8 +13,6 @@
 #include <string>
 #include <system_error>
 #include <unordered_set>
-
-#include "loader/descriptor_check.hpp"
 
 namespace pw {
 namespace {

@@ -7,10 +7,10 @@
 // refusal (401 1000) stands for.
 #include <pipewright/cloudflare/api.hpp>
 #include <pipewright/cloudflare/credentials.hpp>
-#include <pipewright/cloudflare/timestamps.hpp>
+#include <pipewright/util/rfc3339.hpp>
+#include <pipewright/util/text.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <thread>
@@ -42,16 +42,10 @@ void check_format(std::string_view token) {
                               "/token");
 }
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 // What a refused verify means, as precisely as the answer allows.
 std::string refusal_reason(const cf::ApiResult& r) {
   std::string text;
-  for (const auto& e : r.errors) text += lower(e.message) + " ";
+  for (const auto& e : r.errors) text += pw::util::lower(e.message) + " ";
   if (text.find("expired") != std::string::npos) return "the token has expired";
   if (text.find("disabled") != std::string::npos) return "the token is disabled";
   if (text.find("not yet valid") != std::string::npos || text.find("not_before") != std::string::npos ||
@@ -155,16 +149,16 @@ struct ApiTokenAuth {
     const std::string status = cf::string_at(result, "status");
     const std::string expires_on = cf::string_at(result, "expires_on");
     const std::string not_before = cf::string_at(result, "not_before");
-    const auto now = cf::now_seconds();
+    const auto now = pw::util::now();
     if (!status.empty() && status != "active")
       throw pipewright::Failure("Cloudflare reports the API token as " + status + "; it cannot be used",
                                 status == "expired"
                                     ? "its expires_on was " + expires_on + "; create a new token: pipewright run create-token"
                                     : "enable it again under My Profile → API Tokens, or create a new one",
                                 "/token");
-    if (auto t = cf::parse_rfc3339(expires_on); t && *t <= now)
+    if (auto t = pw::util::parse_rfc3339(expires_on); t && *t <= now)
       throw pipewright::Failure("the API token has expired", "it expired on " + expires_on, "/token");
-    if (auto t = cf::parse_rfc3339(not_before); t && *t > now)
+    if (auto t = pw::util::parse_rfc3339(not_before); t && *t > now)
       throw pipewright::Failure("the API token is not valid yet", "it becomes valid on " + not_before, "/token");
 
     pipewright::set_output(call, "headers", headers, true);

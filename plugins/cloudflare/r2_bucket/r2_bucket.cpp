@@ -3,8 +3,8 @@
 // success, so concurrent or repeated runs agree.
 #include <pipewright/cloudflare/api.hpp>
 #include <pipewright/plugin_json.hpp>
+#include <pipewright/util/text.hpp>
 
-#include <cctype>
 #include <regex>
 #include <string>
 
@@ -96,7 +96,7 @@ struct R2Bucket {
     json::object info = found.result.is_object() ? found.result.as_object() : json::object();
     auto location = cf::string_at(info, "location");
     auto actual_class = cf::string_at(info, "storage_class");
-    if (!created && !location_hint.empty() && !location.empty() && !iequals(location, location_hint))
+    if (!created && !location_hint.empty() && !location.empty() && !pw::util::iequals(location, location_hint))
       call.warn("bucket '" + bucket + "' already exists in location " + location +
                 "; a bucket's location cannot change, so location_hint " + location_hint + " was not applied");
     if (!created && !storage_class.empty() && !actual_class.empty() && actual_class != storage_class)
@@ -108,15 +108,6 @@ struct R2Bucket {
     pipewright::set_output(call, "created", json::value(created));
     pipewright::set_output(call, "location", json::value(location));
     pipewright::set_output(call, "storage_class", json::value(actual_class));
-  }
-
- private:
-  static bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-      if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-        return false;
-    return true;
   }
 };
 

@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include <openssl/evp.h>
+#include <pipewright/util/text.hpp>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,13 +33,7 @@ std::string sha256_prefix(std::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) return {};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < 16 && i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0xF]);
-  }
-  return out;
+  return pw::util::hex(digest, std::min(16u, length));
 }
 
 bool is_md5_hex(std::string_view text) {

@@ -3,6 +3,7 @@
 #include <pipewright/cloudflare/api.hpp>
 
 #include <openssl/evp.h>
+#include <pipewright/util/text.hpp>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -133,13 +134,51 @@ std::string md5_file(const fs::path& file) {
   unsigned int length = 0;
   if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &length) != 1)
     throw std::runtime_error("OpenSSL could not finish the MD5 of " + file.string());
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0xF]);
+  return pw::util::hex(digest.data(), length);
+}
+
+std::string multipart_etag(const fs::path& file, std::uint64_t part_size) {
+  if (part_size == 0) throw std::invalid_argument("multipart_etag: the part size must not be 0");
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.c_str(), "rbe"), &std::fclose);
+  if (!in) throw std::runtime_error("cannot open " + file.string() + " for reading");
+  using Digest = std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)>;
+  auto start = [&] {
+    Digest ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1)
+      throw std::runtime_error("OpenSSL could not start an MD5 digest");
+    return ctx;
+  };
+  Digest whole = start(), part = start();
+  std::uint64_t parts = 0, in_part = 0;
+  auto close_part = [&] {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_DigestFinal_ex(part.get(), digest, &length) != 1 || EVP_DigestUpdate(whole.get(), digest, length) != 1)
+      throw std::runtime_error("OpenSSL failed while hashing " + file.string());
+    part = start();
+    ++parts;
+    in_part = 0;
+  };
+  std::array<unsigned char, 64 * 1024> buffer;
+  for (;;) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), part_size - in_part));
+    const std::size_t n = std::fread(buffer.data(), 1, want, in.get());
+    if (n > 0 && EVP_DigestUpdate(part.get(), buffer.data(), n) != 1)
+      throw std::runtime_error("OpenSSL failed while hashing " + file.string());
+    in_part += n;
+    if (in_part == part_size) close_part();
+    if (n < want) {
+      if (std::ferror(in.get())) throw std::runtime_error("read error on " + file.string());
+      break;
+    }
   }
-  return out;
+  // An empty file is still one (empty) part; a partial last part closes here.
+  if (in_part > 0 || parts == 0) close_part();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(whole.get(), digest, &length) != 1)
+    throw std::runtime_error("OpenSSL could not finish the MD5 of " + file.string());
+  return pw::util::hex(digest, length) + "-" + std::to_string(parts);
 }
 
 std::string_view content_type_for(std::string_view path) {

@@ -52,6 +52,11 @@ WalkResult walk(const std::filesystem::path& root, bool skip_hidden);
 // file when it cannot be read.
 std::string md5_file(const std::filesystem::path& file);
 
+// The ETag S3 gives the file uploaded in parts of `part_size` bytes (the
+// last one shorter): the MD5 of the parts' binary MD5s, "-" and the number
+// of parts. Read in one pass, like md5_file.
+std::string multipart_etag(const std::filesystem::path& file, std::uint64_t part_size);
+
 // The Content-Type for a path, from its extension (case-insensitive);
 // "application/octet-stream" when unknown.
 std::string_view content_type_for(std::string_view path);

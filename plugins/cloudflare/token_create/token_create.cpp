@@ -17,7 +17,6 @@
 #include <pipewright/cloudflare/permissions.hpp>
 #include <pipewright/cloudflare/policies.hpp>
 
-#include <cctype>
 #include <chrono>
 #include <map>
 #include <set>
@@ -31,19 +30,6 @@ using pipewright::Failure;
 namespace {
 
 constexpr int max_create_attempts = 3;
-
-std::string lower_single_spaced(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == ' ' || c == '\t') {
-      if (!out.empty() && out.back() != ' ') out.push_back(' ');
-    } else {
-      out.push_back(static_cast<char>(std::tolower(c)));
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
 
 [[noreturn]] void fail_without_token_permission(const cf::ApiResult& r, std::string_view what) {
   throw Failure("the step's credential may not " + std::string(what) + ": it needs \"API Tokens Write\"",
@@ -192,7 +178,7 @@ class TokenCreate {
             }
         if (!scoped)
           if (const auto* known = cf::find_group_by_id(resolved.id)) resolved.scope = known->scope;
-        if (!resolved.id.empty()) from_api.emplace(lower_single_spaced(resolved.name), std::move(resolved));
+        if (!resolved.id.empty()) from_api.emplace(cf::group_name_key(resolved.name), std::move(resolved));
       }
     } else if (r.forbidden()) {
       fail_without_token_permission(r, "create API tokens");
@@ -203,7 +189,7 @@ class TokenCreate {
     std::vector<cf::ResolvedGroup> out;
     for (std::size_t i = 0; i < names.size(); ++i) {
       const std::string pointer = "/permissions/" + std::to_string(i);
-      if (auto it = from_api.find(lower_single_spaced(names[i])); it != from_api.end()) {
+      if (auto it = from_api.find(cf::group_name_key(names[i])); it != from_api.end()) {
         out.push_back(it->second);
       } else if (const auto* known = cf::find_group(names[i]); known) {
         out.push_back({std::string(known->name), std::string(known->id), known->scope});

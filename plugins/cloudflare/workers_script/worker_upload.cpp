@@ -1,6 +1,7 @@
 #include "worker_upload.hpp"
 
 #include <openssl/evp.h>
+#include <pipewright/util/text.hpp>
 
 #include <array>
 #include <memory>
@@ -62,13 +63,7 @@ std::string sha256_hex(std::string_view text) {
   unsigned int length = 0;
   if (EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1)
     throw std::runtime_error("OpenSSL could not compute a SHA-256 digest");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0xF]);
-  }
-  return out;
+  return pw::util::hex(digest.data(), length);
 }
 
 std::string deploy_hash(std::string_view metadata_json, const Module& module) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <pipewright/util/edit_distance.hpp>
 
 namespace pipewright::cloudflare {
 namespace {
@@ -33,8 +34,10 @@ constexpr std::array<PermissionGroup, 23> catalog = {{
     {"Account API Tokens Write", "5bc3f8b21c554832afc660159ab75fa4", Scope::account, "Account API Tokens", "Edit", false},
 }};
 
-// Lower case, single spaces, no leading/trailing blanks.
-std::string normalise(std::string_view text) {
+
+}  // namespace
+
+std::string group_name_key(std::string_view text) {
   std::string out;
   for (unsigned char c : text) {
     if (std::isspace(c)) {
@@ -46,23 +49,6 @@ std::string normalise(std::string_view text) {
   if (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
 
 std::span<const PermissionGroup> permission_catalog() { return catalog; }
 
@@ -84,9 +70,9 @@ std::vector<std::string> required_group_names() {
 }
 
 const PermissionGroup* find_group(std::string_view name) {
-  const std::string wanted = normalise(name);
+  const std::string wanted = group_name_key(name);
   for (const auto& g : catalog)
-    if (normalise(g.name) == wanted) return &g;
+    if (group_name_key(g.name) == wanted) return &g;
   return nullptr;
 }
 
@@ -97,11 +83,11 @@ const PermissionGroup* find_group_by_id(std::string_view id) {
 }
 
 std::vector<std::string> closest_group_names(std::string_view name, std::size_t limit) {
-  const std::string wanted = normalise(name);
+  const std::string wanted = group_name_key(name);
   std::vector<std::pair<std::size_t, std::string_view>> ranked;
   for (const auto& g : catalog) {
-    const std::string candidate = normalise(g.name);
-    std::size_t score = edit_distance(wanted, candidate);
+    const std::string candidate = group_name_key(g.name);
+    std::size_t score = pw::util::edit_distance(wanted, candidate);
     // A name that contains what was typed (or the reverse) ranks first.
     if (!wanted.empty() && (candidate.find(wanted) != std::string::npos ||
                             wanted.find(candidate) != std::string::npos))

@@ -1,4 +1,4 @@
-// The permission groups pipewright knows (cloudflare-api.md section 4): API
+// The permission groups pipewright knows (docs/cloudflare-api.md §4): API
 // name -> id, scope, the dashboard's label for it, and which eight groups a
 // pipewright token needs. IDs are global; resolve by name through the API
 // first and fall back to this table.
@@ -29,6 +29,9 @@ std::vector<const PermissionGroup*> required_groups();
 std::vector<std::string> required_group_names();
 
 // Exact name, case-insensitive and blind to repeated spaces; nullptr when unknown.
+// How group names compare: ASCII lower case, runs of blanks as one space,
+// none at either end ("Workers  routes write " names "Workers Routes Write").
+std::string group_name_key(std::string_view name);
 const PermissionGroup* find_group(std::string_view name);
 const PermissionGroup* find_group_by_id(std::string_view id);
 // Up to `limit` catalog names closest to `name` (edit distance, substrings

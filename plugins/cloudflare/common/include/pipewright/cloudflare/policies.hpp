@@ -1,6 +1,6 @@
 // Token policies: building the `policies` array of a token create request
 // from resolved permission groups, and reading back which groups a token's
-// declared policies grant on an account/zone (cloudflare-api.md 3.2-3.3).
+// declared policies grant on an account/zone (docs/cloudflare-api.md §3.2-3.3).
 #pragma once
 
 #include <pipewright/cloudflare/permissions.hpp>

@@ -1,0 +1,58 @@
+// The bridge plugins call: the one static pw_host_services_v1 table, and the
+// per-call state (`pw_call`) its functions work on. A CallContext lives on
+// the stack of the worker thread that calls the plugin's run, for exactly
+// that call.
+#pragma once
+
+#include <pipewright/host/http/http_client.hpp>
+#include <pipewright/host/run/run_context.hpp>
+#include <pipewright/plugin.h>
+
+#include <boost/json.hpp>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace pw {
+
+struct Diagnostic {
+  int severity = PW_SEVERITY_ERROR;
+  std::string summary;
+  std::string detail;
+  std::string pointer;
+};
+
+class CallContext {
+ public:
+  CallContext(RunContext& run, const CancelScope& cancel) : run(run), cancel(cancel) {}
+
+  RunContext& run;
+  const CancelScope& cancel;
+  std::string step_id;
+  const LoadedPlugin* plugin = nullptr;
+  HeaderList auth_headers;  // injected into every request; never shown
+  std::filesystem::path workdir;
+
+  // Filled by the plugin's calls; guarded by `mutex` because a plugin may
+  // call services from several of its own threads.
+  std::mutex mutex;
+  boost::json::object outputs;
+  std::vector<Diagnostic> diagnostics;
+  std::vector<std::string> host_failures;  // misuse the host detected
+  // The end of the last wait announced for this step (ms since the epoch):
+  // many requests of one batch waiting together are said once.
+  std::int64_t announced_wait_until = 0;
+
+  pw_call* handle() { return reinterpret_cast<pw_call*>(this); }
+  static CallContext& from(pw_call* call) { return *reinterpret_cast<CallContext*>(call); }
+
+  // The first error a user should read: a host-detected misuse, else the
+  // first error diagnostic; empty when there is none.
+  std::string first_error();
+};
+
+// The static table handed to every plugin at negotiation.
+const pw_host_services_v1* host_services();
+
+}  // namespace pw

@@ -1,0 +1,62 @@
+// `pipewright sandbox`: the local Cloudflare API emulator in the foreground.
+#include <pipewright/host/cli/cli.hpp>
+#include <pipewright/sandbox.hpp>
+
+#include <charconv>
+#include <cstdio>
+
+namespace pw {
+
+bool parse_rate_limit(std::string_view text, std::size_t& requests, int& seconds) {
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos) return false;
+  auto parse = [](std::string_view s, auto& out) {
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && end == s.data() + s.size();
+  };
+  return parse(text.substr(0, slash), requests) && parse(text.substr(slash + 1), seconds) &&
+         requests > 0 && seconds > 0;
+}
+
+int command_sandbox(const SandboxOptions& options) {
+  sandbox::Options so;
+  auto colon = options.listen.rfind(':');
+  unsigned port = 0;
+  if (colon == std::string::npos ||
+      std::from_chars(options.listen.data() + colon + 1,
+                      options.listen.data() + options.listen.size(), port)
+              .ec != std::errc() ||
+      port > 65535) {
+    std::fprintf(stderr,
+                 "pipewright: --listen \"%s\" is not ADDRESS:PORT; write it like "
+                 "127.0.0.1:8787 (port 0 picks a free one)\n",
+                 options.listen.c_str());
+    return exit_code::usage;
+  }
+  so.listen_address = options.listen.substr(0, colon);
+  so.port = static_cast<std::uint16_t>(port);
+  if (!options.state.empty()) so.state_dir = options.state;
+  if (!options.seed.empty()) so.seed_file = options.seed;
+  so.faults = options.faults;
+  if (options.rate_limit == "off") {
+    so.rate_limit_enabled = false;
+  } else if (!options.rate_limit.empty()) {
+    std::size_t requests = 0;
+    int seconds = 0;
+    if (!parse_rate_limit(options.rate_limit, requests, seconds)) {
+      std::fprintf(stderr, "pipewright: --rate-limit \"%s\" is not N/SECONDS or off; write it like 1200/300\n",
+                   options.rate_limit.c_str());
+      return exit_code::usage;
+    }
+    so.rate_limit_requests = requests;
+    so.rate_limit_window = std::chrono::seconds(seconds);
+  }
+  try {
+    return sandbox::serve_until_signalled(so, options.output == OutputFormat::json);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pipewright: the sandbox could not start: %s\n", e.what());
+    return exit_code::usage;
+  }
+}
+
+}  // namespace pw

@@ -1,0 +1,38 @@
+// `pipewright validate`: the same checks as `run` makes before starting,
+// without the network, the environment or the required inputs.
+#include "pipeline_lookup.hpp"
+
+#include <pipewright/host/bridge/host_services.hpp>
+#include <pipewright/host/cli/cli.hpp>
+
+#include <cstdio>
+
+namespace pw {
+
+int command_validate(const ValidateOptions& options) {
+  PluginRegistry registry(host_services());
+  registry.scan(PluginRegistry::search_path(options.plugin_paths));
+
+  auto file = find_pipeline_file(options.target);
+  if (!file) {
+    std::fprintf(stderr, "%s\n", pipeline_not_found_message(options.target).c_str());
+    return exit_code::usage;
+  }
+  LoadResult loaded = load_pipeline(*file);
+  std::vector<ConfigError> errors = loaded.errors;
+  if (loaded.pipeline) {
+    PluginCatalog catalog(registry);
+    ValidationContext ctx = make_validation_context(catalog);
+    ctx.check_required_inputs = false;
+    for (auto& e : validate_pipeline(*loaded.pipeline, ctx)) errors.push_back(std::move(e));
+  }
+  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.format().c_str());
+  if (!errors.empty()) {
+    std::fprintf(stderr, "%s: %zu problem(s)\n", file->string().c_str(), errors.size());
+    return exit_code::usage;
+  }
+  std::printf("%s: valid (%zu steps)\n", file->string().c_str(), loaded.pipeline->steps.size());
+  return exit_code::ok;
+}
+
+}  // namespace pw

@@ -1,0 +1,43 @@
+// Finding pipelines by file or ready-made name, loading them with their
+// errors, and the ValidationContext that connects config to the loaded
+// plugins. Used by `run`, `validate` and nested pipelines.
+#pragma once
+
+#include <pipewright/host/config/config.hpp>
+#include <pipewright/host/loader/plugin_registry.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pw {
+
+// FILE if it exists; else NAME looked up as ./conf/NAME.json(c), then the
+// installed share dir, then the source tree's conf/. nullopt when none.
+std::optional<std::filesystem::path> find_pipeline_file(std::string_view file_or_name);
+
+// Where a step's pipeline `uses` points, relative to the file that uses it;
+// empty when it does not exist.
+std::filesystem::path resolve_pipeline_uses(std::string_view uses,
+                                            const std::filesystem::path& from);
+
+// Describes the loaded plugins to the validator; keeps its own copies of
+// what it needs, so it does not depend on the registry's lifetime.
+class PluginCatalog {
+ public:
+  explicit PluginCatalog(const PluginRegistry& registry);
+  const PluginInfo* find(std::string_view name) const;
+
+ private:
+  std::map<std::string, PluginInfo, std::less<>> plugins_;
+};
+
+ValidationContext make_validation_context(const PluginCatalog& catalog);
+
+// Where the message for a missing pipeline goes: what was looked for where.
+std::string pipeline_not_found_message(std::string_view file_or_name);
+
+}  // namespace pw

@@ -1,0 +1,77 @@
+// Internal to the scheduler: the state of one pipeline run, shared by the
+// scheduling loop (scheduler.cpp) and the step workers (step_executor.cpp,
+// plugin_call.cpp, auth_resolver.cpp). Not part of the runtime's API.
+#pragma once
+
+#include <pipewright/host/bridge/host_services.hpp>
+#include <pipewright/host/engine/scheduler.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace pw::detail {
+
+// An auth block resolved at most once per pipeline run; the first step that
+// names it runs the auth plugin while later ones wait on `mutex`.
+struct AuthState {
+  std::mutex mutex;
+  bool resolved = false;
+  std::string error;  // set when resolution failed
+  HeaderList headers;
+};
+
+// One plugin invocation as the step executor asks for it.
+struct PluginCall {
+  std::string display_id;  // step id as events show it (with prefix)
+  const LoadedPlugin* plugin = nullptr;
+  boost::json::value with;
+  std::string auth_name;
+  const AuthState* auth = nullptr;
+  RetrySpec retry;
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
+class PipelineRun {
+ public:
+  PipelineRun(RunContext& run, const PipelineInvocation& invocation);
+  PipelineResult execute();
+
+ private:
+  StepResult run_step(const StepSpec& step, const std::vector<std::string>& deps);
+  StepResult run_uses(const StepSpec& step, const boost::json::object* matrix,
+                      const CancelScope& scope, const std::vector<std::string>& deps,
+                      const std::string& display_id);
+  StepResult run_matrix(const StepSpec& step, const CancelScope& scope,
+                        const std::vector<std::string>& deps);
+  StepResult run_child_pipeline(const StepSpec& step, const boost::json::value& with,
+                                const CancelScope& scope, const std::string& display_id);
+  StepResult call_plugin(const PluginCall& call, const CancelScope& parent);
+  // Returns the resolved auth, or an error message naming it.
+  const AuthState* resolve_auth(const std::string& name, std::string& error);
+  // The plugin to call for `uses`: the loaded one, or with isolation
+  // "process" a proxy that runs each call in a child process. nullptr when
+  // not loaded.
+  const LoadedPlugin* plugin_for(const std::string& uses, const std::string& isolation);
+
+  EvalScope scope_for(const std::vector<std::string>& deps, const boost::json::object* matrix);
+  std::string display(const std::string& step_id) const { return invocation_.id_prefix + step_id; }
+
+  RunContext& run_;
+  const PipelineInvocation& invocation_;
+  CancelScope scope_;
+  std::mutex mutex_;  // guards results_
+  std::condition_variable changed_;
+  std::map<std::string, StepResult> results_;
+  std::map<std::string, std::unique_ptr<AuthState>> auths_;
+  std::mutex isolated_mutex_;  // guards isolated_
+  std::map<std::string, std::shared_ptr<const LoadedPlugin>> isolated_;
+};
+
+// "1.5s", "250ms", "2m": how a duration reads in messages.
+std::string format_duration(std::chrono::milliseconds d);
+
+}  // namespace pw::detail

@@ -1,0 +1,235 @@
+#include <pipewright/host/run/events.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+namespace pw {
+
+namespace json = boost::json;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+namespace {
+
+std::string str(const json::object& e, std::string_view key) {
+  const json::value* v = e.if_contains(key);
+  if (!v) return {};
+  if (v->is_string()) return std::string(v->as_string());
+  return json::serialize(*v);
+}
+
+std::int64_t num(const json::object& e, std::string_view key) {
+  const json::value* v = e.if_contains(key);
+  if (v && v->is_int64()) return v->as_int64();
+  if (v && v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
+  return 0;
+}
+
+std::string seconds(std::int64_t ms) {
+  char buf[32];
+  if (ms < 1000)
+    std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
+  else
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
+  return buf;
+}
+
+std::string step_finished_line(const json::object& e) {
+  std::string status = str(e, "status");
+  std::string id = str(e, "step");
+  std::string took = " (" + seconds(num(e, "duration_ms")) + ")";
+  std::string error = str(e, "error");
+  if (status == "ok") return "✓ " + id + took;
+  if (status == "skipped")
+    return "- " + id + " skipped" + (error.empty() ? "" : ": " + error);
+  if (status == "cancelled") return "⊘ " + id + " cancelled" + took;
+  std::string line = "✗ " + id + (error.empty() ? "" : ": " + error) + took;
+  if (e.contains("continued")) line += " — continuing (continue_on_error)";
+  return line;
+}
+
+std::string diagnostic_line(const json::object& e) {
+  std::string line = "  " + str(e, "step") + ": " + str(e, "severity") + ": " + str(e, "summary");
+  if (auto d = str(e, "detail"); !d.empty()) line += "\n    " + d;
+  if (auto p = str(e, "pointer"); !p.empty()) line += "\n    at with" + p;
+  if (auto h = str(e, "hint"); !h.empty()) line += "\n    hint: " + h;
+  return line;
+}
+
+// The pipeline's outputs, one per line: what the run produced or found.
+std::string outputs_block(const json::object& e) {
+  const auto* outputs = e.if_contains("outputs");
+  if (outputs == nullptr || !outputs->is_object() || outputs->as_object().empty()) return {};
+  std::string block = "\noutputs:";
+  for (const auto& [key, value] : outputs->as_object()) {
+    block += "\n  " + std::string(key) + ": ";
+    block += value.is_string() ? std::string(value.as_string()) : json::serialize(value);
+  }
+  return block;
+}
+
+std::string run_finished_line(const json::object& e) {
+  std::string line = outputs_block(e) + "\n" + str(e, "ok") + " ok, " + str(e, "failed") + " failed, " +
+                     str(e, "skipped") + " skipped, " + str(e, "cancelled") + " cancelled in " +
+                     seconds(num(e, "duration_ms")) + " — ";
+  std::string status = str(e, "status");
+  if (status == "ok") return line + "run succeeded";
+  if (status == "interrupted") return line + "run interrupted";
+  return line + "run failed";
+}
+
+}  // namespace
+
+std::string render_text(const json::object& e, int verbosity) {
+  std::string type = str(e, "type");
+  if (type == event::run_started)
+    return "▶ " + str(e, "pipeline") + " (" + str(e, "steps") + " steps)";
+  if (type == event::run_finished) return run_finished_line(e);
+  if (type == event::step_started) {
+    std::string attempt = num(e, "attempt") > 1 ? " attempt " + str(e, "attempt") : "";
+    return "→ " + str(e, "step") + " (" + str(e, "plugin") + ")" + attempt;
+  }
+  if (type == event::step_finished) return step_finished_line(e);
+  if (type == event::step_retried)
+    return "↻ " + str(e, "step") + " attempt " + str(e, "attempt") + " failed: " +
+           str(e, "error") + "; retrying in " + seconds(num(e, "delay_ms"));
+  if (type == event::log) {
+    std::string level = str(e, "level");
+    if (level == "debug" && verbosity < 1) return {};
+    std::string prefix = level == "info" ? "" : level + ": ";
+    return "  " + str(e, "step") + ": " + prefix + str(e, "message");
+  }
+  if (type == event::waiting)
+    return "  ⏳ " + str(e, "step") + ": " + str(e, "reason") + " (" + str(e, "host") + "), " +
+           seconds(num(e, "wait_ms"));
+  // A retry is said at every verbosity: the step is waiting, and why.
+  if (type == event::http && num(e, "retry_in_ms") > 0 && verbosity < 1) {
+    std::string why = num(e, "status") == 429 ? "rate limited (429)"
+                      : num(e, "status") != 0 ? "answered " + str(e, "status")
+                                              : str(e, "error");
+    return "  ↻ " + str(e, "step") + ": " + str(e, "method") + " " + str(e, "path") + " " + why +
+           "; retrying in " + seconds(num(e, "retry_in_ms")) + " (attempt " +
+           std::to_string(num(e, "attempt") + 1) + ")";
+  }
+  if (type == event::http) {
+    if (verbosity < 1) return {};
+    std::string line = "    " + str(e, "step") + " " + str(e, "method") + " " + str(e, "host") +
+                       str(e, "path") + " → " + str(e, "status") + " (" +
+                       seconds(num(e, "duration_ms")) + ", attempt " + str(e, "attempt") + ")";
+    if (auto err = str(e, "error"); !err.empty()) line += " " + err;
+    return line;
+  }
+  if (type == event::progress) {
+    if (verbosity < 1) return {};
+    std::string line = "  " + str(e, "step") + ": " + str(e, "done") + "/" + str(e, "total");
+    if (auto m = str(e, "message"); !m.empty()) line += " " + m;
+    return line;
+  }
+  if (type == event::diagnostic) return diagnostic_line(e);
+  if (type == event::output_set) {
+    if (verbosity < 1) return {};
+    return "  " + str(e, "step") + ": output " + str(e, "name") +
+           (e.contains("secret") && e.at("secret").is_bool() && e.at("secret").as_bool()
+                ? " (secret)"
+                : "");
+  }
+  return {};
+}
+
+std::string render_json(const json::object& e) { return json::serialize(e); }
+
+EventStream::EventStream(const Redactor& redactor, OutputFormat format, int verbosity,
+                         Writer writer)
+    : redactor_(redactor), format_(format), verbosity_(verbosity), writer_(std::move(writer)) {
+  if (!writer_) {
+    to_stdout_ = true;
+    every_line_ = ::isatty(STDOUT_FILENO) == 1;
+    writer_ = [](std::string_view line) {
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fputc('\n', stdout);
+    };
+  }
+}
+
+EventStream::~EventStream() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  if (to_stdout_) std::fflush(stdout);
+}
+
+namespace {
+
+// Events a reader must see at once, whatever follows.
+bool urgent(std::string_view type, const json::object& e) {
+  if (type == event::run_started || type == event::run_finished || type == event::diagnostic ||
+      type == event::step_retried)
+    return true;
+  if (type == event::step_finished) {
+    const auto* status = e.if_contains("status");
+    return !status || !status->is_string() || status->as_string() != "ok";
+  }
+  if (type == event::log) {
+    const auto* level = e.if_contains("level");
+    return !level || !level->is_string() || (level->as_string() != "info" && level->as_string() != "debug");
+  }
+  return false;
+}
+
+}  // namespace
+
+void EventStream::flush_later() {
+  if (unflushed_) return;  // a flush is already due
+  unflushed_ = true;
+  flush_by_ = std::chrono::steady_clock::now() + flush_interval;
+  if (!flusher_.joinable()) {
+    flusher_ = std::thread([this] { flusher(); });
+  } else {
+    wake_.notify_all();
+  }
+}
+
+void EventStream::flusher() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (!unflushed_) {
+      wake_.wait(lock, [this] { return stopping_ || unflushed_; });
+      continue;
+    }
+    if (wake_.wait_until(lock, flush_by_, [this] { return stopping_ || !unflushed_; })) continue;
+    std::fflush(stdout);
+    unflushed_ = false;
+  }
+}
+
+void EventStream::emit(std::string_view type, json::object fields) {
+  json::object e;
+  e["type"] = type;
+  e["ts"] = now_ms();
+  for (auto& kv : fields) e[kv.key()] = std::move(kv.value());
+  std::string line = format_ == OutputFormat::json ? render_json(e) : render_text(e, verbosity_);
+  if (line.empty()) return;
+  // Masking a serialized JSON line keeps it valid: "***" replaces text inside
+  // a string literal, and the JSON-escaped form of each secret is masked too.
+  line = redactor_.redact(line);
+  std::lock_guard lock(mutex_);
+  writer_(line);
+  if (!to_stdout_) return;
+  if (every_line_ || urgent(type, e)) {
+    std::fflush(stdout);
+    unflushed_ = false;
+  } else {
+    flush_later();
+  }
+}
+
+}  // namespace pw

@@ -1,0 +1,98 @@
+// The S3 API's XML as cloudflare.r2.upload writes and reads it, and the
+// ETag S3 gives an object uploaded in parts.
+#define BOOST_TEST_MODULE cloudflare_s3_wire
+#include <boost/test/unit_test.hpp>
+
+#include "s3_wire.hpp"
+#include "site_files.hpp"
+#include "test_support.hpp"  // tests/runtime: TempDir
+
+#include <fstream>
+
+namespace s3 = pipewright::cloudflare::s3;
+namespace site = pipewright::cloudflare::site;
+
+BOOST_AUTO_TEST_CASE(reads_a_list_page_with_its_continuation) {
+  std::string error;
+  auto page = s3::parse_list_page(
+      R"(<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>sites</Name><Prefix>acme/</Prefix><KeyCount>2</KeyCount><MaxKeys>2</MaxKeys>
+  <IsTruncated>true</IsTruncated><NextContinuationToken>abc==</NextContinuationToken>
+  <Contents><Key>acme/a &amp; b.html</Key><ETag>"9e107d9d372bb6826bd81d3542a419d6"</ETag><Size>12</Size></Contents>
+  <Contents><Key>acme/big.bin</Key><ETag>&quot;61e3716e3a7767581863b67c4e785584-3&quot;</ETag><Size>10</Size></Contents>
+  <CommonPrefixes><Prefix>acme/img/</Prefix></CommonPrefixes>
+</ListBucketResult>)",
+      error);
+  BOOST_REQUIRE_MESSAGE(page, error);
+  BOOST_REQUIRE_EQUAL(page->objects.size(), 2u);
+  BOOST_TEST(page->objects[0].key == "acme/a & b.html");
+  BOOST_TEST(page->objects[0].etag == "9e107d9d372bb6826bd81d3542a419d6");
+  BOOST_TEST(page->objects[0].size == 12u);
+  BOOST_TEST(page->objects[1].etag == "61e3716e3a7767581863b67c4e785584-3");
+  BOOST_TEST(page->common_prefixes == std::vector<std::string>{"acme/img/"});
+  BOOST_TEST(page->truncated);
+  BOOST_TEST(page->next_token == "abc==");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_what_is_not_a_list_page) {
+  std::string error;
+  BOOST_TEST(!s3::parse_list_page("<Error><Code>NoSuchBucket</Code></Error>", error));
+  BOOST_TEST(error == "the answer is not a ListBucketResult");
+  BOOST_TEST(!s3::parse_list_page("{\"json\": true}", error));
+  BOOST_TEST(error.find("not XML") != std::string::npos);
+  BOOST_TEST(!s3::parse_list_page("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>", error));
+  BOOST_TEST(error == "the listing is truncated but gives no continuation token");
+}
+
+BOOST_AUTO_TEST_CASE(reads_error_answers) {
+  auto e = s3::parse_error(
+      "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated "
+      "does not match</Message></Error>");
+  BOOST_REQUIRE(e);
+  BOOST_TEST(e->code == "SignatureDoesNotMatch");
+  BOOST_TEST(e->message == "The request signature we calculated does not match");
+  BOOST_TEST(!s3::parse_error(""));
+  BOOST_TEST(!s3::parse_error("<Error><Message>no code</Message></Error>"));
+}
+
+BOOST_AUTO_TEST_CASE(writes_delete_objects_with_escaped_keys_and_reads_failures) {
+  BOOST_TEST(s3::delete_objects_body({"a<b>&\"c'.html", "x"}) ==
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>"
+             "<Object><Key>a&lt;b&gt;&amp;&quot;c&apos;.html</Key></Object><Object><Key>x</Key></Object></Delete>");
+  std::string error;
+  auto failed = s3::parse_delete_result(
+      "<DeleteResult><Error><Key>x</Key><Code>AccessDenied</Code><Message>no</Message></Error></DeleteResult>", error);
+  BOOST_REQUIRE(failed);
+  BOOST_REQUIRE_EQUAL(failed->size(), 1u);
+  BOOST_TEST(failed->front().first == "x");
+  BOOST_TEST(failed->front().second.code == "AccessDenied");
+  auto none = s3::parse_delete_result("<DeleteResult/>", error);
+  BOOST_REQUIRE(none);
+  BOOST_TEST(none->empty());
+  BOOST_TEST(s3::content_md5("<Delete/>") == "ePbrFwvNFIRnzBrIv+T8Ag==");
+}
+
+BOOST_AUTO_TEST_CASE(multipart_upload_bodies) {
+  BOOST_TEST(*s3::parse_upload_id("<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>"
+                                  "<UploadId>u-1</UploadId></InitiateMultipartUploadResult>") == "u-1");
+  BOOST_TEST(!s3::parse_upload_id("<InitiateMultipartUploadResult/>"));
+  BOOST_TEST(s3::complete_multipart_body({"\"e1\"", "e2"}) ==
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><CompleteMultipartUpload>"
+             "<Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag></Part>"
+             "<Part><PartNumber>2</PartNumber><ETag>\"e2\"</ETag></Part></CompleteMultipartUpload>");
+}
+
+BOOST_AUTO_TEST_CASE(multipart_etag_is_the_md5_of_the_parts_md5s) {
+  pw::test::TempDir dir;
+  const auto file = dir.path / "f";
+  std::ofstream(file, std::ios::binary) << "0123456789";
+  BOOST_TEST(site::multipart_etag(file, 4) == "61e3716e3a7767581863b67c4e785584-3");
+  BOOST_TEST(site::multipart_etag(file, 5) == "9a6dbec798b1bfe66cc7659d2bb41720-2");
+  BOOST_TEST(site::multipart_etag(file, 10) == "8e938564cd1410f0ec1c1781466a6738-1");
+  BOOST_TEST(site::multipart_etag(file, 1 << 20) == "8e938564cd1410f0ec1c1781466a6738-1");
+  const auto empty = dir.path / "empty";
+  std::ofstream(empty, std::ios::binary).flush();
+  BOOST_TEST(site::multipart_etag(empty, 4) == "59adb24ef3cdbe0297f05b395827453f-1");
+  BOOST_CHECK_THROW(site::multipart_etag(dir.path / "missing", 4), std::runtime_error);
+}
