@@ -58,12 +58,15 @@ mkdir "$TMP/work" && cd "$TMP/work"
 TOKEN=$(sed -n 's/^CLOUDFLARE_API_TOKEN=//p' .env)
 [[ -n $TOKEN ]]
 
-echo "-- test-token with the Rust auth reading the token from the environment"
+echo "-- test-token with the Rust auth reading the token from the environment (in-process, isolated)"
 CLOUDFLARE_API_TOKEN=$TOKEN "$PW" run "$CRATE/test-token-env.json" --plugin-path "$PLUGIN_DIR" \
   >"$TMP/env.out" 2>&1 || { cat "$TMP/env.out"; exit 1; }
 cat "$TMP/env.out"
 grep -q "auth:env (example.auth.env_token)" "$TMP/env.out"
 grep -q "8/8 tests passed" "$TMP/env.out"
+CLOUDFLARE_API_TOKEN=$TOKEN "$PW" run "$CRATE/test-token-env.json" --plugin-path "$PLUGIN_DIR" \
+  --isolation process >"$TMP/isolated.out" 2>&1 || { cat "$TMP/isolated.out"; exit 1; }
+grep -q "8/8 tests passed" "$TMP/isolated.out"
 
 echo "-- the same with the token given as a parameter, from .env"
 sed 's/"variable": "${{ inputs.variable }}"/"token": "${{ secrets.CLOUDFLARE_API_TOKEN }}"/' \

@@ -52,33 +52,28 @@ fn json_string(chars: &mut std::str::Chars) -> Option<String> {
     }
 }
 
-/// The members of `with` if it is an object of strings. Its schema is checked
-/// before `${{ }}` expressions are resolved, so a resolved value may be anything.
-fn string_members(json: &str) -> Option<Vec<(String, String)>> {
-    let mut chars = json.trim().strip_prefix('{')?.strip_suffix('}')?.trim().chars();
-    let mut members = Vec::new();
-    while !chars.as_str().is_empty() {
-        let key = json_string(&mut chars)?;
-        chars = chars.as_str().trim_start().strip_prefix(':')?.chars();
-        members.push((key, json_string(&mut chars)?));
-        let rest = chars.as_str().trim_start();
-        chars = rest.strip_prefix(',').unwrap_or(rest).trim_start().chars();
-    }
-    Some(members)
+/// The member of `with` if it is an object of one string. Its schema was
+/// checked before `${{ }}` expressions were resolved, so this is checked again.
+fn only_member(json: &str) -> Option<(String, String)> {
+    let mut chars = json.trim().strip_prefix('{')?.strip_suffix('}')?.chars();
+    let key = json_string(&mut chars)?;
+    chars = chars.as_str().trim_start().strip_prefix(':')?.chars();
+    let value = json_string(&mut chars)?;
+    chars.as_str().trim().is_empty().then(|| (key, value))
 }
 
 /// The token `with` configures, checked.
 fn token(with: Option<&str>) -> Result<String, Failure> {
-    let (token, at) = match with.and_then(string_members).as_deref() {
-        Some([(key, name)]) if key == "variable" => match std::env::var(name) {
+    let (token, at) = match with.and_then(only_member) {
+        Some((key, name)) if key == "variable" => match std::env::var(&name) {
             Ok(value) => (value, "/variable"),
             Err(_) => {
                 let hint = "export it before running pipewright, or name another in `variable`";
                 return fail(format!("environment variable {name} is not set"), hint, "/variable");
             }
         },
-        Some([(_, token)]) => (token.clone(), "/token"),
-        _ => {
+        Some((_, token)) => (token, "/token"),
+        None => {
             let hint = "`variable` names an environment variable holding the token; `token` is \
                         the token itself, e.g. ${{ secrets.NAME }}; each a string";
             return fail("give exactly one of `variable` or `token`", hint, "");
