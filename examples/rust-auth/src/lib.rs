@@ -59,7 +59,7 @@ fn only_member(json: &str) -> Option<(String, String)> {
     let key = json_string(&mut chars)?;
     chars = chars.as_str().trim_start().strip_prefix(':')?.chars();
     let value = json_string(&mut chars)?;
-    chars.as_str().trim().is_empty().then(|| (key, value))
+    chars.as_str().trim().is_empty().then_some((key, value))
 }
 
 /// The token `with` configures, checked.
