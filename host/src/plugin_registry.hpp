@@ -17,7 +17,9 @@ namespace pw {
 
 // A plugin that negotiated successfully. `library` keeps the shared library
 // loaded: hold a copy of it for as long as anything from the plugin (its
-// descriptor strings, run function, or a call in flight) may be used.
+// descriptor strings, run function, or a call in flight) may be used. When
+// the last copy goes, the plugin's shutdown (ABI 1.3) runs, then the library
+// is unloaded.
 struct LoadedPlugin {
   std::string name;
   std::int32_t kind = 0;  // PW_KIND_*
