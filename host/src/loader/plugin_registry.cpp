@@ -258,8 +258,19 @@ std::vector<fs::path> PluginRegistry::search_path(const std::vector<fs::path>& f
     fs::path exe_dir = fs::path(exe.string()).parent_path();
     add_dir(out, seen, exe_dir / ".." / PIPEWRIGHT_INSTALL_PLUGIN_DIR);
   }
-  add_dir(out, seen, fs::path(PIPEWRIGHT_BUILD_PLUGIN_DIR));
+  if (running_from_build_tree()) add_dir(out, seen, fs::path(PIPEWRIGHT_BUILD_PLUGIN_DIR));
   return out;
+}
+
+bool running_from_build_tree() {
+  boost::dll::fs::error_code dll_ec;
+  const auto exe = boost::dll::program_location(dll_ec);
+  if (dll_ec) return false;
+  std::error_code ec;
+  const fs::path build = fs::weakly_canonical(fs::path(PIPEWRIGHT_BUILD_DIR), ec);
+  if (ec || build.empty()) return false;
+  const fs::path self = normalized(fs::path(exe.string()));
+  return std::mismatch(build.begin(), build.end(), self.begin(), self.end()).first == build.end();
 }
 
 }  // namespace pw
