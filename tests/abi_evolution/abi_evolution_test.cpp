@@ -1,4 +1,6 @@
 #define BOOST_TEST_MODULE abi_evolution
+#include <dlfcn.h>
+
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <memory>
@@ -150,4 +152,25 @@ BOOST_AUTO_TEST_CASE(isolated_child_calls_shutdown_once_after_its_run) {
   // The host process never ran the plugin itself, so its own shutdown had
   // nowhere to record: still the child's one line.
   BOOST_TEST(read_file(record) == "shutdown fixture-data\n");
+}
+
+BOOST_AUTO_TEST_CASE(cpp_plugin_refusing_writes_no_member_past_a_short_negotiation_struct) {
+  // A host whose pw_negotiate_v1 ended at `plugin` has no `refusal` member:
+  // the wrapper must not write one, yet still say which minor it needs.
+  void* library = ::dlopen(plugin_file("abievo.step.needs_new").c_str(), RTLD_NOW | RTLD_LOCAL);
+  BOOST_REQUIRE_MESSAGE(library, ::dlerror());
+  auto* negotiate =
+      reinterpret_cast<pw_plugin_negotiate_v1_fn>(::dlsym(library, PW_ENTRY_SYMBOL_V1));
+  BOOST_REQUIRE(negotiate);
+  static const char* const untouched = "not written by the plugin";
+  pw_negotiate_v1 n{};
+  n.struct_size = offsetof(pw_negotiate_v1, refusal);
+  n.host_abi_major = 1;
+  n.host_abi_minor = 0;
+  n.host = pw::test::fake_services_v1_0();
+  n.refusal = untouched;
+  BOOST_TEST(negotiate(&n) == PW_STATUS_FAILED);
+  BOOST_TEST(n.plugin_abi_minor == 1u);
+  BOOST_TEST(n.refusal == untouched);
+  ::dlclose(library);
 }
