@@ -1,6 +1,5 @@
-// The pipeline model and its loading/validation API. Owned by the config
-// room (config.cpp, json_source.cpp, expression.cpp, validation.cpp); used by
-// the runtime room (scheduler, CLI).
+// The pipeline model and its loading/validation API: the config room's API,
+// used by the engine (scheduler) and cli rooms.
 #pragma once
 
 #include <boost/json.hpp>
