@@ -68,6 +68,8 @@ echo "-- test it with the third-party auth plugin"
 cat "$TMP/test.out"
 grep -q "8/8 tests passed" "$TMP/test.out"
 grep -q "auth:vault (example.auth.command)" "$TMP/test.out"
+# It ran isolated with what the pipeline granted, and nothing was weaker.
+if grep -q "weaker than asked" "$TMP/test.out"; then echo "isolation was not fully enforced"; exit 1; fi
 # The token never shows in what the run printed.
 TOKEN=$(sed -n 's/^CLOUDFLARE_API_TOKEN=//p' .env)
 if grep -qF "$TOKEN" "$TMP/test.out" "$TMP/create.out"; then
