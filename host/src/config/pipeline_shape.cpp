@@ -339,7 +339,7 @@ Problem too_small(const Place& at, const std::string& description) {
 
 class ShapeReport {
  public:
-  ShapeReport(const value& root, const Pipeline& pipeline, std::vector<ConfigError>& errors)
+  ShapeReport(const value& root, const Pipeline& pipeline, Diagnostics& errors)
       : root_(root), pipeline_(pipeline), errors_(errors) {}
 
   void run() {
@@ -352,7 +352,7 @@ class ShapeReport {
     if (!reported_.emplace(problem.pointer, problem.message).second) return;
     const SourceLocation where =
         problem.at_key ? pipeline_.locate_key(problem.pointer) : pipeline_.locate(problem.pointer);
-    errors_.push_back({where, std::move(problem.message), std::move(problem.hint)});
+    errors_.push_back(config_error(where, std::move(problem.message), std::move(problem.hint)));
   }
 
   void report(const SchemaViolation& violation) {
@@ -453,15 +453,14 @@ class ShapeReport {
 
   const value& root_;
   const Pipeline& pipeline_;
-  std::vector<ConfigError>& errors_;
+  Diagnostics& errors_;
   std::set<std::pair<std::string, std::string>> reported_;
   std::map<std::string, std::regex> patterns_;
 };
 
 }  // namespace
 
-void check_pipeline_shape(const value& root, const Pipeline& pipeline,
-                          std::vector<ConfigError>& errors) {
+void check_pipeline_shape(const value& root, const Pipeline& pipeline, Diagnostics& errors) {
   ShapeReport(root, pipeline, errors).run();
 }
 
