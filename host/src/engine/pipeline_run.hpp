@@ -1,6 +1,6 @@
 // Internal to the scheduler: the state of one pipeline run, shared by the
 // scheduling loop (scheduler.cpp) and the step workers (step_executor.cpp,
-// plugin_call.cpp, auth_resolver.cpp). Not part of the runtime's API.
+// plugin_call.cpp, auth_resolver.cpp). Not part of the engine room's API.
 #pragma once
 
 #include <pipewright/host/bridge/host_services.hpp>

@@ -1,6 +1,6 @@
-// The pipeline model and its loading/validation API: the config room's
-// API, used by the engine and the CLI. Every problem a user caused is a
-// pw::Diagnostic located at its file:line:col.
+// The pipeline model and its loading/validation API: the config room's API,
+// used by the engine (scheduler) and cli rooms. Every problem a user caused
+// is a pw::Diagnostic located at its file:line:col.
 #pragma once
 
 #include <pipewright/util/diagnostic.hpp>
