@@ -105,9 +105,13 @@ pw_status svc_set_output(pw_call* call, pw_str name_str, pw_str value_json,
     if (ec || name.empty()) {
       std::lock_guard lock(ctx.mutex);
       ctx.host_failures.push_back(
-          "plugin " + (ctx.plugin ? ctx.plugin->name : std::string("?")) + " set output " +
-          (name.empty() ? std::string("(empty name)") : name) + " to invalid JSON" +
-          (name.empty() ? "" : "; the plugin must pass a JSON value (quote strings)"));
+          {Severity::error,
+           "plugin " + (ctx.plugin ? ctx.plugin->name : std::string("?")) + " set output " +
+               (name.empty() ? std::string("(empty name)") : name) + " to invalid JSON" +
+               (name.empty() ? "" : "; the plugin must pass a JSON value (quote strings)"),
+           {},
+           {},
+           {}});
       return PW_STATUS_BAD_INPUT;
     }
     {
@@ -181,7 +185,7 @@ const pw_host_services_v1* host_services() { return &table; }
 
 std::string CallContext::first_error() {
   std::lock_guard lock(mutex);
-  if (!host_failures.empty()) return host_failures.front();
+  if (!host_failures.empty()) return host_failures.front().summary;
   for (const auto& d : diagnostics)
     if (d.severity == Severity::error) return d.summary;
   return {};

@@ -33,7 +33,7 @@ class CallContext {
   std::mutex mutex;
   boost::json::object outputs;
   Diagnostics diagnostics;  // the subject's pointer points into the step's `with`
-  std::vector<std::string> host_failures;  // misuse the host detected
+  Diagnostics host_failures;  // misuse the host detected, each an error
   // The end of the last wait announced for this step (ms since the epoch):
   // many requests of one batch waiting together are said once.
   std::int64_t announced_wait_until = 0;
