@@ -1,13 +1,14 @@
 # Install rules and the exported CMake package (find_package(pipewright CONFIG)).
 include(CMakePackageConfigHelpers)
 
-install(TARGETS pipewright_sdk EXPORT pipewright-targets)
+install(TARGETS pipewright_sdk pipewright_sdk_cxx pipewright_sdk_json EXPORT pipewright-targets)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT pipewright-targets NAMESPACE pipewright::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/pipewright)
 export(EXPORT pipewright-targets NAMESPACE pipewright::
        FILE ${PROJECT_BINARY_DIR}/pipewright-targets.cmake)
 
+set(PIPEWRIGHT_BOOST_VERSION ${Boost_VERSION_MAJOR}.${Boost_VERSION_MINOR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/pipewright-config.cmake.in
   ${PROJECT_BINARY_DIR}/pipewright-config.cmake
   INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/pipewright
@@ -25,7 +26,5 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/PipewrightPlugin.cmake
 # Ready pipelines and the files they reference.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/conf/ DESTINATION ${PIPEWRIGHT_SHARE_INSTALL_DIR}/conf
         FILES_MATCHING PATTERN "*.json" PATTERN "*.jsonc")
-if(EXISTS ${PROJECT_SOURCE_DIR}/worker)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/worker/ DESTINATION ${PIPEWRIGHT_SHARE_INSTALL_DIR}/worker
-          FILES_MATCHING PATTERN "*.js")
-endif()
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/worker/ DESTINATION ${PIPEWRIGHT_SHARE_INSTALL_DIR}/worker
+        FILES_MATCHING PATTERN "*.js")

@@ -2,8 +2,10 @@
 #
 # Builds one plugin as a MODULE library named exactly <plugin.name>.so, with
 # hidden visibility (only the negotiate entry is exported), against
-# pipewright::sdk alone. In-tree plugins use it; the installed package ships
-# it for out-of-tree plugins.
+# pipewright::sdk (plugin.h). A C++ plugin adds LIBRARIES pipewright::sdk_cxx
+# (plugin.hpp, C++20) or pipewright::sdk_json (plugin_json.hpp, Boost.JSON).
+# In-tree plugins use it; the installed package ships it for out-of-tree
+# plugins.
 function(pipewright_add_plugin name)
   cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY;INSTALL_DESTINATION" "SOURCES;LIBRARIES" ${ARGN})
   string(REPLACE "." "_" target "pwplugin_${name}")

@@ -367,21 +367,22 @@ static pw_status run(void *plugin_data, pw_call *call, pw_str with, pw_str conte
 }
 
 static const pw_plugin_v1 descriptor = {
-    sizeof(pw_plugin_v1),
-    PW_KIND_AUTH,
-    "example.auth.command",
-    "1.0.0",
-    "Runs a command (argv, no shell) and uses its first output line as a Bearer token",
-    "{\"type\":\"object\",\"required\":[\"command\"],\"additionalProperties\":false,"
+    PW_STRUCT_INIT(pw_plugin_v1),
+    .kind = PW_KIND_AUTH,
+    .name = "example.auth.command",
+    .version = "1.0.0",
+    .description = "Runs a command (argv, no shell) and uses its first output line as a Bearer token",
+    .params_schema = "{\"type\":\"object\",\"required\":[\"command\"],\"additionalProperties\":false,"
     "\"properties\":{"
     "\"command\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"type\":\"string\"},"
     "\"description\":\"program and arguments; run directly, never through a shell\"},"
     "\"timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"default\":10000},"
     "\"header\":{\"type\":\"string\",\"default\":\"Authorization\"},"
     "\"scheme\":{\"type\":\"string\",\"default\":\"Bearer\"}}}",
-    "{\"type\":\"object\",\"properties\":{\"headers\":{\"type\":\"object\",\"x-secret\":true}}}",
-    run,
-    NULL,
+    .outputs_schema =
+        "{\"type\":\"object\",\"properties\":{\"headers\":{\"type\":\"object\",\"x-secret\":true}}}",
+    .run = run,
+    .documentation =
     "Runs `command` directly (no shell), waits at most `timeout_ms`, and uses the first line\n"
     "of its standard output as the credential: the output `headers` is\n"
     "{`header`: `scheme` + \" \" + line}, marked secret. Fails, naming the command, when it\n"

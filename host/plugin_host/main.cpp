@@ -167,6 +167,11 @@ int main(int argc, char** argv) {
   // every service forwards to the host instead.
   pw_status status = n.plugin->run(n.plugin->plugin_data, nullptr, {with.data(), with.size()},
                                    {context.data(), context.size()});
+  // The one run is over and the library unloads when main returns: the
+  // plugin's shutdown (ABI 1.3) comes in between, before the host hears
+  // "done" and may end this process.
+  if (PW_HAS_MEMBER(n.plugin, pw_plugin_v1, shutdown) && n.plugin->shutdown != nullptr)
+    n.plugin->shutdown(n.plugin->plugin_data);
   tell({{"op", "done"}, {"status", status}});
   std::fflush(nullptr);
   return 0;

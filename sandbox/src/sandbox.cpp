@@ -3,18 +3,12 @@
 // threads, the state strand, the state and the router. Lifetime rule:
 // threads are joined and the io_context (with every suspended connection)
 // destroyed before the state goes away.
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <future>
-#include <iostream>
 #include <pipewright/sandbox.hpp>
 #include <stdexcept>
 #include <thread>
@@ -22,8 +16,8 @@
 #include "hooks/hooks.hpp"
 #include "iam/identity_store.hpp"
 #include "products/product_modules.hpp"
-#include "server/connection.hpp"
 #include "server/dispatcher.hpp"
+#include "server/listener.hpp"
 #include "server/module.hpp"
 #include "server/runtime.hpp"
 #include "server/state.hpp"
@@ -31,24 +25,14 @@
 
 namespace pw::sandbox {
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-
-// A refusal over the connection cap ends within send_timeout plus its 2 s
-// of lingering; past this many at once, connections are closed unanswered.
-constexpr std::size_t max_refusals_in_flight = 64;
 
 struct Server::Impl {
-  explicit Impl(Options o)
-      : options(std::move(o)),
-        connections(options.max_connections),
-        refusals(max_refusals_in_flight) {}
+  explicit Impl(Options o) : options(std::move(o)), listener(options) {}
 
   Options options;
-  // Declared before the io_context: connections give their slot back when
-  // the io_context destroys them.
-  ConnectionSlots connections;
-  ConnectionSlots refusals;
-  std::uint16_t port = 0;
+  // Declared before the io_context: connections give their place back to
+  // the listener when the io_context destroys them.
+  Listener listener;
   Identity identity;
   Router router;
   std::unique_ptr<State> state;
@@ -56,7 +40,6 @@ struct Server::Impl {
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<asio::io_context> ioc;
   std::optional<asio::strand<asio::io_context::executor_type>> state_strand;
-  std::unique_ptr<tcp::acceptor> acceptor;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::vector<Module> modules;
@@ -64,9 +47,6 @@ struct Server::Impl {
 
   void open_state();
   void listen();
-  asio::awaitable<void> accept_loop();
-  ConnectionLimits limits() const;
-  static void report_failure(std::exception_ptr e);
   // Runs fn on the state strand and waits; direct call when not serving.
   template <class Fn>
   void on_state_strand(Fn fn);
@@ -100,78 +80,7 @@ void Server::Impl::listen() {
   ioc = std::make_unique<asio::io_context>(
       static_cast<int>(std::max<std::size_t>(1, options.threads)));
   state_strand.emplace(asio::make_strand(*ioc));
-  boost::system::error_code ec;
-  std::string host = options.listen_address;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  auto address = asio::ip::make_address(host, ec);
-  if (ec)
-    throw std::runtime_error("invalid listen address \"" + options.listen_address + "\"");
-  tcp::endpoint ep(address, options.port);
-  acceptor = std::make_unique<tcp::acceptor>(*ioc);
-  auto where = options.listen_address + ":" + std::to_string(options.port);
-  if (acceptor->open(ep.protocol(), ec); ec)
-    throw std::runtime_error("cannot open a socket: " + ec.message());
-  acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (acceptor->bind(ep, ec); ec)
-    throw std::runtime_error("cannot listen on " + where + ": " + ec.message() +
-                             " (choose another --port, or 0 for a free one)");
-  if (acceptor->listen(asio::socket_base::max_listen_connections, ec); ec)
-    throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
-  port = acceptor->local_endpoint().port();
-}
-
-asio::awaitable<void> Server::Impl::accept_loop() {
-  for (;;) {
-    // One thread needs no per-connection strand; its locking and executor
-    // copies were a tenth of a request's cost.
-    asio::any_io_executor connection_executor =
-        options.threads <= 1 ? asio::any_io_executor(ioc->get_executor())
-                             : asio::any_io_executor(asio::make_strand(*ioc));
-    auto [ec, socket] = co_await acceptor->async_accept(connection_executor,
-                                                        asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
-      // Out of descriptors, say: the connection stays queued and accept
-      // would fail again at once, so pause instead of spinning.
-      asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(100));
-      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
-      continue;
-    }
-    // Responses go out as header then body; without this each one can wait
-    // for the client's delayed ACK.
-    boost::system::error_code nodelay_ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), nodelay_ignored);
-    auto ex = socket.get_executor();
-    if (auto slot = connections.try_take()) {
-      asio::co_spawn(
-          ex,
-          serve_connection(std::move(socket),
-                           ConnectionDeps{*dispatcher, state->objects, *state_strand, limits()},
-                           std::move(*slot)),
-          report_failure);
-    } else if (auto refusal = refusals.try_take()) {
-      asio::co_spawn(ex, refuse_connection(std::move(socket), limits(), std::move(*refusal)),
-                     report_failure);
-    } else {
-      boost::system::error_code ignored;
-      socket.close(ignored);
-    }
-  }
-}
-
-ConnectionLimits Server::Impl::limits() const {
-  return {options.header_timeout, options.idle_timeout, options.body_timeout, options.send_timeout,
-          options.max_header_bytes};
-}
-
-void Server::Impl::report_failure(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    std::cerr << "pipewright sandbox: connection failed: " << x.what() << "\n";
-  }
+  listener.bind(*ioc);
 }
 
 template <class Fn>
@@ -196,7 +105,7 @@ void Server::start() {
     impl_->open_state();
     impl_->listen();
   } catch (...) {
-    impl_->acceptor.reset();
+    impl_->listener.close();
     // A strand unlinks itself from its io_context's service when destroyed:
     // it must go before the io_context does.
     impl_->state_strand.reset();
@@ -215,9 +124,7 @@ void Server::start() {
   // Likewise the statements the last session used, on the state strand
   // (the only place the database is used once the server runs).
   asio::post(*impl_->state_strand, [state = impl_->state.get()] { state->db.warm_up(); });
-  asio::co_spawn(*impl_->ioc, impl_->accept_loop(), [](std::exception_ptr e) {
-    if (e) std::cerr << "pipewright sandbox: accept loop stopped unexpectedly\n";
-  });
+  impl_->listener.accept(*impl_->dispatcher, impl_->state->objects, *impl_->state_strand);
   for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.threads); ++i)
     impl_->threads.emplace_back([ioc = impl_->ioc.get()] { ioc->run(); });
   impl_->running = true;
@@ -226,15 +133,12 @@ void Server::start() {
 void Server::stop() {
   if (!impl_->running) return;
   impl_->running = false;
-  asio::post(impl_->acceptor->get_executor(), [a = impl_->acceptor.get()] {
-    boost::system::error_code ec;
-    a->close(ec);
-  });
+  impl_->listener.stop_accepting();
   impl_->work.reset();
   impl_->ioc->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
-  impl_->acceptor.reset();
+  impl_->listener.close();
   impl_->state_strand.reset();  // before the io_context it belongs to
   impl_->ioc.reset();           // destroys suspended connections (and their sockets)
   impl_->dispatcher.reset();
@@ -243,16 +147,16 @@ void Server::stop() {
   impl_->router = Router();
 }
 
-std::uint16_t Server::port() const { return impl_->port; }
+std::uint16_t Server::port() const { return impl_->listener.port(); }
 
-std::size_t Server::open_connections() const { return impl_->connections.taken(); }
+std::size_t Server::open_connections() const { return impl_->listener.open_connections(); }
 
 std::string Server::base_url() const {
   const auto& a = impl_->options.listen_address;
   std::string host = a.find(':') != std::string::npos && a.front() != '[' ? "[" + a + "]" : a;
   if (a == "0.0.0.0") host = "127.0.0.1";
   if (a == "::") host = "[::1]";
-  return "http://" + host + ":" + std::to_string(impl_->port) + "/client/v4";
+  return "http://" + host + ":" + std::to_string(impl_->listener.port()) + "/client/v4";
 }
 
 const Identity& Server::identity() const { return impl_->identity; }

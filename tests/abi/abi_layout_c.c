@@ -5,6 +5,10 @@
 
 extern const size_t pw_c_layout[];
 extern const size_t pw_c_layout_count;
+extern const pw_plugin_v1 pw_c_descriptor;
+
+/* PW_STRUCT_INIT in a strict C99 static initializer. */
+const pw_plugin_v1 pw_c_descriptor = {PW_STRUCT_INIT(pw_plugin_v1), .kind = PW_KIND_STEP};
 
 const size_t pw_c_layout[] = {sizeof(pw_str),
                               offsetof(pw_str, len),
@@ -18,5 +22,7 @@ const size_t pw_c_layout[] = {sizeof(pw_str),
                               sizeof(pw_negotiate_v1),
                               offsetof(pw_negotiate_v1, host),
                               offsetof(pw_negotiate_v1, plugin_abi_minor),
-                              offsetof(pw_negotiate_v1, refusal)};
+                              offsetof(pw_negotiate_v1, refusal),
+                              offsetof(pw_plugin_v1, shutdown),
+                              sizeof(pw_kind)};
 const size_t pw_c_layout_count = sizeof pw_c_layout / sizeof pw_c_layout[0];

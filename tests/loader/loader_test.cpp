@@ -205,7 +205,7 @@ BOOST_AUTO_TEST_CASE(refuses_descriptor_that_is_too_small_or_has_bad_schema) {
   BOOST_TEST(contains(pw::check_descriptor(&d).error, "struct_size 8 is too small"));
 
   static const auto run = [](void*, pw_call*, pw_str, pw_str) -> pw_status { return 0; };
-  d = {sizeof(pw_plugin_v1), PW_KIND_STEP, "a.b", "1.0.0", "x", "[]", "{}", +run, nullptr, nullptr};
+  d = {sizeof(pw_plugin_v1), PW_KIND_STEP, "a.b", "1.0.0", "x", "[]", "{}", +run, nullptr, nullptr, nullptr};
   BOOST_TEST(contains(pw::check_descriptor(&d).error, "params_schema is not a JSON object"));
   d.params_schema = "{";
   BOOST_TEST(contains(pw::check_descriptor(&d).error, "params_schema is not valid JSON"));

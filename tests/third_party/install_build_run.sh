@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves the third-party path end to end: install pipewright into a temp
-# prefix, build the out-of-tree C example against that prefix alone, and run
-# test-token on a sandbox with the example's auth plugin in place of the
-# built-in one.
+# prefix, check that the installed host sees only what was installed (no
+# plugin refused, `plugins doctor` clean), build the out-of-tree C example
+# against that prefix alone, and run test-token on a sandbox with the
+# example's auth plugin in place of the built-in one.
 #   install_build_run.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 BUILD=$1
@@ -15,11 +16,26 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Only the install and the example's plugins may be on the search path.
+unset PIPEWRIGHT_PLUGIN_PATH
+
 field() { sed -n "s/.*\"$1\" *: *\"\([^\"]*\)\".*/\1/p" "$TMP/sandbox.json" | head -1; }
 
 echo "-- install pipewright into a temp prefix"
 cmake --install "$BUILD" --prefix "$TMP/prefix" >"$TMP/install.log"
 PW=$TMP/prefix/bin/pipewright
+
+echo "-- the installed pipewright sees only what was installed"
+"$PW" plugins list >"$TMP/list.out" 2>&1 || { cat "$TMP/list.out"; exit 1; }
+if grep -i "refused" "$TMP/list.out"; then
+  echo "plugins list refuses plugins on a clean install"; exit 1
+fi
+grep -q "core.dotenv.write" "$TMP/list.out" || { echo "no installed plugins listed"; cat "$TMP/list.out"; exit 1; }
+doctor=0
+"$PW" plugins doctor >"$TMP/doctor.out" 2>&1 || doctor=$?
+if [[ $doctor -ne 0 ]]; then
+  echo "plugins doctor exited $doctor on a clean install"; cat "$TMP/doctor.out"; exit 1
+fi
 
 echo "-- build the C example against the installed package only"
 # The source tree is copied so that nothing of the project is on the include path.

@@ -20,7 +20,7 @@ std::vector<fs::path> conf_dirs() {
   std::vector<fs::path> dirs{fs::current_path() / "conf"};
   if (auto exe = executable_dir(); !exe.empty())
     dirs.push_back(exe / ".." / PIPEWRIGHT_INSTALL_SHARE_DIR / "conf");
-  dirs.emplace_back(PIPEWRIGHT_SOURCE_CONF_DIR);
+  if (running_from_build_tree()) dirs.emplace_back(PIPEWRIGHT_SOURCE_CONF_DIR);
   return dirs;
 }
 

@@ -72,6 +72,23 @@ fs::path normalized(const fs::path& p) {
   return ec ? abs.lexically_normal() : canon;
 }
 
+// One loaded library. The last holder of a LoadedPlugin's `library` lets go
+// of it after the plugin's last call: its shutdown (ABI 1.3) runs then, once,
+// and the library is unloaded only after it returns (members die after the
+// destructor's body).
+struct OpenLibrary {
+  boost::dll::shared_library library;
+  pw_shutdown_fn shutdown = nullptr;
+  void* plugin_data = nullptr;
+
+  OpenLibrary() = default;
+  OpenLibrary(const OpenLibrary&) = delete;
+  OpenLibrary& operator=(const OpenLibrary&) = delete;
+  ~OpenLibrary() {
+    if (shutdown) shutdown(plugin_data);
+  }
+};
+
 void add_dir(std::vector<fs::path>& out, std::unordered_set<std::string>& seen,
              const fs::path& dir) {
   if (dir.empty()) return;
@@ -132,7 +149,8 @@ const LoadedPlugin* PluginRegistry::load_file(const fs::path& given) {
   for (const auto& p : plugins_)
     if (p->file == file) return p.get();
 
-  auto library = std::make_shared<boost::dll::shared_library>();
+  auto open = std::make_shared<OpenLibrary>();
+  boost::dll::shared_library* library = &open->library;
   boost::dll::fs::error_code load_ec;
   library->load(boost::dll::fs::path(where),
                 boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_ec);
@@ -188,6 +206,9 @@ const LoadedPlugin* PluginRegistry::load_file(const fs::path& given) {
   pw_plugin_v1 d{};
   std::memcpy(&d, n.plugin, std::min<std::size_t>(n.plugin->struct_size, sizeof(pw_plugin_v1)));
   d.struct_size = n.plugin->struct_size;
+  // From here on the plugin is owed its shutdown, whether or not it is used.
+  open->shutdown = d.shutdown;
+  open->plugin_data = d.plugin_data;
 
   auto checked = check_descriptor(&d);
   if (!checked.error.empty()) {
@@ -205,7 +226,7 @@ const LoadedPlugin* PluginRegistry::load_file(const fs::path& given) {
   auto loaded = std::make_shared<LoadedPlugin>(std::move(checked.plugin));
   loaded->file = file;
   loaded->abi_minor = n.plugin_abi_minor;
-  loaded->library = std::move(library);
+  loaded->library = std::move(open);
   plugins_.push_back(loaded);
   return loaded.get();
 }
@@ -237,8 +258,19 @@ std::vector<fs::path> PluginRegistry::search_path(const std::vector<fs::path>& f
     fs::path exe_dir = fs::path(exe.string()).parent_path();
     add_dir(out, seen, exe_dir / ".." / PIPEWRIGHT_INSTALL_PLUGIN_DIR);
   }
-  add_dir(out, seen, fs::path(PIPEWRIGHT_BUILD_PLUGIN_DIR));
+  if (running_from_build_tree()) add_dir(out, seen, fs::path(PIPEWRIGHT_BUILD_PLUGIN_DIR));
   return out;
+}
+
+bool running_from_build_tree() {
+  boost::dll::fs::error_code dll_ec;
+  const auto exe = boost::dll::program_location(dll_ec);
+  if (dll_ec) return false;
+  std::error_code ec;
+  const fs::path build = fs::weakly_canonical(fs::path(PIPEWRIGHT_BUILD_DIR), ec);
+  if (ec || build.empty()) return false;
+  const fs::path self = normalized(fs::path(exe.string()));
+  return std::mismatch(build.begin(), build.end(), self.begin(), self.end()).first == build.end();
 }
 
 }  // namespace pw

@@ -69,8 +69,8 @@ bool ip_allowed(const json::object& condition, const std::string& ip) {
   return in_ok && !any("not_in");
 }
 
-Outcome<Principal> from_token(Db& db, TokenLookup& tokens, const Request& req, std::string_view value,
-                              bool verify) {
+Outcome<Principal> from_token(Db& db, TokenLookup& tokens, const Request& req,
+                              std::string_view value, bool verify) {
   auto invalid = [&] {
     return verify ? fail(401, 1000, "Invalid API Token") : fail(403, 9109, "Invalid access token");
   };

@@ -115,7 +115,8 @@ Outcome<TokenInput> parse_token_input(const json::value& body, const TokenOwner&
   if (!trusted && in.expires_on) {
     if (*util::parse_rfc3339(*in.expires_on) <= util::now())
       return invalid("\"expires_on\" must be in the future");
-    if (in.not_before && *util::parse_rfc3339(*in.not_before) >= *util::parse_rfc3339(*in.expires_on))
+    if (in.not_before &&
+        *util::parse_rfc3339(*in.not_before) >= *util::parse_rfc3339(*in.expires_on))
       return invalid("\"not_before\" must be before \"expires_on\"");
   }
   if (auto err = read_condition(o, in.condition); !err.empty()) return invalid(err);

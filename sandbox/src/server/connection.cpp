@@ -1,4 +1,4 @@
-#include "server/connection.hpp"
+#include "connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

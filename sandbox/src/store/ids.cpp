@@ -1,12 +1,12 @@
 #include "store/ids.hpp"
 
-#include <algorithm>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <pipewright/util/text.hpp>
 #include <stdexcept>
 #include <vector>
-#include <pipewright/util/text.hpp>
 
 namespace pw::sandbox {
 namespace {
@@ -17,7 +17,6 @@ std::vector<unsigned char> random_bytes(std::size_t n) {
     throw std::runtime_error("RAND_bytes failed");
   return out;
 }
-
 
 }  // namespace
 

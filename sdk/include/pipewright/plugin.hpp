@@ -20,6 +20,8 @@
 // on any 1.x host and Call falls back where a newer service is missing.
 // Optional: `static constexpr const char* documentation = "...";` (ABI 1.1),
 // long Markdown help shown by `pipewright plugins show`.
+// Optional: `static void shutdown();` (ABI 1.3) runs once before the library
+// is unloaded, after the last run; an exception it throws is swallowed.
 #ifndef PIPEWRIGHT_PLUGIN_HPP
 #define PIPEWRIGHT_PLUGIN_HPP
 
@@ -263,16 +265,42 @@ pw_status run(void*, pw_call* call, pw_str with, pw_str context) noexcept {
 }
 
 template <class P>
+void shutdown(void*) noexcept {
+  try {
+    P::shutdown();
+  } catch (...) {
+    // Nothing may unwind into the host, and nobody is left to tell.
+  }
+}
+
+template <class P>
+constexpr pw_shutdown_fn shutdown_of() {
+  if constexpr (requires { P::shutdown(); })
+    return &shutdown<P>;
+  else
+    return nullptr;
+}
+
+template <class P>
 pw_status negotiate(pw_negotiate_v1* n) noexcept {
-  static const pw_plugin_v1 descriptor = {
-      sizeof(pw_plugin_v1), static_cast<std::int32_t>(P::kind), P::name, P::version,
-      P::description,       P::params_schema,                   P::outputs_schema,
-      &run<P>,              nullptr,                            documentation_of<P>()};
+  static const pw_plugin_v1 descriptor = {PW_STRUCT_INIT(pw_plugin_v1),
+                                          .kind = static_cast<std::int32_t>(P::kind),
+                                          .name = P::name,
+                                          .version = P::version,
+                                          .description = P::description,
+                                          .params_schema = P::params_schema,
+                                          .outputs_schema = P::outputs_schema,
+                                          .run = &run<P>,
+                                          .plugin_data = nullptr,
+                                          .documentation = documentation_of<P>(),
+                                          .shutdown = shutdown_of<P>()};
   if (!PW_HAS_MEMBER(n, pw_negotiate_v1, plugin))
     return PW_STATUS_FAILED;
   if constexpr (HasMinHostMinor<P>) {
     if (n->host_abi_minor < P::min_host_minor) {
-      n->refusal = "this plugin needs a newer pipewright host (higher ABI minor)";
+      // refusal lies after plugin: a shorter struct gets the minor alone.
+      if (PW_HAS_MEMBER(n, pw_negotiate_v1, refusal))
+        n->refusal = "this plugin needs a newer pipewright host (higher ABI minor)";
       n->plugin_abi_minor = P::min_host_minor;  // the minor it needs, for the host's message
       return PW_STATUS_FAILED;
     }

@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <pipewright/util/text.hpp>
 
 namespace pw::sandbox {

@@ -1,7 +1,5 @@
 // GET /user, /accounts, /accounts/{id}, /memberships, /zones, /zones/{id}
 // with the permission rules of docs/cloudflare-api.md 5.1.
-#include <algorithm>
-#include <cctype>
 #include <pipewright/util/text.hpp>
 
 #include "iam/identity_store.hpp"
@@ -145,7 +143,9 @@ Response list_memberships(RequestContext& ctx) {
       who.user_id);
   json::array all;
   while (s.step()) {
-    if (account_name && util::lower(s.text(2)).find(util::lower(*account_name)) == std::string::npos) continue;
+    if (account_name &&
+        util::lower(s.text(2)).find(util::lower(*account_name)) == std::string::npos)
+      continue;
     if (status && *status != "accepted") continue;
     all.push_back(json::object{
         {"id", s.text(0)},
@@ -173,8 +173,7 @@ Response list_zones(RequestContext& ctx) {
     if (status && s.text(3) != *status) continue;
     if (!ctx.allowed(groups, Resource::zone(s.text(0)))) continue;
     auto z = zone_json(ctx.state, s);
-    if (account_name &&
-        !util::iequals(z["account"].as_object()["name"].as_string(), *account_name))
+    if (account_name && !util::iequals(z["account"].as_object()["name"].as_string(), *account_name))
       continue;
     all.push_back(std::move(z));
   }

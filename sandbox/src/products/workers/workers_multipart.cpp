@@ -1,7 +1,5 @@
 #include "products/workers_multipart.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <pipewright/util/text.hpp>
 
 namespace pw::sandbox {

@@ -1,6 +1,7 @@
 // Parses the multipart/form-data bodies of Worker script uploads (both the
 // wrangler and the TS SDK layouts). Parts point into the caller's body, which
-// must outlive them.
+// must outlive them. Part of the Workers room's API so that the request
+// fuzzer (tests/fuzz) can feed it untrusted bodies.
 #pragma once
 
 #include <optional>

@@ -18,7 +18,9 @@ namespace pw {
 
 // A plugin that negotiated successfully. `library` keeps the shared library
 // loaded: hold a copy of it for as long as anything from the plugin (its
-// descriptor strings, run function, or a call in flight) may be used.
+// descriptor strings, run function, or a call in flight) may be used. When
+// the last copy goes, the plugin's shutdown (ABI 1.3) runs, then the library
+// is unloaded.
 struct LoadedPlugin {
   std::string name;
   std::int32_t kind = 0;  // PW_KIND_*
@@ -45,6 +47,11 @@ struct RefusedPlugin {
 
 std::string_view kind_name(std::int32_t kind);  // "auth", "check", "step"
 
+// True for an executable that lives inside the build tree it was built in:
+// only such a binary also looks in that tree (its plugins/, the source
+// tree's conf/). An installed pipewright sees only what was installed.
+bool running_from_build_tree();
+
 // Not thread-safe: scan/load at startup on one thread, then only read.
 // Refusal reasons start with the file's path and never throw out of scan.
 class PluginRegistry {
@@ -69,7 +76,8 @@ class PluginRegistry {
 
   // --plugin-path entries, then PIPEWRIGHT_PLUGIN_PATH (colon-separated),
   // then the installed plugin dir (relative to the executable), then the
-  // build tree's plugin dir. Missing directories are skipped.
+  // build tree's plugin dir when running_from_build_tree(). Missing
+  // directories are skipped.
   static std::vector<std::filesystem::path> search_path(
       const std::vector<std::filesystem::path>& from_cli);
 

@@ -12,7 +12,7 @@
 #include <chrono>
 #include <cstddef>
 
-#include "server/connection_slots.hpp"
+#include "connection_slots.hpp"
 #include "server/dispatcher.hpp"
 
 namespace pw::sandbox {
