@@ -38,6 +38,9 @@ std::optional<std::int64_t> integer_of(const value* v) {
   if (v->is_int64()) return v->get_int64();
   if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
     return static_cast<std::int64_t>(v->get_uint64());
+  // The schema takes 3.0 for 3 (multipleOf 1), as JSON Schema counts it an integer.
+  if (v->is_double() && std::floor(v->get_double()) == v->get_double() && std::abs(v->get_double()) < 1e15)
+    return static_cast<std::int64_t>(v->get_double());
   return std::nullopt;
 }
 
