@@ -317,7 +317,8 @@ Problem not_in_enum(const Place& at) {
           guess.empty() ? std::string() : "did you mean " + in_quotes(guess) + "?"};
 }
 
-Problem too_small(const Place& at, const std::string& description) {
+// A range, a count of items or members, or (as valijson says it) anything else.
+Problem unmet_limit(const Place& at, const std::string& description) {
   if (auto rule = range_rule(at)) return *rule;
   if (at.shape == "/steps")
     return {at.pointer, false, "\"steps\" is empty", "add at least one step"};
@@ -384,7 +385,7 @@ class ShapeReport {
                "; this pipewright reads version 1",
            "set \"pipewright\": 1"});
     } else {
-      add(too_small(at, d));
+      add(unmet_limit(at, d));
     }
   }
 
