@@ -41,7 +41,7 @@ pw_status run(const pw::LoadedPlugin& p, pw::test::FakeCall& call) {
 
 std::string refusals(const pw::PluginRegistry& registry) {
   std::string out;
-  for (const auto& r : registry.refused()) out += r.reason + "\n";
+  for (const auto& r : registry.refused()) out += pw::render_text(r.problem) + "\n";
   return out;
 }
 

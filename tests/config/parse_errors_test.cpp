@@ -25,13 +25,13 @@ BOOST_AUTO_TEST_CASE(reports_syntax_error_position) {
   BOOST_TEST(!r.pipeline);
   BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
   expect_error(r.errors, 3, 14, "invalid JSON");
-  BOOST_TEST(r.errors[0].format().starts_with("p.jsonc:3:14: error: invalid JSON"));
+  BOOST_TEST(pw::render_text(r.errors[0]).starts_with("p.jsonc:3:14: error: invalid JSON"));
 }
 
 BOOST_AUTO_TEST_CASE(reports_unexpected_end_of_file) {
   auto r = parse("{\n  \"pipewright\": 1,\n");
   BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
-  BOOST_TEST(r.errors[0].message.find("end of file") != std::string::npos);
+  BOOST_TEST(r.errors[0].summary.find("end of file") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(reports_unknown_top_level_key) {
@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(reports_unknown_step_key_with_suggestion) {
 })");
   BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
   expect_error(r.errors, 3, 48, "unknown key \"neds\" in step");
-  BOOST_TEST(r.errors[0].format() ==
+  BOOST_TEST(pw::render_text(r.errors[0]) ==
              "p.jsonc:3:48: error: unknown key \"neds\" in step\n  hint: did you mean \"needs\"?");
 }
 
@@ -143,10 +143,10 @@ BOOST_AUTO_TEST_CASE(reports_every_error_in_file_order) {
   "extra": true
 })");
   BOOST_REQUIRE_EQUAL(r.errors.size(), 4u);
-  BOOST_TEST(r.errors[0].where.line == 4);
-  BOOST_TEST(r.errors[1].where.line == 5);
-  BOOST_TEST(r.errors[2].where.line == 6);
-  BOOST_TEST(r.errors[3].where.line == 8);
+  BOOST_TEST(r.errors[0].subject.where.line == 4);
+  BOOST_TEST(r.errors[1].subject.where.line == 5);
+  BOOST_TEST(r.errors[2].subject.where.line == 6);
+  BOOST_TEST(r.errors[3].subject.where.line == 8);
   BOOST_TEST(r.errors[1].hint == "did you mean \"timeout\"?");
 }
 
@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(reports_unreadable_file_by_name) {
   auto r = pw::load_pipeline("/nonexistent/dir/p.jsonc");
   BOOST_TEST(!r.pipeline);
   BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
-  BOOST_TEST(r.errors[0].format().starts_with("/nonexistent/dir/p.jsonc: error: cannot read pipeline file"));
+  BOOST_TEST(pw::render_text(r.errors[0]).starts_with("/nonexistent/dir/p.jsonc: error: cannot read pipeline file"));
 }
 
 BOOST_AUTO_TEST_CASE(ignores_byte_order_mark) {

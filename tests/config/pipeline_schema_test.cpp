@@ -122,6 +122,8 @@ const std::vector<ShapeCase>& shape_cases() {
        "retry attempts must be an integer from 1 to 100, not 2.5\n  hint: it counts every try: 3 "
        "means one run and up "
        "to two retries"},
+      {"retry attempts given as text", step_with(R"("retry": "2.5")"), 5, 16,
+       "\"retry\" must be a number of attempts or an object {attempts, backoff, factor, max_backoff}, not a string"},
       {"retry factor below one", step_with(R"("retry": { "backoff": "1s", "factor": 0.5 })"), 5, 45,
        "retry \"factor\" must be a number >= 1"},
       {"isolation that is not a choice", step_with(R"("isolation": "proces")"), 5, 20,
@@ -151,7 +153,7 @@ BOOST_AUTO_TEST_CASE(each_shape_mistake_is_one_located_plain_message) {
       const std::string expected = "p.jsonc:" + std::to_string(c.line) + ":" +
                                    std::to_string(c.column) + ": error: " + c.message;
       BOOST_TEST(r.errors.size() == 1u, pw::test::all_messages(r.errors));
-      if (!r.errors.empty()) BOOST_TEST(r.errors[0].format() == expected);
+      if (!r.errors.empty()) BOOST_TEST(pw::render_text(r.errors[0]) == expected);
     }
   }
 }
@@ -180,6 +182,14 @@ BOOST_AUTO_TEST_CASE(reports_every_bad_name_of_one_object) {
   BOOST_REQUIRE_EQUAL(r.errors.size(), 2u);
   pw::test::expect_error(r.errors, 3, 15, "input \"a b\" is not a valid name");
   pw::test::expect_error(r.errors, 3, 36, "input \"9c\" is not a valid name");
+}
+
+BOOST_AUTO_TEST_CASE(accepts_whole_numbers_written_with_a_fraction) {
+  auto r = pw::test::parse(step_with(R"("retry": { "attempts": 3.0 }, "matrix": { "t": [1], "max_parallel": 2.0 })"));
+  BOOST_TEST(r.errors.empty(), pw::test::all_messages(r.errors));
+  BOOST_REQUIRE(r.pipeline);
+  BOOST_TEST(r.pipeline->steps.at(0).retry.max_attempts == 3);
+  BOOST_TEST(r.pipeline->steps.at(0).matrix->max_parallel == 2);
 }
 
 BOOST_AUTO_TEST_CASE(accepts_every_duration_form) {

@@ -14,18 +14,19 @@ namespace pw::test {
 inline LoadResult parse(std::string_view text) { return parse_pipeline(text, "p.jsonc"); }
 
 // Asserts that `errors` holds one at line:col whose message contains `fragment`.
-inline void expect_error(const std::vector<ConfigError>& errors, int line, int column, std::string_view fragment) {
+inline void expect_error(const Diagnostics& errors, int line, int column, std::string_view fragment) {
   std::string all;
   for (const auto& e : errors) {
-    if (e.where.line == line && e.where.column == column && e.message.find(fragment) != std::string::npos) return;
-    all += e.format() + "\n";
+    const SourceLocation& where = e.subject.where;
+    if (where.line == line && where.column == column && e.summary.find(fragment) != std::string::npos) return;
+    all += render_text(e) + "\n";
   }
   BOOST_ERROR("no error at " << line << ":" << column << " containing \"" << fragment << "\"; got:\n" << all);
 }
 
-inline std::string all_messages(const std::vector<ConfigError>& errors) {
+inline std::string all_messages(const Diagnostics& errors) {
   std::string all;
-  for (const auto& e : errors) all += e.format() + "\n";
+  for (const auto& e : errors) all += render_text(e) + "\n";
   return all;
 }
 

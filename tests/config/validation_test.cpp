@@ -59,7 +59,7 @@ const FakePlugins& fakes() {
   return instance;
 }
 
-std::vector<pw::ConfigError> validate_default(std::string_view text) {
+pw::Diagnostics validate_default(std::string_view text) {
   auto r = pw::test::parse(text);
   BOOST_REQUIRE_MESSAGE(r.errors.empty(), pw::test::all_messages(r.errors));
   return pw::validate_pipeline(*r.pipeline, fakes().context());

@@ -57,10 +57,10 @@ pw::ValidationContext context() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto loaded = pw::parse_pipeline(text, "fuzz.jsonc");
-  for (const auto& e : loaded.errors) (void)e.format();
+  for (const auto& e : loaded.errors) (void)pw::render_text(e);
   if (!loaded.pipeline) return 0;
   const auto& pipeline = *loaded.pipeline;
-  for (const auto& e : pw::validate_pipeline(pipeline, context())) (void)e.format();
+  for (const auto& e : pw::validate_pipeline(pipeline, context())) (void)pw::render_text(e);
   for (const auto& step : pipeline.steps) {
     (void)pw::step_dependencies(pipeline, step);
     (void)pipeline.locate("/steps/0/with/" + step.id);

@@ -27,8 +27,8 @@ pw::RefusedPlugin only_refusal(std::string_view dir) {
   registry.scan({fixture_dir(dir)});
   BOOST_TEST_REQUIRE(registry.refused().size() == 1u);
   BOOST_TEST(registry.plugins().empty());
-  BOOST_TEST(!registry.refused().front().fix.empty());
-  BOOST_TEST_MESSAGE(registry.refused().front().reason);
+  BOOST_TEST(!registry.refused().front().problem.hint.empty());
+  BOOST_TEST_MESSAGE(pw::render_text(registry.refused().front().problem));
   return registry.refused().front();
 }
 
@@ -50,50 +50,50 @@ const std::string core_dir = PIPEWRIGHT_BUILD_PLUGIN_DIR;
 
 BOOST_AUTO_TEST_CASE(refuses_file_that_is_not_a_shared_library) {
   auto r = only_refusal("garbage");
-  BOOST_TEST(contains(r.reason, "garbage.so"));
-  BOOST_TEST(contains(r.reason, "not a loadable shared library (file too short)"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "garbage.so"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "not a loadable shared library (file too short)"));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_library_without_entry_symbol) {
   auto r = only_refusal("no_entry");
-  BOOST_TEST(contains(r.reason, "fixture.no.entry.so"));
-  BOOST_TEST(contains(r.reason, "no entry symbol pw_plugin_negotiate_v1"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "fixture.no.entry.so"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "no entry symbol pw_plugin_negotiate_v1"));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_plugin_with_other_abi_major) {
   auto r = only_refusal("wrong_major");
-  BOOST_TEST(contains(r.reason, "fixture.wrong.major.so"));
-  BOOST_TEST(contains(r.reason,
+  BOOST_TEST(contains(pw::render_text(r.problem), "fixture.wrong.major.so"));
+  BOOST_TEST(contains(pw::render_text(r.problem),
                       "built for plugin ABI major 2; this host speaks ABI major 1 "
                       "(pw_plugin_negotiate_v1)"));
 }
 
 BOOST_AUTO_TEST_CASE(reports_plugin_refusal_with_its_reason_and_both_minors) {
   auto r = only_refusal("refuses");
-  BOOST_TEST(contains(r.reason, "fixture.refuses.load.so"));
-  BOOST_TEST(contains(r.reason, "needs a newer pipewright host"));
-  BOOST_TEST(contains(r.reason, "host offers ABI 1." + std::to_string(PW_ABI_MINOR)));
-  BOOST_TEST(contains(r.reason, "plugin answered ABI 1." + std::to_string(PW_ABI_MINOR + 1)));
+  BOOST_TEST(contains(pw::render_text(r.problem), "fixture.refuses.load.so"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "needs a newer pipewright host"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "host offers ABI 1." + std::to_string(PW_ABI_MINOR)));
+  BOOST_TEST(contains(pw::render_text(r.problem), "plugin answered ABI 1." + std::to_string(PW_ABI_MINOR + 1)));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_plugin_answering_higher_minor_than_offered) {
   auto r = only_refusal("greedy_minor");
-  BOOST_TEST(contains(r.reason, "fixture.greedy.minor.so"));
-  BOOST_TEST(contains(r.reason, "answered plugin ABI minor " + std::to_string(PW_ABI_MINOR + 1) +
+  BOOST_TEST(contains(pw::render_text(r.problem), "fixture.greedy.minor.so"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "answered plugin ABI minor " + std::to_string(PW_ABI_MINOR + 1) +
                                     " but the host offered at most minor " +
                                     std::to_string(PW_ABI_MINOR)));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_descriptor_with_invalid_name) {
   auto r = only_refusal("bad_name");
-  BOOST_TEST(contains(r.reason, "fixture.bad.name.so"));
-  BOOST_TEST(contains(r.reason, "name 'Bad Name' does not match"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "fixture.bad.name.so"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "name 'Bad Name' does not match"));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_descriptor_without_run) {
   auto r = only_refusal("null_run");
-  BOOST_TEST(contains(r.reason, "fixture.null.run.so"));
-  BOOST_TEST(contains(r.reason, "run is NULL"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "fixture.null.run.so"));
+  BOOST_TEST(contains(pw::render_text(r.problem), "run is NULL"));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_second_plugin_with_same_name_naming_the_first) {
@@ -106,8 +106,8 @@ BOOST_AUTO_TEST_CASE(refuses_second_plugin_with_same_name_naming_the_first) {
   BOOST_TEST(first.file.filename() == "fixture.duplicate.a.so");
   const auto& r = registry.refused().front();
   BOOST_TEST(r.file.filename() == "fixture.duplicate.b.so");
-  BOOST_TEST(contains(r.reason,
-                      "fixture.duplicate.b.so: plugin name 'fixture.duplicate.same' "
+  BOOST_TEST(contains(pw::render_text(r.problem),
+                      "fixture.duplicate.b.so: error: plugin name 'fixture.duplicate.same' "
                       "is already provided by " +
                           first.file.string()));
 }

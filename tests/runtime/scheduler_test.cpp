@@ -42,7 +42,7 @@ struct Harness {
   pw::PipelineResult run_text(const std::string& text, std::shared_ptr<pw::Pipeline>* keep = nullptr,
                               pw::ChildPipelineLoader loader = {}) {
     auto loaded = pw::parse_pipeline(text, "test.json");
-    for (const auto& e : loaded.errors) BOOST_TEST_MESSAGE(e.format());
+    for (const auto& e : loaded.errors) BOOST_TEST_MESSAGE(pw::render_text(e));
     BOOST_REQUIRE(loaded.pipeline);
     auto pipeline = std::make_shared<pw::Pipeline>(std::move(*loaded.pipeline));
     if (keep) *keep = pipeline;

@@ -138,17 +138,16 @@ HttpEventSink event_sink(CallContext& ctx) {
 }
 
 pw_status bad_input(CallContext& ctx, std::string_view service, const std::string& why) {
-  std::string summary = "plugin " + (ctx.plugin ? ctx.plugin->name : std::string("?")) +
-                        " sent a malformed " + std::string(service) + " request: " + why;
-  {
-    std::lock_guard lock(ctx.mutex);
-    ctx.diagnostics.push_back({PW_SEVERITY_ERROR, summary, {}, {}});
-  }
+  Diagnostic d{Severity::error,
+               "plugin " + (ctx.plugin ? ctx.plugin->name : std::string("?")) + " sent a malformed " +
+                   std::string(service) + " request: " + why,
+               {},
+               {},
+               "this is a bug in the plugin; report it to its author"};
   ctx.run.events.emit(event::diagnostic,
-                      {{"step", ctx.step_id},
-                       {"severity", "error"},
-                       {"summary", summary},
-                       {"hint", "this is a bug in the plugin; report it to its author"}});
+                      {{"step", ctx.step_id}, {"severity", "error"}, {"summary", d.summary}, {"hint", d.hint}});
+  std::lock_guard lock(ctx.mutex);
+  ctx.diagnostics.push_back(std::move(d));
   return PW_STATUS_BAD_INPUT;
 }
 

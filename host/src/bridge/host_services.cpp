@@ -23,14 +23,6 @@ std::string_view level_name(std::int32_t level) {
   }
 }
 
-std::string_view severity_name(int severity) {
-  switch (severity) {
-    case PW_SEVERITY_WARNING: return "warning";
-    case PW_SEVERITY_INFO: return "info";
-    default: return "error";
-  }
-}
-
 void register_strings(Redactor& redactor, const json::value& value) {
   if (value.is_string()) {
     redactor.add(value.as_string());
@@ -113,9 +105,13 @@ pw_status svc_set_output(pw_call* call, pw_str name_str, pw_str value_json,
     if (ec || name.empty()) {
       std::lock_guard lock(ctx.mutex);
       ctx.host_failures.push_back(
-          "plugin " + (ctx.plugin ? ctx.plugin->name : std::string("?")) + " set output " +
-          (name.empty() ? std::string("(empty name)") : name) + " to invalid JSON" +
-          (name.empty() ? "" : "; the plugin must pass a JSON value (quote strings)"));
+          {Severity::error,
+           "plugin " + (ctx.plugin ? ctx.plugin->name : std::string("?")) + " set output " +
+               (name.empty() ? std::string("(empty name)") : name) + " to invalid JSON" +
+               (name.empty() ? "" : "; the plugin must pass a JSON value (quote strings)"),
+           {},
+           {},
+           {}});
       return PW_STATUS_BAD_INPUT;
     }
     {
@@ -134,18 +130,18 @@ void svc_diagnostic(pw_call* call, std::int32_t severity, pw_str summary, pw_str
                     pw_str pointer) noexcept {
   try {
     auto& ctx = CallContext::from(call);
-    Diagnostic d{severity, std::string(view(summary)), std::string(view(detail)),
-                 std::string(view(pointer))};
+    Diagnostic d{severity_from_abi(severity), std::string(view(summary)), std::string(view(detail)),
+                 {{}, std::string(view(pointer))}, {}};
     {
       std::lock_guard lock(ctx.mutex);
       ctx.diagnostics.push_back(d);
     }
     json::object fields{{"step", ctx.step_id},
                         {"plugin", ctx.plugin ? ctx.plugin->name : std::string()},
-                        {"severity", severity_name(severity)},
+                        {"severity", severity_name(d.severity)},
                         {"summary", d.summary}};
     if (!d.detail.empty()) fields["detail"] = d.detail;
-    if (!d.pointer.empty()) fields["pointer"] = d.pointer;
+    if (!d.subject.pointer.empty()) fields["pointer"] = d.subject.pointer;
     ctx.run.events.emit(event::diagnostic, std::move(fields));
   } catch (...) {
   }
@@ -189,9 +185,9 @@ const pw_host_services_v1* host_services() { return &table; }
 
 std::string CallContext::first_error() {
   std::lock_guard lock(mutex);
-  if (!host_failures.empty()) return host_failures.front();
+  if (!host_failures.empty()) return host_failures.front().summary;
   for (const auto& d : diagnostics)
-    if (d.severity == PW_SEVERITY_ERROR) return d.summary;
+    if (d.severity == Severity::error) return d.summary;
   return {};
 }
 

@@ -52,6 +52,7 @@ int run_cli(int argc, char** argv) {
   auto* validate_cmd = app.add_subcommand("validate", "Check a pipeline fully, without running it");
   validate_cmd->add_option("pipeline", validate.target, "FILE or NAME")->required();
   validate_cmd->add_option("--plugin-path", validate.plugin_paths, "Also load plugins from DIR");
+  add_output_option(*validate_cmd, validate.output);
 
   PluginsOptions plugins;
   auto* plugins_cmd = app.add_subcommand("plugins", "List, show or diagnose plugins");

@@ -73,7 +73,7 @@ int list(const PluginRegistry& registry, OutputFormat format) {
                          {"description", p->description},
                          {"file", p->file.string()}});
     for (const auto& r : registry.refused())
-      refused.push_back({{"file", r.file.string()}, {"reason", r.reason}, {"fix", r.fix}});
+      refused.push_back({{"file", r.file.string()}, {"reason", r.problem.summary}, {"fix", r.problem.hint}});
     print(json::serialize(json::object{{"plugins", plugins}, {"refused", refused}}));
     return exit_code::ok;
   }
@@ -84,7 +84,7 @@ int list(const PluginRegistry& registry, OutputFormat format) {
           p->description);
   if (!registry.refused().empty()) {
     print("\nrefused:");
-    for (const auto& r : registry.refused()) print("  " + r.file.string() + ": " + r.reason);
+    for (const auto& r : registry.refused()) print("  " + render_text(r.problem));
   }
   return exit_code::ok;
 }
@@ -118,10 +118,7 @@ int doctor(const PluginRegistry& registry, const std::vector<std::filesystem::pa
     print("no problems found");
     return exit_code::ok;
   }
-  for (const auto& r : registry.refused()) {
-    print("problem: " + r.file.string() + ": " + r.reason);
-    if (!r.fix.empty()) print("  fix: " + r.fix);
-  }
+  for (const auto& r : registry.refused()) print(render_text(r.problem));
   return exit_code::plugin_refused;
 }
 

@@ -1,5 +1,6 @@
 // `pipewright run`: everything that must be true before the first step
 // starts (plugins loaded, pipeline valid, inputs given), then the scheduler.
+#include "diagnostic_output.hpp"
 #include "pipeline_lookup.hpp"
 #include "signal_watcher.hpp"
 
@@ -25,10 +26,12 @@ constexpr std::string_view default_cloudflare_base = "https://api.cloudflare.com
 // Everything printed before the run starts goes to stderr, masked.
 struct ErrorPrinter {
   const Redactor& redactor;
+  OutputFormat output;
   void operator()(const std::string& message) const {
     std::string text = redactor.redact(message);
     std::fprintf(stderr, "%s\n", text.c_str());
   }
+  void operator()(const Diagnostic& diagnostic) const { print_diagnostic(diagnostic, output, &redactor); }
 };
 
 // "k=v" → name and value; the value is JSON when the input's declared type
@@ -84,8 +87,9 @@ bool report_refused_plugins(const Pipeline& pipeline, const PluginRegistry& regi
     if (registry.find(name)) continue;
     for (const auto& r : registry.refused()) {
       if (r.file.stem().string() != name) continue;
-      error("pipewright: plugin " + name + " could not be loaded: " + r.reason +
-            (r.fix.empty() ? "" : "\n  hint: " + r.fix));
+      Diagnostic refusal = r.problem;
+      refusal.summary = "plugin " + name + " could not be loaded: " + refusal.summary;
+      error(refusal);
       refused_any = true;
     }
   }
@@ -135,7 +139,7 @@ int command_run(const RunOptions& options) {
   // First, before any other thread exists (see SignalWatcher).
   SignalWatcher signals([&root] { root.cancel(); });
   Redactor redactor;
-  ErrorPrinter error{redactor};
+  ErrorPrinter error{redactor, options.output};
 
   EnvironmentLoad env = load_environment(options.env_files);
   for (const auto& e : env.errors) error("pipewright: " + e);
@@ -181,7 +185,7 @@ int command_run(const RunOptions& options) {
     return exit_code::usage;
   }
   LoadResult loaded = load_pipeline(*file);
-  for (const auto& e : loaded.errors) error(e.format());
+  for (const auto& e : loaded.errors) error(e);
   if (!loaded.pipeline || !loaded.errors.empty()) return exit_code::usage;
   const Pipeline& pipeline = *loaded.pipeline;
 
@@ -206,7 +210,7 @@ int command_run(const RunOptions& options) {
     children.emplace(file, std::move(child));
   };
   auto problems = validate_pipeline(pipeline, vctx);
-  for (const auto& e : problems) error(e.format());
+  for (const auto& e : problems) error(e);
   if (!problems.empty()) {
     error("pipewright: " + std::to_string(problems.size()) + " problem(s) in " +
           pipeline.file.string() + "; nothing was run");
@@ -254,7 +258,7 @@ int command_run(const RunOptions& options) {
     }
     if (!child.pipeline || !child.errors.empty()) {
       why = "pipeline " + path.string() + " is invalid: " +
-            (child.errors.empty() ? std::string("unreadable") : child.errors.front().format());
+            (child.errors.empty() ? std::string("unreadable") : render_text(child.errors.front()));
       return nullptr;
     }
     auto shared = std::make_shared<const Pipeline>(std::move(*child.pipeline));

@@ -1,5 +1,8 @@
 // `pipewright validate`: the same checks as `run` makes before starting,
-// without the network, the environment or the required inputs.
+// without the network, the environment or the required inputs. With
+// --output json each problem is one JSON object per line on stderr and the
+// verdict one JSON object on stdout.
+#include "diagnostic_output.hpp"
 #include "pipeline_lookup.hpp"
 
 #include <pipewright/host/bridge/host_services.hpp>
@@ -19,14 +22,21 @@ int command_validate(const ValidateOptions& options) {
     return exit_code::usage;
   }
   LoadResult loaded = load_pipeline(*file);
-  std::vector<ConfigError> errors = loaded.errors;
+  Diagnostics errors = loaded.errors;
   if (loaded.pipeline) {
     PluginCatalog catalog(registry);
     ValidationContext ctx = make_validation_context(catalog);
     ctx.check_required_inputs = false;
     for (auto& e : validate_pipeline(*loaded.pipeline, ctx)) errors.push_back(std::move(e));
   }
-  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.format().c_str());
+  for (const auto& e : errors) print_diagnostic(e, options.output, nullptr);
+  if (options.output == OutputFormat::json) {
+    boost::json::object verdict{{"file", file->string()}, {"valid", errors.empty()},
+                                {"problems", static_cast<std::int64_t>(errors.size())}};
+    if (errors.empty()) verdict["steps"] = static_cast<std::int64_t>(loaded.pipeline->steps.size());
+    std::printf("%s\n", boost::json::serialize(verdict).c_str());
+    return errors.empty() ? exit_code::ok : exit_code::usage;
+  }
   if (!errors.empty()) {
     std::fprintf(stderr, "%s: %zu problem(s)\n", file->string().c_str(), errors.size());
     return exit_code::usage;

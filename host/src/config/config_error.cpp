@@ -1,21 +1,12 @@
-// How a user-caused problem is printed.
+// The one shape of a problem a user caused in a pipeline file.
 #include "config_internal.hpp"
 
-namespace pw {
+namespace pw::config_detail {
 
-std::string ConfigError::format() const {
-  std::string out = where.file.empty() ? std::string("<input>") : where.file;
-  if (where.line > 0) {
-    out += ':' + std::to_string(where.line) + ':' + std::to_string(where.column);
-  }
-  out += ": error: " + message;
-  if (!hint.empty()) out += "\n  hint: " + hint;
-  return out;
+Diagnostic config_error(SourceLocation where, std::string summary, std::string hint) {
+  return {Severity::error, std::move(summary), {}, {std::move(where), {}}, std::move(hint)};
 }
-
-namespace config_detail {
 
 bool has_expression(std::string_view text) { return text.find("${{") != std::string_view::npos; }
 
-}  // namespace config_detail
-}  // namespace pw
+}  // namespace pw::config_detail

@@ -18,7 +18,7 @@ struct ParsedJson {
   boost::json::value value;
   std::map<std::string, SourceLocation> positions;
   std::map<std::string, SourceLocation> key_positions;
-  std::vector<ConfigError> errors;  // syntax error, or duplicate keys
+  Diagnostics errors;  // syntax error, or duplicate keys
   bool ok = false;                  // value is usable
 };
 
@@ -40,7 +40,10 @@ extern const std::string_view pipeline_schema_text;
 
 // Checks a pipeline document's shape against the pipeline schema, adding
 // each problem to `errors`, located through `pipeline`'s position maps.
-void check_pipeline_shape(const boost::json::value& root, const Pipeline& pipeline, std::vector<ConfigError>& errors);
+void check_pipeline_shape(const boost::json::value& root, const Pipeline& pipeline, Diagnostics& errors);
+
+// An error the user caused, at `where`.
+Diagnostic config_error(SourceLocation where, std::string summary, std::string hint = {});
 
 // True when the string holds at least one "${{".
 bool has_expression(std::string_view text);

@@ -38,6 +38,9 @@ std::optional<std::int64_t> integer_of(const value* v) {
   if (v->is_int64()) return v->get_int64();
   if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
     return static_cast<std::int64_t>(v->get_uint64());
+  // The schema takes 3.0 for 3 (multipleOf 1), as JSON Schema counts it an integer.
+  if (v->is_double() && std::floor(v->get_double()) == v->get_double() && std::abs(v->get_double()) < 1e15)
+    return static_cast<std::int64_t>(v->get_double());
   return std::nullopt;
 }
 
@@ -62,7 +65,7 @@ std::string join(const std::vector<std::string>& words) {
 
 class ModelReader {
  public:
-  ModelReader(Pipeline& pipeline, std::vector<ConfigError>& errors)
+  ModelReader(Pipeline& pipeline, Diagnostics& errors)
       : p_(pipeline), errors_(errors) {}
 
   void read(const value& root) {
@@ -83,7 +86,7 @@ class ModelReader {
 
  private:
   void error_at(const std::string& pointer, std::string message, std::string hint = {}) {
-    errors_.push_back({p_.locate(pointer), std::move(message), std::move(hint)});
+    errors_.push_back(config_detail::config_error(p_.locate(pointer), std::move(message), std::move(hint)));
   }
 
   void input(const std::string& name, const value& v) {
@@ -219,7 +222,7 @@ class ModelReader {
   }
 
   Pipeline& p_;
-  std::vector<ConfigError>& errors_;
+  Diagnostics& errors_;
   std::vector<std::string> step_pointers_;  // one per entry of p_.steps
 };
 
@@ -240,8 +243,9 @@ LoadResult parse_pipeline(std::string_view text, const std::filesystem::path& fi
   ModelReader(pipeline, result.errors).read(parsed.value);
   // Errors were found section by section; users read them top to bottom.
   std::stable_sort(
-      result.errors.begin(), result.errors.end(), [](const ConfigError& a, const ConfigError& b) {
-        return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
+      result.errors.begin(), result.errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::tie(a.subject.where.line, a.subject.where.column) <
+               std::tie(b.subject.where.line, b.subject.where.column);
       });
   result.pipeline = std::move(pipeline);
   return result;
@@ -252,7 +256,7 @@ LoadResult load_pipeline(const std::filesystem::path& file) {
   if (!in) {
     LoadResult result;
     result.errors.push_back(
-        {{file.string(), 0, 0}, "cannot read pipeline file", "check the path and its permissions"});
+        config_detail::config_error({file.string(), 0, 0}, "cannot read pipeline file", "check the path and its permissions"));
     return result;
   }
   std::ostringstream text;

@@ -124,7 +124,7 @@ std::string number_text(const value& v) {
   std::ostringstream out;
   out << v.get_double();
   std::string text = out.str();
-  // 1.0 is not 1 to the schema (valijson's integers are exact), so it shows.
+  // As written: 3.0 stays "3.0", not "3".
   if (text.find_first_of(".eE") == std::string::npos) text += ".0";
   return text;
 }
@@ -317,7 +317,8 @@ Problem not_in_enum(const Place& at) {
           guess.empty() ? std::string() : "did you mean " + in_quotes(guess) + "?"};
 }
 
-Problem too_small(const Place& at, const std::string& description) {
+// A range, a count of items or members, or (as valijson says it) anything else.
+Problem unmet_limit(const Place& at, const std::string& description) {
   if (auto rule = range_rule(at)) return *rule;
   if (at.shape == "/steps")
     return {at.pointer, false, "\"steps\" is empty", "add at least one step"};
@@ -339,7 +340,7 @@ Problem too_small(const Place& at, const std::string& description) {
 
 class ShapeReport {
  public:
-  ShapeReport(const value& root, const Pipeline& pipeline, std::vector<ConfigError>& errors)
+  ShapeReport(const value& root, const Pipeline& pipeline, Diagnostics& errors)
       : root_(root), pipeline_(pipeline), errors_(errors) {}
 
   void run() {
@@ -352,12 +353,15 @@ class ShapeReport {
     if (!reported_.emplace(problem.pointer, problem.message).second) return;
     const SourceLocation where =
         problem.at_key ? pipeline_.locate_key(problem.pointer) : pipeline_.locate(problem.pointer);
-    errors_.push_back({where, std::move(problem.message), std::move(problem.hint)});
+    errors_.push_back(config_error(where, std::move(problem.message), std::move(problem.hint)));
   }
 
   void report(const SchemaViolation& violation) {
     const Place at = place_of(root_, violation.path);
     const std::string& d = violation.description;
+    // valijson applies multipleOf to text that reads as a number too; the
+    // type error already says what is wrong with such a value.
+    if (d.starts_with("Value should be a multiple of") && !(at.instance && at.instance->is_number())) return;
     if (d.starts_with("Object contains a property that could not be validated")) {
       unknown_keys(at);
     } else if (d.starts_with("Missing required property")) {
@@ -381,7 +385,7 @@ class ShapeReport {
                "; this pipewright reads version 1",
            "set \"pipewright\": 1"});
     } else {
-      add(too_small(at, d));
+      add(unmet_limit(at, d));
     }
   }
 
@@ -453,15 +457,14 @@ class ShapeReport {
 
   const value& root_;
   const Pipeline& pipeline_;
-  std::vector<ConfigError>& errors_;
+  Diagnostics& errors_;
   std::set<std::pair<std::string, std::string>> reported_;
   std::map<std::string, std::regex> patterns_;
 };
 
 }  // namespace
 
-void check_pipeline_shape(const value& root, const Pipeline& pipeline,
-                          std::vector<ConfigError>& errors) {
+void check_pipeline_shape(const value& root, const Pipeline& pipeline, Diagnostics& errors) {
   ShapeReport(root, pipeline, errors).run();
 }
 

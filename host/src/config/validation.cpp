@@ -65,7 +65,7 @@ std::string kind_word(int kind) {
 
 class Validator {
  public:
-  Validator(const ValidationContext& ctx, std::vector<ConfigError>& errors,
+  Validator(const ValidationContext& ctx, Diagnostics& errors,
             std::vector<std::filesystem::path>& include_stack)
       : ctx_(ctx), errors_(errors), include_stack_(include_stack) {}
 
@@ -80,10 +80,10 @@ class Validator {
 
  private:
   void error(const std::string& pointer, std::string message, std::string hint = {}) {
-    errors_.push_back({p_->locate(pointer), std::move(message), std::move(hint)});
+    errors_.push_back(config_detail::config_error(p_->locate(pointer), std::move(message), std::move(hint)));
   }
   void error_at_key(const std::string& pointer, std::string message, std::string hint = {}) {
-    errors_.push_back({p_->locate_key(pointer), std::move(message), std::move(hint)});
+    errors_.push_back(config_detail::config_error(p_->locate_key(pointer), std::move(message), std::move(hint)));
   }
 
   const PluginInfo* find_plugin(const std::string& name, const std::string& pointer) {
@@ -96,15 +96,13 @@ class Validator {
   }
 
   void check_with(const PluginInfo& plugin, const boost::json::object& with, const std::string& pointer) {
-    for (auto& problem : config_detail::check_with_schema(plugin.params_schema, with)) {
-      std::string at = pointer + "/with";
-      for (const auto& part : problem.path) at = pointer_append(at, part);
-      const std::string message = problem.message + " (plugin \"" + plugin.name + "\")";
-      if (problem.at_key) {
-        error_at_key(at, message, problem.hint);
-      } else {
-        error(at, message, problem.hint);
-      }
+    const auto locate = [&](const std::string& inside, bool at_key) {
+      const std::string at = pointer + "/with" + inside;
+      return at_key ? p_->locate_key(at) : p_->locate(at);
+    };
+    for (auto& problem : config_detail::check_with_schema(plugin.params_schema, with, locate)) {
+      problem.summary += " (plugin \"" + plugin.name + "\")";
+      errors_.push_back(std::move(problem));
     }
   }
 
@@ -385,7 +383,7 @@ class Validator {
   }
 
   const ValidationContext& ctx_;
-  std::vector<ConfigError>& errors_;
+  Diagnostics& errors_;
   std::vector<std::filesystem::path>& include_stack_;
   const Pipeline* p_ = nullptr;
   std::map<std::filesystem::path, std::shared_ptr<const Pipeline>> children_;
@@ -393,15 +391,16 @@ class Validator {
 
 }  // namespace
 
-std::vector<ConfigError> validate_pipeline(const Pipeline& pipeline, const ValidationContext& ctx) {
-  std::vector<ConfigError> errors;
+Diagnostics validate_pipeline(const Pipeline& pipeline, const ValidationContext& ctx) {
+  Diagnostics errors;
   std::vector<std::filesystem::path> include_stack{std::filesystem::weakly_canonical(pipeline.file)};
   Validator(ctx, errors, include_stack).run(pipeline);
   // This file's errors first, in file order; then each composed file's.
   const std::string own = pipeline.file.string();
-  std::stable_sort(errors.begin(), errors.end(), [&](const ConfigError& a, const ConfigError& b) {
-    return std::tuple(a.where.file != own, a.where.file, a.where.line, a.where.column) <
-           std::tuple(b.where.file != own, b.where.file, b.where.line, b.where.column);
+  std::stable_sort(errors.begin(), errors.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    const SourceLocation& x = a.subject.where;
+    const SourceLocation& y = b.subject.where;
+    return std::tuple(x.file != own, x.file, x.line, x.column) < std::tuple(y.file != own, y.file, y.line, y.column);
   });
   return errors;
 }

@@ -84,10 +84,16 @@ std::string kind_word(const boost::json::value& v) {
   return "value";
 }
 
-}  // namespace
+// One problem of `with`, before it is located.
+struct Finding {
+  std::vector<std::string> path;  // member path inside `with`; empty = `with` itself
+  std::string message;
+  bool at_key = false;  // point at the member's key, not its value
+  std::string hint;
+};
 
-std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, const boost::json::object& with) {
-  std::vector<SchemaProblem> problems;
+std::vector<Finding> schema_problems(const boost::json::value& schema, const boost::json::object& with) {
+  std::vector<Finding> problems;
   if (!schema.is_object() || schema.as_object().empty()) return problems;
 
   // Values holding ${{ }} are unknown until run time: leave them out, and
@@ -117,7 +123,7 @@ std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, c
   }
 
   for (auto& violation : violations) {
-    SchemaProblem problem;
+    Finding problem;
     problem.path = std::move(violation.path);
     const std::string where = describe_path(problem.path);
     const std::string& d = violation.description;
@@ -172,6 +178,21 @@ std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, c
     problems.push_back(std::move(problem));
   }
   return problems;
+}
+
+}  // namespace
+
+Diagnostics check_with_schema(const boost::json::value& schema, const boost::json::object& with,
+                              const WithLocator& locate) {
+  Diagnostics out;
+  for (auto& problem : schema_problems(schema, with)) {
+    std::string pointer;
+    for (const auto& part : problem.path) pointer = pointer_append(pointer, part);
+    Diagnostic d = config_error(locate(pointer, problem.at_key), std::move(problem.message), std::move(problem.hint));
+    d.subject.pointer = std::move(pointer);
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 }  // namespace pw::config_detail

@@ -3,15 +3,17 @@
 
 #include "config_internal.hpp"
 
+#include <functional>
+
 namespace pw::config_detail {
 
-struct SchemaProblem {
-  std::vector<std::string> path;  // member path inside `with`; empty = `with` itself
-  std::string message;
-  bool at_key = false;            // point at the member's key, not its value
-  std::string hint;
-};
+// Where a member of `with` is, by its pointer inside `with` ("" = `with`
+// itself); `at_key` asks for the member's key rather than its value.
+using WithLocator = std::function<SourceLocation(const std::string& pointer, bool at_key)>;
 
-std::vector<SchemaProblem> check_with_schema(const boost::json::value& schema, const boost::json::object& with);
+// Every problem of `with` against a plugin's params schema, each located by
+// `locate`, with its pointer inside `with` as the subject's pointer.
+Diagnostics check_with_schema(const boost::json::value& schema, const boost::json::object& with,
+                              const WithLocator& locate);
 
 }  // namespace pw::config_detail

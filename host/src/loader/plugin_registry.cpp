@@ -141,7 +141,7 @@ const LoadedPlugin* PluginRegistry::load_file(const fs::path& given) {
     // One line each: text from the plugin or the loader may hold newlines.
     std::replace_if(
         reason.begin(), reason.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-    refused_.push_back({file, where + ": " + std::move(reason), std::move(fix)});
+    refused_.push_back({file, {Severity::error, std::move(reason), {}, {{where, 0, 0}, {}}, std::move(fix)}});
     return nullptr;
   };
 

@@ -7,6 +7,7 @@
 #include <pipewright/host/http/http_client.hpp>
 #include <pipewright/host/run/run_context.hpp>
 #include <pipewright/plugin.h>
+#include <pipewright/util/diagnostic.hpp>
 
 #include <boost/json.hpp>
 
@@ -15,13 +16,6 @@
 #include <vector>
 
 namespace pw {
-
-struct Diagnostic {
-  int severity = PW_SEVERITY_ERROR;
-  std::string summary;
-  std::string detail;
-  std::string pointer;
-};
 
 class CallContext {
  public:
@@ -38,8 +32,8 @@ class CallContext {
   // call services from several of its own threads.
   std::mutex mutex;
   boost::json::object outputs;
-  std::vector<Diagnostic> diagnostics;
-  std::vector<std::string> host_failures;  // misuse the host detected
+  Diagnostics diagnostics;  // the subject's pointer points into the step's `with`
+  Diagnostics host_failures;  // misuse the host detected, each an error
   // The end of the last wait announced for this step (ms since the epoch):
   // many requests of one batch waiting together are said once.
   std::int64_t announced_wait_until = 0;

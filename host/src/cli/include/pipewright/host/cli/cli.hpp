@@ -38,6 +38,7 @@ struct RunOptions {
 struct ValidateOptions {
   std::string target;
   std::vector<std::filesystem::path> plugin_paths;
+  OutputFormat output = OutputFormat::text;
 };
 
 struct PluginsOptions {

@@ -1,6 +1,9 @@
 // The pipeline model and its loading/validation API: the config room's API,
-// used by the engine (scheduler) and cli rooms.
+// used by the engine (scheduler) and cli rooms. Every problem a user caused
+// is a pw::Diagnostic located at its file:line:col.
 #pragma once
+
+#include <pipewright/util/diagnostic.hpp>
 
 #include <boost/json.hpp>
 
@@ -15,20 +18,6 @@
 #include <vector>
 
 namespace pw {
-
-struct SourceLocation {
-  std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
-};
-
-// One problem a user caused. format() gives "file:line:col: error: message\n  hint: ...".
-struct ConfigError {
-  SourceLocation where;
-  std::string message;
-  std::string hint;  // what to do; may be empty
-  std::string format() const;
-};
 
 struct InputSpec {
   std::string name;
@@ -122,7 +111,7 @@ std::vector<std::string> step_dependencies(const Pipeline& pipeline, const StepS
 
 struct LoadResult {
   std::optional<Pipeline> pipeline;  // set when the file parsed into the model
-  std::vector<ConfigError> errors;   // every problem found, in file order
+  Diagnostics errors;                // every problem found, in file order, each at its file:line:col
 };
 
 // Reads and parses one pipeline file (JSON with comments and trailing
@@ -160,7 +149,7 @@ struct ValidationContext {
 // Full semantic validation: plugins exist and have the right kind, every
 // `with` against its plugin's params schema (valijson), every ${{ }}
 // reference, `needs` ids and cycles, auth names. Returns every error.
-std::vector<ConfigError> validate_pipeline(const Pipeline& pipeline, const ValidationContext& ctx);
+Diagnostics validate_pipeline(const Pipeline& pipeline, const ValidationContext& ctx);
 
 // ---- expressions -------------------------------------------------------
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <pipewright/plugin.h>
+#include <pipewright/util/diagnostic.hpp>
 
 #include <boost/json.hpp>
 
@@ -36,12 +37,12 @@ struct LoadedPlugin {
   std::shared_ptr<void> library;
 };
 
-// A file on the search path that could not be used, with a one-line reason
-// naming the file and what is wrong ("ABI major 2, this host speaks 1").
+// A file on the search path that could not be used: `problem` is about the
+// file (its subject), says in one line what is wrong ("ABI major 2, this
+// host speaks 1") and, in its hint, what to do about it.
 struct RefusedPlugin {
   std::filesystem::path file;
-  std::string reason;
-  std::string fix;  // what to do about it, for `plugins doctor`
+  Diagnostic problem;
 };
 
 std::string_view kind_name(std::int32_t kind);  // "auth", "check", "step"
