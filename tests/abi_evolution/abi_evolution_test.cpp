@@ -144,6 +144,7 @@ BOOST_AUTO_TEST_CASE(isolated_child_calls_shutdown_once_after_its_run) {
     BOOST_REQUIRE_MESSAGE(registry.load_file(shutdown_fixture()), refusals(registry));
     pw::IsolationLimits limits;
     limits.helper = PW_PLUGIN_HOST;
+    limits.allow.write = {dir.path.string()};  // where the fixture records
     auto isolated = pw::isolate(registry.plugins().front(), pw::test::fake_services(), limits);
     BOOST_TEST(run_recording(*isolated, record) == PW_STATUS_OK);
     // The child has exited: its shutdown came after its run.

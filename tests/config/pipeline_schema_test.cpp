@@ -48,7 +48,7 @@ const std::vector<ShapeCase>& shape_cases() {
        7,
        "unknown key \"frobnicate\" in step\n  hint: allowed keys: id, name, uses, with, auth, "
        "needs, if, "
-       "continue_on_error, retry, timeout, matrix, isolation"},
+       "continue_on_error, retry, timeout, matrix, isolation, allow_read, allow_write, allow_exec, allow_tcp, env"},
       {"unknown key in an input names the input",
        top_with(R"("inputs": { "zone": { "requird": true } })"), 3, 25,
        "unknown key \"requird\" in input \"zone\"\n  hint: did you mean \"required\"?"},

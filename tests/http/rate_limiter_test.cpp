@@ -85,6 +85,13 @@ BOOST_AUTO_TEST_CASE(the_budget_key_is_the_credential_never_its_secret) {
   BOOST_TEST(credential_key({{"X-Auth-Email", "a@b.c"}, {"X-Auth-Key", "k"}}) ==
              credential_key({{"x-auth-key", "k"}, {"x-auth-email", "a@b.c"}}));
   BOOST_TEST(credential_key({{"Accept", "*/*"}}).empty());
+  // A SigV4 signature changes with every request; its access key does not.
+  const std::string a = credential_key({{"Authorization",
+      "AWS4-HMAC-SHA256 Credential=KEYID/20261203/auto/s3/aws4_request,SignedHeaders=host,Signature=aa"}});
+  BOOST_TEST(a == credential_key({{"Authorization",
+      "AWS4-HMAC-SHA256 Credential=KEYID/20261204/auto/s3/aws4_request,SignedHeaders=host;x,Signature=bb"}}));
+  BOOST_TEST(a != credential_key({{"Authorization",
+      "AWS4-HMAC-SHA256 Credential=OTHER/20261203/auto/s3/aws4_request,SignedHeaders=host,Signature=aa"}}));
 }
 
 BOOST_AUTO_TEST_CASE(pause_after_429_blocks_the_key_for_the_given_time) {

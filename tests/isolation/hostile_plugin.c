@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +115,21 @@ static pw_status run(void *data, pw_call *call, pw_str with, pw_str context) {
     if (rc == 0) waitpid(pid, &status, 0);
     /* The child that could not exec exits 127. */
     report(call, "exec", rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, rc ? rc : EACCES);
+  }
+  if (value_of(with, "unix_socket", arg, sizeof arg)) {
+    struct sockaddr_un to;
+    int ok = 0, error = 0, fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memset(&to, 0, sizeof to);
+    to.sun_family = AF_UNIX;
+    snprintf(to.sun_path, sizeof to.sun_path, "%s", arg);
+    if (fd < 0) {
+      error = errno;
+    } else {
+      ok = connect(fd, (struct sockaddr *)&to, sizeof to) == 0;
+      error = errno;
+      close(fd);
+    }
+    report(call, "unix_socket", ok, error);
   }
   if (value_of(with, "signal_pid", arg, sizeof arg))
     report(call, "signal", kill((pid_t)atoi(arg), 0) == 0, errno);

@@ -68,8 +68,12 @@ echo "-- test it with the third-party auth plugin"
 cat "$TMP/test.out"
 grep -q "8/8 tests passed" "$TMP/test.out"
 grep -q "auth:vault (example.auth.command)" "$TMP/test.out"
-# It ran isolated with what the pipeline granted, and nothing was weaker.
-if grep -q "weaker than asked" "$TMP/test.out"; then echo "isolation was not fully enforced"; exit 1; fi
+# It ran isolated with what the pipeline granted; on a kernel that can
+# enforce it all (Landlock ABI 6), nothing was weaker than asked.
+DOCTOR=$("$PW" plugins doctor || true)
+if grep -q 'Landlock ABI \([6-9]\|[1-9][0-9]\):' <<<"$DOCTOR" && grep -q "weaker than asked" "$TMP/test.out"; then
+  echo "isolation was not fully enforced"; exit 1
+fi
 # The token never shows in what the run printed.
 TOKEN=$(sed -n 's/^CLOUDFLARE_API_TOKEN=//p' .env)
 if grep -qF "$TOKEN" "$TMP/test.out" "$TMP/create.out"; then

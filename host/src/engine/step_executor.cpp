@@ -144,12 +144,19 @@ const LoadedPlugin* PipelineRun::plugin_for(const std::string& uses, const std::
   for (int port : grants.tcp) limits.allow.tcp_ports.push_back(static_cast<std::uint16_t>(port));
   // Valued from the run's environment (.env included); an unset name is
   // simply not passed.
+  // Such values are often credentials: masked like secrets, since what the
+  // plugin prints becomes log lines.
   for (const auto& name : grants.env)
-    if (auto value = run_.environment.get(name)) limits.env.push_back(name + "=" + *value);
+    if (auto value = run_.environment.get(name)) {
+      run_.redactor.add(*value);
+      limits.env.push_back(name + "=" + *value);
+    }
+  // One proxy per plugin and grants; items are NUL-separated (no path or
+  // environment entry holds a NUL).
   std::string key = uses;
   for (const auto* list : {&limits.allow.read, &limits.allow.write, &limits.allow.exec, &limits.env}) {
-    key += '\0';
-    for (const auto& item : *list) key += item + '\n';
+    key += '\1';
+    for (const auto& item : *list) key += item + '\0';
   }
   for (auto port : limits.allow.tcp_ports) key += std::to_string(port) + ",";
   std::lock_guard lock(isolated_mutex_);

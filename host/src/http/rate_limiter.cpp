@@ -127,6 +127,14 @@ std::string credential_key(const HeaderList& headers) {
                                                       "x-auth-user-service-key"};
   std::vector<std::string> found;
   for (const auto& [name, value] : headers) {
+    // An AWS Signature Version 4 header changes with every request: the
+    // credential is its access key id (and scope), before the first '/'.
+    if (util::iequals(name, "authorization") && std::string_view(value).starts_with("AWS4-HMAC-SHA256 ")) {
+      const auto at = value.find("Credential=");
+      const auto end = at == std::string::npos ? at : value.find('/', at);
+      found.push_back("aws4:" + (end == std::string::npos ? std::string() : value.substr(at + 11, end - at - 11)));
+      continue;
+    }
     const std::string lower_name = util::lower(name);
     for (auto credential : kCredentials)
       if (lower_name == credential) found.push_back(lower_name + ":" + value);

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <vector>
 
 namespace pw::isolation {
 namespace {
@@ -72,14 +73,23 @@ long create_ruleset(const RulesetAttr* attr, std::size_t size, std::uint32_t fla
 const char* const kSystemRead[] = {"/usr",           "/lib",          "/lib64",       "/lib32",
                                    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
                                    "/etc/ssl",       "/etc/nsswitch.conf", "/etc/passwd", "/etc/group",
-                                   "/dev/urandom",   "/dev/random",   "/proc/self",   "/sys/devices/system/cpu"};
+                                   "/dev/urandom",   "/dev/random",   "/sys/devices/system/cpu",
+                                   // What libc, the C++ runtime and the sanitizers read of their own
+                                   // process; not /proc/self/net, mounts or other processes.
+                                   "/proc/self/maps", "/proc/self/status", "/proc/self/stat", "/proc/self/statm",
+                                   "/proc/self/task", "/proc/self/fd", "/proc/self/auxv", "/proc/self/cmdline",
+                                   "/proc/self/exe"};
 const char* const kSystemWrite[] = {"/dev/null"};
 
-// A path that does not exist grants nothing and is not an error: /lib32 is
-// missing on most machines.
-bool add_path(int ruleset, const std::string& path, std::uint64_t access, std::uint64_t handled) {
+// A system path that does not exist grants nothing and is not an error
+// (/lib32 is missing on most machines); a declared one is reported.
+bool add_path(int ruleset, const std::string& path, std::uint64_t access, std::uint64_t handled,
+              std::vector<std::string>* missing = nullptr) {
   const int fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT;
+  if (fd < 0) {
+    if (missing) missing->push_back("the declared path " + path + " cannot be opened (" + std::strerror(errno) + ")");
+    return missing || errno == ENOENT || errno == ENOTDIR || errno == EACCES;
+  }
   struct stat st {};
   // A rule on a file may carry only the rights that apply to files.
   if (::fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode)) access &= kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev;
@@ -89,9 +99,14 @@ bool add_path(int ruleset, const std::string& path, std::uint64_t access, std::u
   return rc == 0;
 }
 
-// seccomp: socket() for IPv4, IPv6 and raw packets fails with EACCES, and
-// io_uring (which could open sockets beside socket()) is not available.
-// Unix sockets stay: the channel to the host is one, and libc uses them.
+// seccomp, an allowlist for socket(): nothing but TCP over IPv4/IPv6, and
+// that only when the step declared ports (Landlock then keeps the other
+// ports closed). Unix sockets too are refused — a pathname socket (a D-Bus
+// session, an agent, a container daemon) would be a way out that Landlock
+// does not cover; the channel to the host is already open, and socketpair()
+// stays allowed. io_uring, which could open sockets beside socket(), is not
+// available, and a call of another ABI (x32 numbers, i386 via int 0x80) is
+// refused or kills the process.
 #if defined(__x86_64__)
 constexpr std::uint32_t kAuditArch = AUDIT_ARCH_X86_64;
 #elif defined(__aarch64__)
@@ -100,33 +115,42 @@ constexpr std::uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
 constexpr std::uint32_t kAuditArch = 0;
 #endif
 
-bool refuse_ip_sockets() {
+bool restrict_sockets(bool tcp) {
   if (kAuditArch == 0) {
     errno = ENOSYS;
     return false;
   }
-  // A system call of another ABI (x32 numbers on x86_64) is refused: the
-  // numbers below are this one's.
-  sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 1, 0),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 3, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 2, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_PACKET, 1, 0),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+  constexpr std::uint32_t kDeny = SECCOMP_RET_ERRNO | EACCES;
+  std::vector<sock_filter> filter = {
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
+      /* 2 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+      /* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      /* 4 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+      /* 5 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      /* 7 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      /* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 1, 0),
+      /* 9 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
-  sock_fprog program{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
-  return ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+  if (!tcp) {
+    /* 10 */ filter.push_back(BPF_STMT(BPF_RET | BPF_K, kDeny));
+  } else {
+    const std::vector<sock_filter> stream = {
+        /* 10 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
+        /* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 1, 0),
+        /* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 0, 4),
+        /* 13 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[1])),
+        /* 14 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf),  // the type, without SOCK_CLOEXEC/NONBLOCK
+        /* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_STREAM, 0, 1),
+        /* 16 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        /* 17 */ BPF_STMT(BPF_RET | BPF_K, kDeny),
+    };
+    filter.insert(filter.end(), stream.begin(), stream.end());
+  }
+  sock_fprog program{static_cast<unsigned short>(filter.size()), filter.data()};
+  // Every thread of the process, should a library have started one.
+  return ::syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &program) == 0;
 }
 
 }  // namespace
@@ -164,9 +188,9 @@ Enforced confine(const Confinement& c) {
       bool ok = true;
       for (const char* p : kSystemRead) ok = add_path(fd, p, kRead, handled) && ok;
       for (const char* p : kSystemWrite) ok = add_path(fd, p, kRead | kWriteFile, handled) && ok;
-      for (const auto& p : c.read) ok = add_path(fd, p, kRead, handled) && ok;
-      for (const auto& p : c.write) ok = add_path(fd, p, write_access, handled) && ok;
-      for (const auto& p : c.exec) ok = add_path(fd, p, kRead | kExecute, handled) && ok;
+      for (const auto& p : c.read) ok = add_path(fd, p, kRead, handled, &out.missing) && ok;
+      for (const auto& p : c.write) ok = add_path(fd, p, write_access, handled, &out.missing) && ok;
+      for (const auto& p : c.exec) ok = add_path(fd, p, kRead | kExecute, handled, &out.missing) && ok;
       // The kernel opens a dynamic program's loader for execution too.
       if (!c.exec.empty())
         for (const char* loader : {"/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1"})
@@ -190,10 +214,8 @@ Enforced confine(const Confinement& c) {
         out.missing.push_back("Landlock ABI " + std::to_string(abi) + " < 6: signals to other processes are not confined");
     }
   }
-  if (c.tcp_ports.empty()) {
-    out.sockets = refuse_ip_sockets();
-    if (!out.sockets) out.missing.push_back(std::string("seccomp is unavailable (") + std::strerror(errno) + ")");
-  }
+  out.sockets = restrict_sockets(!c.tcp_ports.empty());
+  if (!out.sockets) out.missing.push_back(std::string("seccomp is unavailable (") + std::strerror(errno) + ")");
   return out;
 }
 
@@ -210,7 +232,8 @@ std::vector<std::string> describe_enforcement() {
     lines.push_back(abi >= 6 ? "signals and abstract Unix sockets: scoped to the plugin's own process"
                              : "signals and abstract Unix sockets: not scoped (ABI < 6)");
   }
-  lines.push_back("seccomp: IPv4, IPv6 and packet sockets refused, io_uring unavailable");
+  lines.push_back(kAuditArch != 0 ? "seccomp: no socket() but TCP to declared ports (Unix, UDP, raw refused), io_uring unavailable"
+                                  : "seccomp: not available on this architecture; sockets are not restricted");
   lines.push_back("environment: only PATH, LANG, LC_*, TZ, HOME and TMPDIR (private) and what a step declares");
   return lines;
 }

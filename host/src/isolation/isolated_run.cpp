@@ -130,7 +130,14 @@ class Session {
     posix_spawn_file_actions_adddup2(&actions, child_channel, 3);
     // No descriptor of the host's but these four, CLOEXEC or not.
     posix_spawn_file_actions_addclosefrom_np(&actions, 4);
-    int rc = ::posix_spawn(&pid_, helper_path.c_str(), &actions, nullptr, argv.data(), envp.data());
+    // A process group of its own, so that whatever the plugin starts is
+    // killed with it.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    int rc = ::posix_spawn(&pid_, helper_path.c_str(), &actions, &attributes, argv.data(), envp.data());
+    posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     ::close(child_channel);
     ::close(child_output);
@@ -163,6 +170,9 @@ class Session {
             reap(false);
             return result;
           }
+          // The child says how it is confined before anything else; a helper
+          // that does not (an older one) is never trusted with a plugin.
+          if (!confined_ && op != "confinement") return broke_protocol("'" + op.substr(0, 40) + "' before its confinement");
           if (!handle(op, frame)) return broke_protocol("an unknown request '" + op.substr(0, 40) + "'");
         }
       }
@@ -237,6 +247,7 @@ class Session {
   // The child says what the kernel would not enforce before it loads the
   // plugin: a warning once, or (strict) the end of the call.
   bool confinement(const boost::json::object& h) {
+    confined_ = true;
     std::string missing;
     if (const auto* list = h.if_contains("missing"); list && list->is_array())
       for (const auto& m : list->as_array())
@@ -323,6 +334,8 @@ class Session {
       if (kill_first) ::kill(pid_, SIGKILL);
       while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
       }
+      // What the plugin started outlives neither the call nor its directory.
+      ::kill(-pid_, SIGKILL);
       pid_ = -1;
     }
     if (channel_ >= 0) ::close(channel_), channel_ = -1;
@@ -342,6 +355,7 @@ class Session {
   int channel_ = -1;
   int output_ = -1;
   std::string private_dir_;  // the child's HOME and TMPDIR, removed after the call
+  bool confined_ = false;    // the child reported its confinement
   std::string pending_;
 };
 
