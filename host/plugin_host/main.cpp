@@ -160,9 +160,8 @@ int main(int argc, char** argv) {
 
   allow.read.push_back(plugin_file);
   allow.write.push_back(private_dir);
-  const auto enforced = pw::isolation::confine(allow);
   boost::json::array missing;
-  for (const auto& m : enforced.missing) missing.emplace_back(m);
+  for (const auto& m : pw::isolation::confine(allow)) missing.emplace_back(m);
   if (ask({{"op", "confinement"}, {"missing", std::move(missing)}}) != 0) {
     send({{"op", "done"}, {"status", PW_STATUS_FAILED}});
     return 1;

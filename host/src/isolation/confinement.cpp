@@ -160,19 +160,18 @@ int landlock_abi() {
   return abi > 0 ? static_cast<int>(abi) : 0;
 }
 
-Enforced confine(const Confinement& c) {
-  Enforced out;
+std::vector<std::string> confine(const Confinement& c) {
+  std::vector<std::string> missing;
   // Without it neither Landlock nor seccomp may be applied by an
   // unprivileged process; with it no exec'd program gains privileges.
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    out.missing.push_back(std::string("no_new_privs could not be set (") + std::strerror(errno) + ")");
-    return out;
+    missing.push_back(std::string("no_new_privs could not be set (") + std::strerror(errno) + ")");
+    return missing;
   }
-  out.landlock_abi = landlock_abi();
-  if (out.landlock_abi == 0) {
-    out.missing.push_back("the kernel offers no Landlock: files, TCP and signals are not confined");
+  const int abi = landlock_abi();
+  if (abi == 0) {
+    missing.push_back("the kernel offers no Landlock: files, TCP and signals are not confined");
   } else {
-    const int abi = out.landlock_abi;
     RulesetAttr attr{fs_rights(abi), abi >= 4 ? (kBindTcp | kConnectTcp) : 0,
                      abi >= 6 ? (kScopeAbstractUnix | kScopeSignal) : 0};
     // An older kernel reads only the members it knows.
@@ -180,7 +179,7 @@ Enforced confine(const Confinement& c) {
                                                                 : offsetof(RulesetAttr, handled_access_net);
     const long ruleset = create_ruleset(&attr, size, 0);
     if (ruleset < 0) {
-      out.missing.push_back(std::string("Landlock refused the ruleset (") + std::strerror(errno) + ")");
+      missing.push_back(std::string("Landlock refused the ruleset (") + std::strerror(errno) + ")");
     } else {
       const int fd = static_cast<int>(ruleset);
       const std::uint64_t handled = attr.handled_access_fs;
@@ -188,9 +187,9 @@ Enforced confine(const Confinement& c) {
       bool ok = true;
       for (const char* p : kSystemRead) ok = add_path(fd, p, kRead, handled) && ok;
       for (const char* p : kSystemWrite) ok = add_path(fd, p, kRead | kWriteFile, handled) && ok;
-      for (const auto& p : c.read) ok = add_path(fd, p, kRead, handled, &out.missing) && ok;
-      for (const auto& p : c.write) ok = add_path(fd, p, write_access, handled, &out.missing) && ok;
-      for (const auto& p : c.exec) ok = add_path(fd, p, kRead | kExecute, handled, &out.missing) && ok;
+      for (const auto& p : c.read) ok = add_path(fd, p, kRead, handled, &missing) && ok;
+      for (const auto& p : c.write) ok = add_path(fd, p, write_access, handled, &missing) && ok;
+      for (const auto& p : c.exec) ok = add_path(fd, p, kRead | kExecute, handled, &missing) && ok;
       // The kernel opens a dynamic program's loader for execution too.
       if (!c.exec.empty())
         for (const char* loader : {"/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1"})
@@ -200,23 +199,20 @@ Enforced confine(const Confinement& c) {
           NetPortAttr rule{kConnectTcp, port};
           ok = ::syscall(__NR_landlock_add_rule, fd, kRuleNetPort, &rule, 0) == 0 && ok;
         }
-      if (!ok) out.missing.push_back("a declared path or port could not be added to the Landlock rules");
-      if (::syscall(__NR_landlock_restrict_self, fd, 0) == 0) {
-        out.files = true;
-        out.tcp = abi >= 4;
-        out.scoped = abi >= 6;
+      if (!ok) missing.push_back("a declared path or port could not be added to the Landlock rules");
+      if (::syscall(__NR_landlock_restrict_self, fd, 0) != 0) {
+        missing.push_back(std::string("Landlock could not be applied (") + std::strerror(errno) + ")");
       } else {
-        out.missing.push_back(std::string("Landlock could not be applied (") + std::strerror(errno) + ")");
+        if (abi < 4) missing.push_back("Landlock ABI " + std::to_string(abi) + " < 4: TCP is not confined");
+        if (abi < 6)
+          missing.push_back("Landlock ABI " + std::to_string(abi) + " < 6: signals to other processes are not confined");
       }
       ::close(fd);
-      if (out.files && !out.tcp) out.missing.push_back("Landlock ABI " + std::to_string(abi) + " < 4: TCP is not confined");
-      if (out.files && !out.scoped)
-        out.missing.push_back("Landlock ABI " + std::to_string(abi) + " < 6: signals to other processes are not confined");
     }
   }
-  out.sockets = restrict_sockets(!c.tcp_ports.empty());
-  if (!out.sockets) out.missing.push_back(std::string("seccomp is unavailable (") + std::strerror(errno) + ")");
-  return out;
+  if (!restrict_sockets(!c.tcp_ports.empty()))
+    missing.push_back(std::string("seccomp is unavailable (") + std::strerror(errno) + ")");
+  return missing;
 }
 
 std::vector<std::string> describe_enforcement() {

@@ -19,23 +19,13 @@ struct Confinement {
   std::vector<std::uint16_t> tcp_ports; // connect() allowed to these ports; empty: no network at all
 };
 
-// What the kernel enforced; `missing` names each layer it could not, in
-// words a user can act on.
-struct Enforced {
-  int landlock_abi = 0;  // 0: no Landlock
-  bool files = false;
-  bool tcp = false;
-  bool scoped = false;
-  bool sockets = false;  // the seccomp filter on socket()
-  std::vector<std::string> missing;
-};
-
 // The Landlock ABI this kernel offers (0 when it has none or it is disabled).
 int landlock_abi();
 
-// Applies `c` to the calling process, irrevocably. Only ever called in the
-// isolated child.
-Enforced confine(const Confinement& c);
+// Applies `c` to the calling process, irrevocably, and returns what the
+// kernel could not enforce, each in words a user can act on (empty: all of
+// it). Only ever called in the isolated child.
+std::vector<std::string> confine(const Confinement& c);
 
 // One line per layer: what `confine` would enforce on this kernel, for
 // `pipewright plugins doctor`.
