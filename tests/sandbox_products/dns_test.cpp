@@ -27,7 +27,7 @@ BOOST_AUTO_TEST_CASE(creates_and_lists_records_with_duplicate_rules) {
   auto clash = f.client.post(zone_path(f.id(), "/dns_records"), json::object{{"type", "A"}, {"name", "shop"}, {"content", "192.0.2.1"}},
                              f.global());
   BOOST_TEST(clash.status == 400u);
-  BOOST_TEST(clash.error_code() == 81053);
+  BOOST_TEST(clash.error_code() == 81054);
   auto invalid = f.client.post(zone_path(f.id(), "/dns_records"), json::object{{"type", "A"}}, f.global());
   BOOST_TEST(invalid.status == 400u);
   BOOST_TEST(invalid.error_code() == 9207);
