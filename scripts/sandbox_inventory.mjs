@@ -32,6 +32,8 @@ const FAMILIES = [
 const WRANGLER = [
   ['workers scripts', 'GET', '/accounts/{account_id:id}/workers/services/{script_name}', 'wrangler deploy'],
   ['workers scripts', 'DELETE', '/accounts/{account_id:id}/workers/services/{script_name}', 'wrangler delete'],
+  ['workers scripts', 'GET', '/accounts/{account_id:id}/workers/scripts/{script_name}/references', 'wrangler delete'],
+  ['workers scripts', 'GET', '/accounts/{account_id:id}/workers/tails/by-consumer/{script_name}', 'wrangler delete'],
   ['workers scripts', 'GET', '/accounts/{account_id:id}/workers/scripts/{script_name}/routes', 'wrangler triggers'],
   ['workers scripts', 'PUT', '/accounts/{account_id:id}/workers/scripts/{script_name}/routes', 'wrangler deploy'],
   ['workers kv', 'GET', '/accounts/{account_id:id}/storage/kv/namespaces', 'wrangler delete'],

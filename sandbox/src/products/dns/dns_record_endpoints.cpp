@@ -79,9 +79,14 @@ Response list_records(RequestContext& ctx) {
   auto zone = zone_name(ctx, dns_read);
   if (!zone) return std::move(zone.error());
   const auto& zone_id = ctx.param("zone_id");
+  // `name` and `content` also as the SDK sends them: name.exact, content.exact.
+  auto either = [&](const char* plain, const char* exact) {
+    auto v = ctx.request.query_param(plain);
+    return v ? v : ctx.request.query_param(exact);
+  };
   auto type = ctx.request.query_param("type");
-  auto name = ctx.request.query_param("name");
-  auto content = ctx.request.query_param("content");
+  auto name = either("name", "name.exact");
+  auto content = either("content", "content.exact");
   const bool any = ctx.request.query_param("match").value_or("all") == "any";
   auto s = ctx.state.db.query(std::string(record_columns) + " WHERE zone_id=?1 ORDER BY type, name, content", zone_id);
   json::array all;

@@ -188,6 +188,48 @@ Response delete_service(RequestContext& ctx) {
   return ok(json::object{});
 }
 
+// The deployed metadata of every other script of the account, for the
+// reference lookups `wrangler delete` makes before deleting.
+std::vector<std::pair<std::string, json::object>> other_deployed(RequestContext& ctx, const std::string& script) {
+  const auto& account = ctx.param("account_id");
+  std::vector<std::pair<std::string, json::object>> out;
+  auto s = ctx.state.db.query("SELECT name, current_version FROM workers_scripts WHERE account_id=?1 AND name<>?2 ORDER BY name",
+                              account, script);
+  while (s.step())
+    if (auto v = find_version(ctx.state, account, s.text(0), s.text(1))) out.emplace_back(s.text(0), std::move(v->metadata));
+  return out;
+}
+
+// Who depends on the script: other scripts' service bindings to it.
+Response get_references(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_read);
+  if (!script) return std::move(script.error());
+  json::array incoming;
+  for (const auto& [name, metadata] : other_deployed(ctx, script->name))
+    for (const auto& b : public_bindings(metadata))
+      if (const auto* o = b.if_object(); o && o->contains("service") && o->at("type") == "service" &&
+                                         o->at("service") == json::value(script->name))
+        incoming.push_back(json::object{{"service", name}, {"environment", "production"}, {"name", o->at("name")}});
+  return ok(json::object{{"services", json::object{{"incoming", std::move(incoming)},
+                                                   {"outgoing", json::array{}},
+                                                   {"pages_function", false}}},
+                         {"durable_objects", json::array{}},
+                         {"dispatch_outbounds", json::array{}}});
+}
+
+// Scripts whose tail_consumers name this one.
+Response get_tail_producers(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_read);
+  if (!script) return std::move(script.error());
+  json::array producers;
+  for (const auto& [name, metadata] : other_deployed(ctx, script->name))
+    if (const auto* t = metadata.if_contains("tail_consumers"); t && t->is_array())
+      for (const auto& c : t->as_array())
+        if (c.is_object() && c.as_object().contains("service") && c.as_object().at("service") == json::value(script->name))
+          producers.push_back(json::object{{"producer", json::object{{"service", name}, {"environment", "production"}}}});
+  return ok(std::move(producers));
+}
+
 // KV is not emulated: every account has no namespace. `wrangler delete` lists
 // them to remove a Workers Sites namespace, so the list must answer.
 Response list_kv_namespaces(RequestContext& ctx) {
@@ -406,6 +448,8 @@ void add_workers_deploy_endpoints(Router& r) {
   r.add("GET", "/accounts/{account_id:id}/workers/subdomain", get_account_subdomain);
   r.add("DELETE", "/accounts/{account_id:id}/workers/services/{script_name}", delete_service);
   r.add("GET", "/accounts/{account_id:id}/storage/kv/namespaces", list_kv_namespaces);
+  r.add("GET", "/accounts/{account_id:id}/workers/tails/by-consumer/{script_name}", get_tail_producers);
+  r.add("GET", s + "/references", get_references);
   r.add("GET", s + "/deployments", list_deployments);
   r.add("POST", s + "/deployments", create_deployment);
   r.add("GET", s + "/deployments/{deployment_id}", get_deployment);

@@ -148,9 +148,11 @@ Response put_script(RequestContext& ctx) {
                         "': use at most 63 lower-case letters, digits, '-' and '_', not starting with '-'");
   auto version = store_upload(ctx, account, name);
   if (!version) return std::move(version.error());
-  std::string deployment = deploy_version(ctx, account, name, version->id, json::object{});
+  deploy_version(ctx, account, name, version->id, json::object{});
   auto script = find_script(ctx.state, account, name);
-  return ok(script_json(*script, *version, deployment));
+  // The field is named deployment_id but holds the version id (wrangler
+  // prints it as "Current Version ID").
+  return ok(script_json(*script, *version, version->id));
 }
 
 Response list_scripts(RequestContext& ctx) {
