@@ -56,3 +56,44 @@ BOOST_AUTO_TEST_CASE(needs_dns_groups) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dns_single_record)
+
+BOOST_AUTO_TEST_CASE(gets_changes_and_deletes_one_record_with_the_cname_rules) {
+  SandboxFixture f;
+  const std::string zone = f.id().zone_name;
+  auto a = f.client.post(zone_path(f.id(), "/dns_records"), json::object{{"type", "A"}, {"name", "api"}, {"content", "192.0.2.1"}},
+                         f.global());
+  BOOST_TEST_REQUIRE(a.status == 200u, a.body);
+  const std::string id(a.result().at("id").as_string());
+  auto cname = f.client.post(zone_path(f.id(), "/dns_records"),
+                             json::object{{"type", "CNAME"}, {"name", "www"}, {"content", "api." + zone}}, f.global());
+  BOOST_TEST_REQUIRE(cname.status == 200u, cname.body);
+
+  auto got = f.client.get(zone_path(f.id(), "/dns_records/" + id), f.global());
+  BOOST_TEST(got.result().at("name").as_string() == "api." + zone);
+  // Renaming the A record onto the CNAME's name is refused, and nothing changes.
+  auto onto_cname = f.client.patch(zone_path(f.id(), "/dns_records/" + id), json::serialize(json::object{{"name", "www"}}), f.global());
+  BOOST_TEST(onto_cname.status == 400u);
+  BOOST_TEST(onto_cname.error_code() == 81054);
+  auto txt_on_cname = f.client.post(zone_path(f.id(), "/dns_records"),
+                                    json::object{{"type", "TXT"}, {"name", "www"}, {"content", "hello"}}, f.global());
+  BOOST_TEST(txt_on_cname.error_code() == 81054, "a CNAME shares its name with no other record");
+  BOOST_TEST(f.client.get(zone_path(f.id(), "/dns_records/" + id), f.global()).result().at("name").as_string() == "api." + zone);
+
+  auto patched = f.client.patch(zone_path(f.id(), "/dns_records/" + id), json::serialize(json::object{{"ttl", 120}}), f.global());
+  BOOST_TEST(patched.result().at("ttl").as_int64() == 120);
+  BOOST_TEST(patched.result().at("content").as_string() == "192.0.2.1");
+  auto put_partial = f.client.put(zone_path(f.id(), "/dns_records/" + id), json::object{{"content", "192.0.2.9"}}, f.global());
+  BOOST_TEST(put_partial.status == 400u, "PUT needs the whole record");
+  BOOST_TEST(put_partial.error_code() == 9207);
+
+  auto del = f.client.del(zone_path(f.id(), "/dns_records/" + id), f.global());
+  BOOST_TEST(del.result() == (json::object{{"id", id}}));
+  auto missing = f.client.get(zone_path(f.id(), "/dns_records/" + id), f.global());
+  BOOST_TEST(missing.status == 404u);
+  BOOST_TEST(missing.error_code() == 81044);
+  BOOST_TEST(f.client.del(zone_path(f.id(), "/dns_records/" + id), f.global()).error_code() == 81044);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
