@@ -21,6 +21,7 @@ if (!cacheDir || !version || !hostBinary) {
 const SCRIPT = 'lifecycle-worker';
 const SECRET_VALUE = `pw-secret-${Date.now().toString(36)}-value`;
 const WORKERS_WRITE = 'e086da7e2179491d91ee5f35b3ca210a';
+const R2_WRITE = 'bf7481a1826f439697cb59a20b22293e';
 
 async function api(info, auth, method, path, body) {
   const res = await fetch(`${info.base_url}${path}`, {
@@ -54,7 +55,7 @@ async function lifecycle(info, wranglerBin, work) {
   const token = await api(info, admin, 'POST', '/user/tokens', {
     name: 'wrangler-lifecycle',
     policies: [{ effect: 'allow', resources: { [`com.cloudflare.api.account.${info.account_id}`]: '*' },
-      permission_groups: [{ id: WORKERS_WRITE }] }],
+      permission_groups: [{ id: WORKERS_WRITE }, { id: R2_WRITE }] }],
   });
   assert.equal(token.status, 200, token.text);
   const auth = { Authorization: `Bearer ${token.json.result.value}` };
@@ -136,6 +137,35 @@ async function lifecycle(info, wranglerBin, work) {
   const service = await api(info, auth, 'GET', `/accounts/${info.account_id}/workers/services/${SCRIPT}`);
   assert.equal(service.status, 404);
   console.log('ok - delete');
+
+  await bucketRules(info, auth, wrangler, project);
+}
+
+// R2 bucket CORS and lifecycle rules through wrangler's r2 commands.
+async function bucketRules(info, auth, wrangler, project) {
+  const bucket = `/accounts/${info.account_id}/r2/buckets/site-assets`;
+  wrangler(['r2', 'bucket', 'create', 'site-assets']);
+  assert.match(wrangler(['r2', 'bucket', 'cors', 'list', 'site-assets']), /There is no CORS configuration/);
+  const rule = { allowed: { origins: ['https://shop.example.com'], methods: ['GET', 'HEAD'] }, maxAgeSeconds: 600 };
+  writeFileSync(join(project, 'cors.json'), JSON.stringify({ rules: [rule] }));
+  assert.match(wrangler(['r2', 'bucket', 'cors', 'set', 'site-assets', '--file', 'cors.json']), /Set CORS configuration/);
+  assert.deepEqual((await api(info, auth, 'GET', `${bucket}/cors`)).json.result.rules, [rule]);
+  assert.match(wrangler(['r2', 'bucket', 'cors', 'list', 'site-assets']), /allowed_origins:\s+https:\/\/shop\.example\.com/);
+  console.log('ok - r2 bucket cors set/list');
+
+  const defaults = wrangler(['r2', 'bucket', 'lifecycle', 'list', 'site-assets']);
+  assert.match(defaults, /Default Multipart Abort Rule/);
+  wrangler(['r2', 'bucket', 'lifecycle', 'add', 'site-assets', 'expire-logs', 'logs/', '--expire-days', '30']);
+  const rules = (await api(info, auth, 'GET', `${bucket}/lifecycle`)).json.result.rules;
+  const added = rules.find((r) => r.id === 'expire-logs');
+  assert.ok(added, `the new rule is stored: ${JSON.stringify(rules)}`);
+  assert.equal(added.enabled, true);
+  assert.equal(added.conditions.prefix, 'logs/');
+  assert.deepEqual(added.deleteObjectsTransition.condition, { type: 'Age', maxAge: 30 * 86400 });
+  assert.match(wrangler(['r2', 'bucket', 'lifecycle', 'list', 'site-assets']), /Expire objects after 30 days/);
+  wrangler(['r2', 'bucket', 'delete', 'site-assets']);
+  assert.equal((await api(info, auth, 'GET', bucket)).status, 404);
+  console.log('ok - r2 bucket lifecycle add/list');
 }
 
 const wranglerDir = installPackage(cacheDir, 'wrangler', version, 'wrangler_lifecycle');

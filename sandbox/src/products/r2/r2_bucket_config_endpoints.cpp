@@ -98,9 +98,9 @@ std::optional<std::string> prefixed_rule_problem(const json::object& rule) {
 Response get_cors(RequestContext& ctx) {
   auto b = bucket_for(ctx, r2_account_read);
   if (!b) return std::move(b.error());
+  // No configuration reads as no rules: wrangler's `r2 bucket cors list` expects that.
   auto rules = stored(ctx.state, *b, "cors");
-  if (!rules) return fail(404, 10059, "The CORS configuration does not exist.");
-  return ok(json::object{{"rules", std::move(*rules)}});
+  return ok(json::object{{"rules", rules ? std::move(*rules) : json::value(json::array{})}});
 }
 
 Response put_cors(RequestContext& ctx) {
