@@ -39,6 +39,15 @@ BOOST_AUTO_TEST_CASE(creates_and_lists_records_with_duplicate_rules) {
   BOOST_TEST(l.json.at("result_info").at("per_page").as_int64() == 100);
   auto filtered = f.client.get(zone_path(f.id(), "/dns_records?type=CNAME&name=shop." + zone), f.global());
   BOOST_TEST(filtered.result().as_array().size() == 1u);
+  auto sdk_style = f.client.get(zone_path(f.id(), "/dns_records?name.exact=SHOP." + zone + "&type=CNAME"), f.global());
+  BOOST_TEST(sdk_style.result().as_array().size() == 1u);
+  auto starts = f.client.get(zone_path(f.id(), "/dns_records?name.startswith=sho"), f.global());
+  BOOST_TEST(starts.result().as_array().size() == 1u);
+  auto contains = f.client.get(zone_path(f.id(), "/dns_records?content.contains=spf1"), f.global());
+  BOOST_TEST(contains.result().as_array().size() == 1u);
+  BOOST_TEST(contains.result().at(0).at("type").as_string() == "TXT");
+  auto either = f.client.get(zone_path(f.id(), "/dns_records?match=any&type=TXT&name.exact=shop"), f.global());
+  BOOST_TEST(either.result().as_array().size() == 2u);
   auto past = f.client.get(zone_path(f.id(), "/dns_records?page=5"), f.global());
   BOOST_TEST(past.status == 200u);
   BOOST_TEST(past.result().as_array().empty());

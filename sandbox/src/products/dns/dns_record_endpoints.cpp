@@ -79,25 +79,35 @@ Response list_records(RequestContext& ctx) {
   auto zone = zone_name(ctx, dns_read);
   if (!zone) return std::move(zone.error());
   const auto& zone_id = ctx.param("zone_id");
-  // `name` and `content` also as the SDK sends them: name.exact, content.exact.
-  auto either = [&](const char* plain, const char* exact) {
-    auto v = ctx.request.query_param(plain);
-    return v ? v : ctx.request.query_param(exact);
+  // `name` and `content` as the plain parameter or as the SDK sends them:
+  // name.exact, name.contains, name.startswith, name.endswith (case-insensitive).
+  struct Filter {
+    int column;
+    std::string op, value;
   };
-  auto type = ctx.request.query_param("type");
-  auto name = either("name", "name.exact");
-  auto content = either("content", "content.exact");
+  std::vector<Filter> filters;
+  if (auto type = ctx.request.query_param("type")) filters.push_back({1, "type", *type});
+  for (auto [column, field] : {std::pair{2, std::string("name")}, std::pair{3, std::string("content")}}) {
+    if (auto v = ctx.request.query_param(field)) filters.push_back({column, "exact", *v});
+    for (std::string op : {"exact", "contains", "startswith", "endswith"})
+      if (auto v = ctx.request.query_param(field + "." + op)) filters.push_back({column, op, *v});
+  }
+  for (auto& f : filters)
+    if (f.column == 2 && f.op == "exact") f.value = fqdn(f.value, *zone);
   const bool any = ctx.request.query_param("match").value_or("all") == "any";
   auto s = ctx.state.db.query(std::string(record_columns) + " WHERE zone_id=?1 ORDER BY type, name, content", zone_id);
   json::array all;
   while (s.step()) {
-    std::vector<bool> hits;
-    if (type) hits.push_back(s.text(1) == *type);
-    if (name) hits.push_back(s.text(2) == fqdn(*name, *zone));
-    if (content) hits.push_back(util::iequals(s.text(3), *content));
-    bool keep = hits.empty() || (any ? std::find(hits.begin(), hits.end(), true) != hits.end()
-                                     : std::find(hits.begin(), hits.end(), false) == hits.end());
-    if (keep) all.push_back(record_json(s, zone_id, *zone));
+    std::size_t hits = 0;
+    for (const auto& f : filters) {
+      const std::string have = f.op == "type" ? s.text(1) : util::lower(s.text(f.column));
+      const std::string want = f.op == "type" ? f.value : util::lower(f.value);
+      hits += f.op == "contains"     ? have.find(want) != std::string::npos
+              : f.op == "startswith" ? have.starts_with(want)
+              : f.op == "endswith"   ? have.ends_with(want)
+                                     : have == want;
+    }
+    if (filters.empty() || (any ? hits > 0 : hits == filters.size())) all.push_back(record_json(s, zone_id, *zone));
   }
   return paged(all, page_request(ctx.request, 100, 5, 50000));
 }
