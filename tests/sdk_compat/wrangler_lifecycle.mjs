@@ -1,5 +1,6 @@
 // Drives the sandbox with wrangler from npm, unmodified: deploy, redeploy,
-// versions list, deployments list, secret put/list/delete, delete. Each step
+// versions list, deployments list, secret put/list/delete/bulk, delete, R2
+// bucket CORS and lifecycle rules. Each step
 // checks wrangler's exit status and output and what the sandbox holds after.
 // wrangler is kept on this machine: metrics and error reports off, banner
 // (update check) off, and an unreachable HTTPS proxy for anything else.
@@ -130,6 +131,14 @@ async function lifecycle(info, wranglerBin, work) {
   assert.deepEqual((await api(info, auth, 'GET', `${scripts}/${SCRIPT}/secrets`)).json.result, []);
   assert.deepEqual((await api(info, auth, 'GET', `${scripts}/${SCRIPT}/settings`)).json.result.bindings, []);
   console.log('ok - secret delete');
+
+  // secret bulk goes through PATCH …/settings (multipart), inheriting the other bindings.
+  writeFileSync(join(project, 'secrets.json'), JSON.stringify({ BULK_A: `${SECRET_VALUE}-a`, BULK_B: `${SECRET_VALUE}-b` }));
+  assert.match(wrangler(['secret', 'bulk', 'secrets.json']), /2 secrets successfully uploaded/);
+  assert.deepEqual((await api(info, auth, 'GET', `${scripts}/${SCRIPT}/secrets`)).json.result.map((x) => x.name).sort(),
+    ['BULK_A', 'BULK_B']);
+  assert.match((await api(info, auth, 'GET', `${scripts}/${SCRIPT}`)).text, /"v2"/, 'the code stays as deployed');
+  console.log('ok - secret bulk');
 
   const removed = wrangler(['delete']);
   assert.match(removed, /Successfully deleted/);
