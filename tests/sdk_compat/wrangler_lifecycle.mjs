@@ -1,7 +1,7 @@
 // Drives the sandbox with wrangler from npm, unmodified: deploy, redeploy,
 // versions list, deployments list, secret put/list/delete/bulk, delete, R2
-// bucket CORS and lifecycle rules. Each step
-// checks wrangler's exit status and output and what the sandbox holds after.
+// bucket CORS and lifecycle rules. Each step checks wrangler's exit status
+// and output and what the sandbox holds after.
 // wrangler is kept on this machine: metrics and error reports off, banner
 // (update check) off, and an unreachable HTTPS proxy for anything else.
 import { spawnSync } from 'node:child_process';
