@@ -149,6 +149,19 @@ BOOST_AUTO_TEST_CASE(paths_the_real_api_lacks_still_answer_7003) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_more_specific_real_endpoint_wins_over_a_served_parameter) {
+  // …/custom_hostnames/quota is not served; …/custom_hostnames/{id} is, and
+  // must not take "quota" for a malformed id.
+  SandboxFixture f;
+  auto quota = f.client.get(zone_path(f.id(), "/custom_hostnames/quota"), f.global());
+  BOOST_TEST(quota.status == 501u, quota.body);
+  auto malformed = f.client.get(zone_path(f.id(), "/custom_hostnames/not-a-uuid"), f.global());
+  BOOST_TEST(malformed.status == 400u);
+  BOOST_TEST(malformed.error_code() == 1435, "the served route still answers other ids");
+  auto served = f.client.get(zone_path(f.id(), "/dns_records/0123456789abcdef0123456789abcdef"), f.global());
+  BOOST_TEST(served.error_code() == 81044, "a served route wins over its own inventory entry");
+}
+
 BOOST_AUTO_TEST_CASE(not_emulated_answer_comes_after_authentication) {
   SandboxFixture f;
   auto r = f.client.request("GET", zone_path(f.id(), "/dns_records/export"), {}, std::nullopt);

@@ -60,8 +60,9 @@ class Router {
            RouteOptions options = {});
   // Test hook; `pattern` is relative to /__sandbox, e.g. "/faults".
   void add_hook(std::string_view method, std::string_view pattern, Handler handler);
-  // An endpoint of the real API (relative to /client/v4). It matches only
-  // when no served route does; its Route has not_emulated set and no handler.
+  // An endpoint of the real API (relative to /client/v4) that may have no
+  // handler: its Route has not_emulated set. It wins only where it is more
+  // specific than every matching served route (see match()).
   void add_inventory(std::string_view method, std::string_view pattern);
 
   struct Match {
