@@ -19,6 +19,13 @@ if (!cacheDir || !version || !hostBinary) {
   process.exit(2);
 }
 
+// wrangler 4.86 refuses to start on an older node; say so instead of its banner.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 3)) {
+  console.error(`wrangler_lifecycle: FAILED: wrangler ${version} needs Node.js 20.3 or later; this is ${process.version}`);
+  process.exit(1);
+}
+
 const SCRIPT = 'lifecycle-worker';
 const SECRET_VALUE = `pw-secret-${Date.now().toString(36)}-value`;
 const WORKERS_WRITE = 'e086da7e2179491d91ee5f35b3ca210a';
