@@ -159,7 +159,9 @@ Response patch_settings(RequestContext& ctx) {
     auto parts = parse_multipart(ctx.request.body, *boundary);
     auto part = parts ? std::find_if(parts->begin(), parts->end(), [](const MultipartPart& p) { return p.name == "settings"; })
                       : std::vector<MultipartPart>::iterator{};
-    if (!parts || part == parts->end()) return upload_error("Settings uploads need a part named settings holding JSON");
+    if (!parts || part == parts->end()) return upload_error(
+          "Settings uploads need a part named settings holding JSON; bracketed form fields such as "
+          "settings[logpush] (how the TS SDK 7 encodes them) are not read");
     text = std::string(part->body);
   }
   auto body = parse_json(text, upload_error("settings must be a JSON object"));
