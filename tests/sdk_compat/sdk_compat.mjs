@@ -117,6 +117,7 @@ async function checks(Cloudflare, info) {
   console.log('ok - custom hostname get, hostname.exact, edit, delete');
 
   await dnsLifecycle(cf, info);
+  await workerVersionsAndSecrets(admin, info);
 
   await cf.r2.buckets.delete('sdk-compat-assets', { account_id: info.account_id });
   await admin.user.tokens.delete(token.id);
@@ -174,6 +175,48 @@ async function dnsLifecycle(cf, info) {
   for await (const r of cf.dns.records.list({ zone_id })) left.push(r);
   assert.equal(left.length, 0, 'every record was deleted');
   console.log('ok - DNS record create, list filters, get, edit, update, CNAME rules, delete');
+}
+
+// Worker versions, deployments, secrets and settings through the SDK. The
+// upload itself is multipart built here: SDK 7 encodes upload metadata as
+// bracketed fields, which Cloudflare refuses.
+async function workerVersionsAndSecrets(admin, info) {
+  const account_id = info.account_id;
+  const name = 'sdk-worker';
+  for (const reply of ['one', 'two']) {
+    const form = new FormData();
+    form.append('metadata', JSON.stringify({ main_module: 'index.js', compatibility_date: '2025-01-01' }));
+    form.append('index.js', new Blob([`export default { fetch() { return new Response('${reply}'); } };`],
+      { type: 'application/javascript+module' }), 'index.js');
+    const res = await fetch(`${info.base_url}/accounts/${account_id}/workers/scripts/${name}`,
+      { method: 'PUT', headers: { 'X-Auth-Email': info.email, 'X-Auth-Key': info.global_key }, body: form });
+    assert.equal(res.status, 200, await res.text());
+  }
+  const versions = [];
+  for await (const v of admin.workers.scripts.versions.list(name, { account_id })) versions.push(v);
+  assert.deepEqual(versions.map((v) => v.number), [2, 1], 'versions newest first');
+  const v2 = await admin.workers.scripts.versions.get(versions[0].id, { account_id, script_name: name });
+  assert.equal(v2.id, versions[0].id);
+  assert.equal(v2.resources.script_runtime.compatibility_date, '2025-01-01');
+  const deployments = [];
+  for await (const d of admin.workers.scripts.deployments.list(name, { account_id })) deployments.push(d);
+  assert.equal(deployments.length, 2, 'one deployment per upload, listed once');
+  assert.deepEqual(deployments[0].versions, [{ version_id: versions[0].id, percentage: 100 }]);
+  const latest = await admin.workers.scripts.deployments.get(deployments[0].id, { account_id, script_name: name });
+  assert.equal(latest.id, deployments[0].id);
+
+  const secret = await admin.workers.scripts.secrets.update(name, { account_id, name: 'TOKEN', text: 'sdk-secret-value', type: 'secret_text' });
+  assert.deepEqual(secret, { name: 'TOKEN', type: 'secret_text' });
+  const secrets = [];
+  for await (const x of admin.workers.scripts.secrets.list(name, { account_id })) secrets.push(x);
+  assert.deepEqual(secrets, [{ name: 'TOKEN', type: 'secret_text' }]);
+  assert.deepEqual(await admin.workers.scripts.secrets.get('TOKEN', { account_id, script_name: name }), { name: 'TOKEN', type: 'secret_text' });
+  const settings = await admin.workers.scripts.scriptAndVersionSettings.get(name, { account_id });
+  assert.deepEqual(settings.bindings, [{ type: 'secret_text', name: 'TOKEN' }], 'a secret is a binding, without its value');
+  await admin.workers.scripts.secrets.delete('TOKEN', { account_id, script_name: name });
+  await assert.rejects(admin.workers.scripts.secrets.get('TOKEN', { account_id, script_name: name }), (err) => err.status === 404);
+  await admin.workers.scripts.delete(name, { account_id });
+  console.log('ok - Worker versions, deployments, secrets and settings');
 }
 
 installPackage(cacheDir, 'cloudflare', version, 'sdk_compat');

@@ -65,9 +65,22 @@ Response list_deployments(RequestContext& ctx) {
       "SELECT id, created_on, source, author_email, versions, annotations FROM workers_deployments "
       "WHERE account_id=?1 AND script=?2 ORDER BY created_on DESC, rowid DESC",
       ctx.param("account_id"), script->name);
-  json::array out;
-  while (s.step()) out.push_back(deployment_json(s));
-  return ok(json::object{{"deployments", std::move(out)}});
+  json::array all;
+  while (s.step()) all.push_back(deployment_json(s));
+  // wrangler reads `deployments`, the TS SDK 7 pages through `items`: both
+  // carry the same page. Without page/per_page the page is the whole list.
+  const bool paged_request = ctx.request.query_param("page") || ctx.request.query_param("per_page");
+  auto page = page_request(ctx.request, paged_request ? 10 : std::max<std::int64_t>(1, static_cast<std::int64_t>(all.size())), 1,
+                           std::max<std::int64_t>(100, static_cast<std::int64_t>(all.size())));
+  json::array items;
+  const auto first = static_cast<std::size_t>((page.page - 1) * page.per_page);
+  for (std::size_t i = first; i < all.size() && i < first + static_cast<std::size_t>(page.per_page); ++i)
+    items.push_back(all[i]);
+  json::object info{{"page", page.page},
+                    {"per_page", page.per_page},
+                    {"count", items.size()},
+                    {"total_count", all.size()}};
+  return ok(json::object{{"deployments", items}, {"items", items}}, std::move(info));
 }
 
 Response create_deployment(RequestContext& ctx) {
