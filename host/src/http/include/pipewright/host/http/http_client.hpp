@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -24,6 +25,16 @@ struct HttpRequest {
   HeaderList headers;
   std::string body;  // used when body_file is empty
   std::optional<std::filesystem::path> body_file;  // streamed, never read whole
+  // With body_file: send only these bytes of it (a multipart upload's
+  // part), streamed like the whole file.
+  struct Range {
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  std::optional<Range> body_range;
+  // False: the request does not spend the origin's rate budget (R2's S3
+  // API is not metered by the REST API's 1,200 requests per 5 minutes).
+  bool metered = true;
   // nullopt: GET/HEAD/PUT/DELETE/OPTIONS are safe to repeat, POST/PATCH not.
   std::optional<bool> safe_to_retry;
   std::chrono::milliseconds timeout{30000};  // per attempt, whole exchange
