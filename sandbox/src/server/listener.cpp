@@ -36,9 +36,9 @@ void report_failure(std::exception_ptr e) {
 }  // namespace
 
 struct Listener::Impl {
-  explicit Impl(const Options& o)
+  Impl(const Options& o, std::uint16_t port)
       : listen_address(o.listen_address),
-        requested_port(o.port),
+        requested_port(port),
         threads(o.threads),
         limits{o.header_timeout, o.idle_timeout, o.body_timeout, o.send_timeout,
                o.max_header_bytes},
@@ -99,7 +99,8 @@ asio::awaitable<void> Listener::Impl::accept_loop() {
   }
 }
 
-Listener::Listener(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
+Listener::Listener(const Options& options, std::uint16_t port)
+    : impl_(std::make_unique<Impl>(options, port)) {}
 
 Listener::~Listener() = default;
 

@@ -13,10 +13,8 @@
 #include "store/ids.hpp"
 
 #include <boost/json.hpp>
-#include <openssl/evp.h>
 
 #include <array>
-#include <fstream>
 #include <memory>
 #include <pipewright/util/text.hpp>
 
@@ -26,26 +24,6 @@ namespace {
 
 constexpr std::uint64_t max_object_size = 300ull << 20;  // wrangler refuses > 300 MiB
 constexpr std::size_t max_key_bytes = 1024;
-
-struct Md5Deleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
-std::optional<std::string> md5_hex_of_file(const std::filesystem::path& file) {
-  std::unique_ptr<EVP_MD_CTX, Md5Deleter> md(EVP_MD_CTX_new());
-  if (!md || EVP_DigestInit_ex(md.get(), EVP_md5(), nullptr) != 1) return std::nullopt;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::array<char, 64 * 1024> buf{};
-  while (in) {
-    in.read(buf.data(), buf.size());
-    if (in.gcount() > 0) EVP_DigestUpdate(md.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(md.get(), digest.data(), &len) != 1) return std::nullopt;
-  return util::hex(digest.data(), len);
-}
 
 // The bucket an endpoint addresses, after the permission check (2.2 order).
 struct BucketRef {
@@ -95,8 +73,9 @@ Response put_object(RequestContext& ctx) {
   } else if (storage_class != "Standard" && storage_class != "InfrequentAccess") {
     return r2_invalid_argument("Header cf-r2-storage-class must be Standard or InfrequentAccess.");
   }
-  auto etag = md5_hex_of_file(temp);
-  if (!etag) return internal_error();
+  auto digest = file_md5(temp);
+  if (!digest) return internal_error();
+  const auto etag = util::hex(*digest);
 
   json::object http_metadata;
   for (auto [header, field] : metadata_headers)
@@ -117,13 +96,13 @@ Response put_object(RequestContext& ctx) {
   ctx.state.db
       .query("INSERT OR REPLACE INTO r2_objects(account_id,jurisdiction,bucket,key,size,etag,version,uploaded,"
              "http_metadata,custom_metadata,storage_class,blob_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,'{}',?10,?11)",
-             ref->account, ref->jurisdiction, ref->bucket, key, static_cast<std::int64_t>(size), *etag, version,
+             ref->account, ref->jurisdiction, ref->bucket, key, static_cast<std::int64_t>(size), etag, version,
              uploaded, json::serialize(http_metadata), storage_class, blob)
       .run();
   if (old_blob) ctx.state.objects.remove(*old_blob);
   return ok(json::object{{"key", key},
                          {"size", std::to_string(size)},
-                         {"etag", *etag},
+                         {"etag", etag},
                          {"version", version},
                          {"uploaded", uploaded},
                          {"storage_class", storage_class}});

@@ -15,6 +15,24 @@ void install_r2_schema(Db& db);
 void add_r2_bucket_endpoints(Router& r);
 void add_r2_object_endpoints(Router& r);
 
+// An object's row in r2_objects, whichever API wrote it.
+struct R2ObjectRow {
+  std::string account, jurisdiction, bucket, key;
+  std::uint64_t size = 0;
+  std::string etag;             // without quotes: MD5 hex, or "<hex>-<parts>"
+  std::string http_metadata;    // JSON object text
+  std::string custom_metadata;  // JSON object text
+  std::string storage_class;    // Standard | InfrequentAccess
+};
+// Adopts `body` (a finished temp file) as the object's blob and writes the
+// row, replacing (and freeing) an older object of the same key.
+void r2_put_object_row(State& state, const R2ObjectRow& row, const std::filesystem::path& body);
+// Removes the row and its blob; false when there was none.
+bool r2_delete_object_row(State& state, std::string_view account, std::string_view jurisdiction,
+                          std::string_view bucket, std::string_view key);
+// The rule R2 names buckets by (3-63 of a-z 0-9 -, no hyphen at either end).
+bool r2_valid_bucket_name(std::string_view name);
+
 // The jurisdiction a request addresses (header cf-r2-jurisdiction, default
 // "default"), or the 400 to send for an unknown one.
 Outcome<std::string> request_jurisdiction(const Request& req);
