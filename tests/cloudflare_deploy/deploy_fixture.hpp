@@ -1,7 +1,8 @@
 // What the deploy integration tests share: a sandbox on port 0 inside the
 // test process (so tests can inspect its state), a private working
 // directory holding a copy of examples/site, and runs of the real pipewright
-// binary pointed at that sandbox through CLOUDFLARE_API_BASE_URL.
+// binary pointed at that sandbox through CLOUDFLARE_API_BASE_URL (and its
+// S3 API through CLOUDFLARE_R2_ENDPOINT).
 #pragma once
 
 #include "../runtime/child_process.hpp"
@@ -96,6 +97,7 @@ struct DeployFixture {
   std::map<std::string, std::string> environment() const {
     auto env = extra_env;
     env.insert({{"CLOUDFLARE_API_BASE_URL", sandbox.server.base_url()},
+                {"CLOUDFLARE_R2_ENDPOINT", sandbox.server.r2_s3_endpoint()},
             {"CLOUDFLARE_EMAIL", id().email},
             {"CLOUDFLARE_GLOBAL_KEY", id().global_key},
             {"CLOUDFLARE_ACCOUNT_ID", id().account_id},
