@@ -94,7 +94,9 @@ struct HttpClientOptions {
   // 300 s, so a spent budget is waited out.
   std::chrono::milliseconds max_retry_after{300000};
   std::chrono::milliseconds connect_timeout{10000};
-  std::size_t max_connections_per_origin = 32;
+  // As many as a plugin may ask to run at once (r2.upload's concurrency
+  // tops at 64): R2's S3 API is not budgeted, so latency is its only bound.
+  std::size_t max_connections_per_origin = 64;
   bool verify_tls = true;
   std::string ca_file;  // empty: system default paths
   RateBudget rate;      // per origin and credential (credential_key)
