@@ -123,7 +123,7 @@ Response s3_create_multipart_upload(RequestContext& ctx) {
   ctx.state.db
       .query("INSERT INTO r2_s3_uploads(upload_id,account_id,bucket,key,initiated,http_metadata,custom_metadata,"
              "storage_class) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-             id, s3_account(ctx), ctx.param("bucket"), key, now_rfc3339(true), s3_http_metadata(ctx.request),
+             id, s3_account(ctx), ctx.param("bucket"), key, now_rfc3339(true), r2_http_metadata(ctx.request),
              s3_custom_metadata(ctx.request), *storage_class)
       .run();
   return s3_xml("<InitiateMultipartUploadResult xmlns=\"" + std::string(s3_namespace) + "\">" +
