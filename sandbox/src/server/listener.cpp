@@ -121,7 +121,7 @@ void Listener::bind(asio::io_context& ioc) {
   acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (acceptor.bind(ep, ec); ec)
     throw std::runtime_error("cannot listen on " + where + ": " + ec.message() +
-                             " (choose another --port, or 0 for a free one)");
+                             " (choose another port with --listen or --s3-port, or 0 for a free one)");
   if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
     throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
   impl_->port = acceptor.local_endpoint().port();

@@ -24,30 +24,8 @@ namespace {
 constexpr std::size_t max_key_bytes = 1024;
 constexpr std::size_t max_delete_keys = 1000;
 
-// Headers R2 keeps as http_metadata, by their JSON names (as the REST API).
-constexpr std::array<std::pair<std::string_view, std::string_view>, 6> metadata_headers{{
-    {"content-type", "contentType"},
-    {"content-language", "contentLanguage"},
-    {"content-disposition", "contentDisposition"},
-    {"content-encoding", "contentEncoding"},
-    {"cache-control", "cacheControl"},
-    {"expires", "cacheExpiry"},
-}};
-
 std::string s3_storage_class(std::string_view r2_class) {
   return r2_class == "InfrequentAccess" ? "STANDARD_IA" : "STANDARD";
-}
-
-// "Sun, 06 Nov 1994 08:49:37 GMT" from a stored RFC 3339 time.
-std::string http_date(std::string_view rfc3339) {
-  auto t = util::parse_rfc3339(rfc3339);
-  if (!t) return "";
-  auto tt = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(*t));
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
 }
 
 // S3 writes times with milliseconds: 2026-01-01T00:00:00.000Z.
@@ -61,22 +39,6 @@ std::string xml_time(std::string_view rfc3339) {
 
 std::string tag(std::string_view name, std::string_view text) {
   return "<" + std::string(name) + ">" + util::xml_escape(text) + "</" + std::string(name) + ">";
-}
-
-bool etag_listed(std::string_view list, std::string_view etag) {
-  std::size_t pos = 0;
-  while (pos <= list.size()) {
-    std::size_t comma = list.find(',', pos);
-    std::string_view item = list.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.starts_with("W/")) item.remove_prefix(2);
-    if (item.size() >= 2 && item.front() == '"' && item.back() == '"') item = item.substr(1, item.size() - 2);
-    if (item == "*" || item == etag) return true;
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
-  }
-  return false;
 }
 
 // ---- buckets ----
@@ -312,7 +274,7 @@ Response put_object(RequestContext& ctx) {
   if (!digest) return s3_internal_error(ctx);
   const std::string etag = util::hex(*digest);
   R2ObjectRow row{s3_account(ctx), "default", ctx.param("bucket"), key, size, etag,
-                  s3_http_metadata(ctx.request), s3_custom_metadata(ctx.request), *storage_class};
+                  r2_http_metadata(ctx.request), s3_custom_metadata(ctx.request), *storage_class};
   r2_put_object_row(ctx.state, row, temp);
   Response r;
   r.content_type.clear();
@@ -363,12 +325,12 @@ Response get_object(RequestContext& ctx) {
   const std::string etag = s.text(1);
   Response r;
   r.header("ETag", "\"" + etag + "\"");
-  r.header("Last-Modified", http_date(s.view(2)));
+  r.header("Last-Modified", r2_http_date(s.view(2)));
   r.header("Accept-Ranges", "bytes");
-  if (auto im = ctx.request.header("if-match"); im && !etag_listed(*im, etag))
+  if (auto im = ctx.request.header("if-match"); im && !r2_etag_listed(*im, etag))
     return s3_error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
                     ctx.request.path);
-  if (auto inm = ctx.request.header("if-none-match"); inm && etag_listed(*inm, etag)) {
+  if (auto inm = ctx.request.header("if-none-match"); inm && r2_etag_listed(*inm, etag)) {
     r.status = 304;
     r.content_type.clear();
     return r;
@@ -377,7 +339,7 @@ Response get_object(RequestContext& ctx) {
   const auto& m = meta.as_object();
   r.content_type = m.contains("contentType") ? std::string(m.at("contentType").as_string())
                                              : "application/octet-stream";
-  for (auto [header, field] : metadata_headers)
+  for (auto [header, field] : r2_metadata_headers)
     if (header != "content-type" && m.contains(field))
       r.header(std::string(header), std::string(m.at(field).as_string()));
   json::value custom = json::parse(s.view(4));
@@ -496,14 +458,6 @@ Outcome<std::string> s3_requested_storage_class(RequestContext& ctx) {
   if (*requested == "STANDARD_IA") return std::string("InfrequentAccess");
   return s3_error(400, "InvalidStorageClass", "R2 storage classes are STANDARD and STANDARD_IA.",
                   ctx.request.path);
-}
-
-std::string s3_http_metadata(const Request& req) {
-  json::object http_metadata;
-  for (auto [header, field] : metadata_headers)
-    if (auto v = req.header(header); v && !v->empty()) http_metadata[field] = *v;
-  if (!http_metadata.contains("contentType")) http_metadata["contentType"] = "application/octet-stream";
-  return json::serialize(http_metadata);
 }
 
 std::string s3_custom_metadata(const Request& req) {

@@ -2,8 +2,8 @@
 // a blob of its own when it arrives (so a large upload is never held in
 // memory); CompleteMultipartUpload joins the listed parts into the object's
 // blob in the kernel (copy_file_range) and frees them. R2's rules: parts of
-// 5 MiB to 5 GiB except the last, all parts but the last of one size, at
-// most 10,000 parts.
+// 5 MiB to 5 GiB except the last, all parts but the last of one size and
+// the last no larger, at most 10,000 parts.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -123,7 +123,7 @@ Response s3_create_multipart_upload(RequestContext& ctx) {
   ctx.state.db
       .query("INSERT INTO r2_s3_uploads(upload_id,account_id,bucket,key,initiated,http_metadata,custom_metadata,"
              "storage_class) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-             id, s3_account(ctx), ctx.param("bucket"), key, now_rfc3339(true), s3_http_metadata(ctx.request),
+             id, s3_account(ctx), ctx.param("bucket"), key, now_rfc3339(true), r2_http_metadata(ctx.request),
              s3_custom_metadata(ctx.request), *storage_class)
       .run();
   return s3_xml("<InitiateMultipartUploadResult xmlns=\"" + std::string(s3_namespace) + "\">" +
@@ -228,6 +228,9 @@ Response s3_complete_multipart_upload(RequestContext& ctx) {
     if (parts[i].size != parts[0].size)
       return s3_error(400, "InvalidPart", "All non-trailing parts must have the same length.", ctx.request.path);
   }
+  if (parts.size() > 1 && parts.back().size > parts[0].size)
+    return s3_error(400, "InvalidPart", "The last part must not be larger than the other parts.",
+                    ctx.request.path);
 
   const auto joined = ctx.state.objects.new_temp_path();
   std::string part_md5s;

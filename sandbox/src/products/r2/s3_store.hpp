@@ -27,8 +27,7 @@ Response s3_internal_error(const RequestContext& ctx);
 std::optional<Response> s3_bucket_access(RequestContext& ctx, const GroupNames& groups);
 // x-amz-storage-class as R2 names it, else the bucket's default.
 Outcome<std::string> s3_requested_storage_class(RequestContext& ctx);
-// The http_metadata / custom_metadata JSON the REST API keeps, from S3 headers.
-std::string s3_http_metadata(const Request& req);
+// The custom_metadata JSON the REST API keeps, from x-amz-meta-* headers.
 std::string s3_custom_metadata(const Request& req);
 
 void install_r2_s3_schema(Db& db);
