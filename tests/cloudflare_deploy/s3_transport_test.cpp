@@ -124,6 +124,25 @@ BOOST_AUTO_TEST_CASE(a_file_above_the_threshold_is_uploaded_in_parts_and_then_sk
   BOOST_TEST(count(requests(again), "partNumber=") == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_multipart_upload_whose_parts_fail_is_aborted_and_leaves_nothing) {
+  write_file(site / "media" / "big.bin", std::string(11 * 1024 * 1024, 'x'));
+  sandbox.server.set_faults("500=1,methods=PUT,path=/s3-sites/acme/media/big.bin,seed=1");
+  sandbox.client.del("/__sandbox/requests");
+  auto r = run(test_pipeline("s3-upload.json"), {{"multipart_threshold_mib", "8"}, {"part_size_mib", "5"}});
+  sandbox.server.set_faults("");
+  BOOST_TEST(r.exit_code() != 0);
+  BOOST_TEST(r.errors().find("the multipart upload of acme/media/big.bin failed") != std::string::npos, r.errors());
+  std::size_t aborts = 0;
+  const auto log = sandbox.client.get("/__sandbox/requests");
+  const auto entries = log.result();
+  for (const auto& entry : entries.as_array())
+    if (entry.at("method") == "DELETE" && entry.at("path").as_string().find("big.bin") != json::string::npos) ++aborts;
+  BOOST_TEST(aborts == 1u);
+  const auto stored = objects("s3-sites", "acme/");
+  BOOST_TEST(stored.count("acme/media/big.bin") == 0u);
+  BOOST_TEST(stored.size() == site_files() - 1);  // the rest made it
+}
+
 BOOST_AUTO_TEST_CASE(a_token_without_r2_permission_is_told_the_missing_group_on_both_transports) {
   make_token({"Zone Read"});
   for (const std::string transport : {"s3", "api"}) {
