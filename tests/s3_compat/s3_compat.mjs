@@ -123,7 +123,27 @@ async function checks(sdk, presigner, info) {
   const ranged = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'site/index.html', Range: 'bytes=0-8' }));
   assert.equal(await ranged.Body.transformToString(), html.slice(0, 9));
   assert.equal(ranged.ContentRange, `bytes 0-8/${Buffer.byteLength(html)}`);
-  console.log('ok - PutObject, GetObject (whole and ranged), HeadObject');
+  const override = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'site/index.html',
+    ResponseContentType: 'text/plain', ResponseContentDisposition: 'attachment; filename="i.html"' }));
+  assert.equal(override.ContentType, 'text/plain');
+  assert.equal(override.ContentDisposition, 'attachment; filename="i.html"');
+  console.log('ok - PutObject, GetObject (whole, ranged, response overrides), HeadObject');
+
+  // Keys are encoded by the SDK and decoded by the sandbox exactly once.
+  const oddKey = "docs/crème brûlée (1) +50%!'*~.html";
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: oddKey, Body: 'odd' }));
+  const odd = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'docs/' }));
+  assert.deepEqual(odd.Contents.map((c) => c.Key), [oddKey]);
+  assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: oddKey }))).Body.transformToString(), 'odd');
+  await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: oddKey }] } }));
+  console.log('ok - a key with spaces, accents and reserved characters round-trips');
+
+  // The SDK's CRC32 is checked: a wrong one is refused and nothing is stored.
+  await assert.rejects(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'site/bad-checksum.txt', Body: 'data',
+    ChecksumCRC32: 'AAAAAA==' })), s3Error('BadDigest', 400));
+  await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'site/bad-checksum.txt' })),
+    (err) => err.$metadata?.httpStatusCode === 404);
+  console.log('ok - a wrong x-amz-checksum-crc32 is BadDigest');
 
   // A stream body: the SDK sends it aws-chunked with a checksum trailer.
   const streamed = randomBytes(300 * 1024);

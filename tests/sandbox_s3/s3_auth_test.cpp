@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(unsigned_payload_accepts_any_body_but_content_md5_is_checke
 
 BOOST_AUTO_TEST_CASE(decodes_aws_chunked_bodies_in_memory_and_on_disk) {
   const std::string framed =
-      "5\r\nhello\r\n7\r\n, world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
+      "5\r\nhello\r\n7\r\n, world\r\n0\r\nx-amz-checksum-crc32:/6tyOg==\r\n\r\n";
   Request r = server_request("PUT", "/b/k", {{"Host", "h"},
                                              {"x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"},
                                              {"x-amz-decoded-content-length", "12"},
@@ -257,4 +257,36 @@ BOOST_AUTO_TEST_CASE(decodes_aws_chunked_bodies_in_memory_and_on_disk) {
   Request truncated = r;
   truncated.body = "5\r\nhel";
   BOOST_TEST(check_s3_payload(truncated, c)->code == "IncompleteBody");
+
+  Request bad_trailer = r;
+  bad_trailer.body = "5\r\nhello\r\n7\r\n, World\r\n0\r\nx-amz-checksum-crc32:/6tyOg==\r\n\r\n";
+  auto refused = check_s3_payload(bad_trailer, c);
+  BOOST_TEST_REQUIRE(refused.has_value());
+  BOOST_TEST(refused->code == "BadDigest");
+  BOOST_TEST(refused->message.find("CRC32") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(checks_crc32_crc32c_and_sha256_checksum_headers) {
+  Request r = server_request("PUT", "/b/k", {{"Host", "h"}, {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"},
+                                             {"x-amz-date", "20260101T000000Z"}},
+                             "hello, world");
+  sign(r, "20260101T000000Z", "UNSIGNED-PAYLOAD");
+  auto c = credential_of(r);
+  struct Case {
+    const char* header;
+    const char* right;  // of "hello, world"
+  };
+  for (auto [header, right] : {Case{"x-amz-checksum-crc32", "/6tyOg=="}, Case{"x-amz-checksum-crc32c", "aZmkHw=="},
+                               Case{"x-amz-checksum-sha256", "Ccp+TqpuiunH0mEWcSkYSINkTQffuny/vEyKLgg2DVs="}}) {
+    BOOST_TEST_CONTEXT(header) {
+      Request ok = r;
+      ok.headers.set(header, right);
+      BOOST_TEST(!check_s3_payload(ok, c));
+      Request bad = r;
+      bad.headers.set(header, "AAAAAA==");
+      auto refused = check_s3_payload(bad, c);
+      BOOST_TEST_REQUIRE(refused.has_value());
+      BOOST_TEST(refused->code == "BadDigest");
+    }
+  }
 }

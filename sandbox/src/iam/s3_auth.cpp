@@ -64,8 +64,10 @@ bool read_line(std::istream& in, std::string& line) {
 }
 
 // aws-chunked: "<hex size>[;ext]\r\n<bytes>\r\n" ... "0\r\n" trailers "\r\n".
-// Returns the decoded size, or nullopt when the framing is broken.
-std::optional<std::uint64_t> decode_aws_chunked(std::istream& in, std::ostream& out) {
+// Returns the decoded size, or nullopt when the framing is broken; the
+// trailer fields go to `trailers` (names lower case).
+std::optional<std::uint64_t> decode_aws_chunked(std::istream& in, std::ostream& out,
+                                                std::vector<std::pair<std::string, std::string>>& trailers) {
   std::string line;
   std::vector<char> buf(256 * 1024);
   std::uint64_t total = 0;
@@ -89,12 +91,17 @@ std::optional<std::uint64_t> decode_aws_chunked(std::istream& in, std::ostream& 
   }
   // Trailer fields (a checksum the SDK computed) up to an empty line or the end.
   while (read_line(in, line) && !line.empty()) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    trailers.emplace_back(util::lower(line.substr(0, colon)), std::move(value));
   }
   if (!out) return std::nullopt;
   return total;
 }
 
-std::optional<S3Denial> decode_body(Request& req) {
+std::optional<S3Denial> decode_body(Request& req, std::vector<std::pair<std::string, std::string>>& trailers) {
   const S3Denial broken{400, "IncompleteBody", "The aws-chunked body is not well formed."};
   std::optional<std::uint64_t> size;
   if (req.body_file) {
@@ -102,7 +109,7 @@ std::optional<S3Denial> decode_body(Request& req) {
     {
       std::ifstream in(*req.body_file, std::ios::binary);
       std::ofstream out(decoded, std::ios::binary);
-      size = decode_aws_chunked(in, out);
+      size = decode_aws_chunked(in, out, trailers);
     }
     std::error_code ec;
     if (!size) {
@@ -113,7 +120,7 @@ std::optional<S3Denial> decode_body(Request& req) {
   } else {
     std::istringstream in(req.body);
     std::ostringstream out;
-    size = decode_aws_chunked(in, out);
+    size = decode_aws_chunked(in, out, trailers);
     if (!size) return broken;
     req.body = std::move(out).str();
   }
@@ -122,6 +129,83 @@ std::optional<S3Denial> decode_body(Request& req) {
     return S3Denial{400, "IncompleteBody",
                     "The body holds " + std::to_string(*size) +
                         " bytes, x-amz-decoded-content-length says " + *declared + "."};
+  return std::nullopt;
+}
+
+// CRC-32 (ISO-HDLC, as zlib) and CRC-32C (Castagnoli), reflected, by table.
+class Crc32 {
+ public:
+  explicit Crc32(std::uint32_t polynomial) {
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? polynomial ^ (c >> 1) : c >> 1;
+      table_[i] = c;
+    }
+  }
+  void update(std::string_view bytes) {
+    for (unsigned char b : bytes) crc_ = table_[(crc_ ^ b) & 0xff] ^ (crc_ >> 8);
+  }
+  // Big-endian bytes, as S3 encodes a checksum before base64.
+  std::string digest() const {
+    const std::uint32_t v = crc_ ^ 0xffffffffu;
+    return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+  }
+
+ private:
+  std::uint32_t table_[256];
+  std::uint32_t crc_ = 0xffffffffu;
+};
+
+// Calls `fn` with the body piece by piece (it may be a file of gigabytes).
+template <class Fn>
+bool for_each_piece(const Request& req, Fn fn) {
+  if (!req.body_file) {
+    fn(std::string_view(req.body));
+    return true;
+  }
+  std::ifstream in(*req.body_file, std::ios::binary);
+  if (!in) return false;
+  std::vector<char> buf(256 * 1024);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) fn(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
+  }
+  return !in.bad();
+}
+
+std::optional<std::string> body_sha256_hex(const Request& req);
+
+std::string raw_from_hex(std::string_view hex) {
+  std::string raw;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    raw += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+  return raw;
+}
+
+// x-amz-checksum-{crc32,crc32c,sha256} (header or aws-chunked trailer):
+// base64 of the digest of the (decoded) body. Other algorithms pass unchecked.
+std::optional<S3Denial> check_checksums(const Request& req,
+                                        const std::vector<std::pair<std::string, std::string>>& trailers) {
+  std::vector<std::pair<std::string, std::string>> claimed = trailers;
+  for (std::string_view name : {"x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha256"})
+    if (auto v = req.header(name)) claimed.emplace_back(std::string(name), *v);
+  for (const auto& [name, value] : claimed) {
+    std::optional<std::string> digest;
+    std::string algorithm;
+    if (name == "x-amz-checksum-crc32" || name == "x-amz-checksum-crc32c") {
+      Crc32 crc(name == "x-amz-checksum-crc32" ? 0xEDB88320u : 0x82F63B78u);
+      if (for_each_piece(req, [&](std::string_view piece) { crc.update(piece); })) digest = crc.digest();
+      algorithm = name == "x-amz-checksum-crc32" ? "CRC32" : "CRC32C";
+    } else if (name == "x-amz-checksum-sha256") {
+      if (auto hex = body_sha256_hex(req)) digest = raw_from_hex(*hex);
+      algorithm = "SHA256";
+    } else {
+      continue;
+    }
+    if (!digest || base64(*digest) != value)
+      return S3Denial{400, "BadDigest",
+                      "The " + algorithm + " you specified did not match the calculated checksum."};
+  }
   return std::nullopt;
 }
 
@@ -252,8 +336,9 @@ std::optional<S3Denial> check_s3_time(const S3Credential& credential, util::Time
 
 std::optional<S3Denial> check_s3_payload(Request& req, const S3Credential& credential) {
   const auto& claimed = credential.payload_hash;
+  std::vector<std::pair<std::string, std::string>> trailers;
   if (claimed == streaming_unsigned_trailer) {
-    if (auto broken = decode_body(req)) return broken;
+    if (auto broken = decode_body(req, trailers)) return broken;
   } else if (is_hex64(claimed)) {
     if (body_sha256_hex(req) != claimed)
       return S3Denial{400, "XAmzContentSHA256Mismatch",
@@ -265,7 +350,7 @@ std::optional<S3Denial> check_s3_payload(Request& req, const S3Credential& crede
       return S3Denial{400, "BadDigest",
                       "The Content-MD5 you specified did not match what we received."};
   }
-  return std::nullopt;
+  return check_checksums(req, trailers);
 }
 
 std::variant<Principal, S3Denial> authenticate_s3(Db& db, TokenLookup& tokens, Request& req,

@@ -345,6 +345,17 @@ Response get_object(RequestContext& ctx) {
   json::value custom = json::parse(s.view(4));
   for (const auto& [name, value] : custom.as_object())
     if (value.is_string()) r.header("x-amz-meta-" + std::string(name), std::string(value.as_string()));
+  // response-* query parameters override what the answer says (presigned downloads use them).
+  for (auto [header, field] : r2_metadata_headers) {
+    auto override_value = ctx.request.query_param("response-" + std::string(header));
+    if (!override_value) continue;
+    if (header == "content-type") {
+      r.content_type = *override_value;
+      continue;
+    }
+    std::erase_if(r.headers, [h = header](const auto& kv) { return util::iequals(kv.first, h); });
+    r.header(std::string(header), *override_value);
+  }
   std::optional<ByteRange> range;
   if (auto h = ctx.request.header("range")) {
     auto parsed = parse_range(*h, size);

@@ -45,8 +45,9 @@ std::variant<S3Credential, S3Denial> parse_s3_credential(const Request& req);
 sigv4::Request s3_signed_request(const Request& req, const S3Credential& credential);
 // RequestTimeTooSkewed, or AccessDenied for an expired presigned URL.
 std::optional<S3Denial> check_s3_time(const S3Credential& credential, util::Timestamp now);
-// Checks the body against x-amz-content-sha256 (XAmzContentSHA256Mismatch)
-// and Content-MD5 (BadDigest), and decodes an aws-chunked body
+// Checks the body against x-amz-content-sha256 (XAmzContentSHA256Mismatch),
+// Content-MD5 and x-amz-checksum-crc32/-crc32c/-sha256 in a header or an
+// aws-chunked trailer (BadDigest), and decodes an aws-chunked body
 // (STREAMING-UNSIGNED-PAYLOAD-TRAILER) in place, in memory or in its file.
 std::optional<S3Denial> check_s3_payload(Request& req, const S3Credential& credential);
 
