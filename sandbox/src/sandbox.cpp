@@ -28,17 +28,21 @@ namespace pw::sandbox {
 namespace asio = boost::asio;
 
 struct Server::Impl {
-  explicit Impl(Options o) : options(std::move(o)), listener(options) {}
+  explicit Impl(Options o)
+      : options(std::move(o)), listener(options, options.port), s3_listener(options, options.s3_port) {}
 
   Options options;
   // Declared before the io_context: connections give their place back to
   // the listener when the io_context destroys them.
   Listener listener;
+  Listener s3_listener;
   Identity identity;
   Router router;
+  Router s3_router{""};
   std::unique_ptr<State> state;
   std::unique_ptr<Runtime> runtime;
   std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<Dispatcher> s3_dispatcher;
   std::unique_ptr<asio::io_context> ioc;
   std::optional<asio::strand<asio::io_context::executor_type>> state_strand;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -69,6 +73,7 @@ void Server::Impl::open_state() {
     }
   }
   add_endpoint_inventory(router);
+  add_s3_endpoints(s3_router);
   state->identity = identity = seed_identity(state->db, options.seed_file);
   try {
     runtime->faults.set(options.faults);
@@ -76,6 +81,7 @@ void Server::Impl::open_state() {
     throw std::runtime_error(e.what());
   }
   dispatcher = std::make_unique<Dispatcher>(router, *state, *runtime);
+  s3_dispatcher = std::make_unique<Dispatcher>(s3_router, *state, *runtime, Door::s3);
 }
 
 void Server::Impl::listen() {
@@ -83,6 +89,7 @@ void Server::Impl::listen() {
       static_cast<int>(std::max<std::size_t>(1, options.threads)));
   state_strand.emplace(asio::make_strand(*ioc));
   listener.bind(*ioc);
+  s3_listener.bind(*ioc);
 }
 
 template <class Fn>
@@ -108,14 +115,17 @@ void Server::start() {
     impl_->listen();
   } catch (...) {
     impl_->listener.close();
+    impl_->s3_listener.close();
     // A strand unlinks itself from its io_context's service when destroyed:
     // it must go before the io_context does.
     impl_->state_strand.reset();
     impl_->ioc.reset();
     impl_->dispatcher.reset();
+    impl_->s3_dispatcher.reset();
     impl_->runtime.reset();
     impl_->state.reset();
     impl_->router = Router();
+    impl_->s3_router = Router("");
     throw;
   }
   impl_->work.emplace(impl_->ioc->get_executor());
@@ -127,6 +137,7 @@ void Server::start() {
   // (the only place the database is used once the server runs).
   asio::post(*impl_->state_strand, [state = impl_->state.get()] { state->db.warm_up(); });
   impl_->listener.accept(*impl_->dispatcher, impl_->state->objects, *impl_->state_strand);
+  impl_->s3_listener.accept(*impl_->s3_dispatcher, impl_->state->objects, *impl_->state_strand);
   for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.threads); ++i)
     impl_->threads.emplace_back([ioc = impl_->ioc.get()] { ioc->run(); });
   impl_->running = true;
@@ -136,29 +147,50 @@ void Server::stop() {
   if (!impl_->running) return;
   impl_->running = false;
   impl_->listener.stop_accepting();
+  impl_->s3_listener.stop_accepting();
   impl_->work.reset();
   impl_->ioc->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
   impl_->listener.close();
+  impl_->s3_listener.close();
   impl_->state_strand.reset();  // before the io_context it belongs to
   impl_->ioc.reset();           // destroys suspended connections (and their sockets)
   impl_->dispatcher.reset();
+  impl_->s3_dispatcher.reset();
   impl_->runtime.reset();
   impl_->state.reset();  // closes SQLite; removes the temp object dir
   impl_->router = Router();
+  impl_->s3_router = Router("");
 }
 
 std::uint16_t Server::port() const { return impl_->listener.port(); }
 
-std::size_t Server::open_connections() const { return impl_->listener.open_connections(); }
+std::size_t Server::open_connections() const {
+  return impl_->listener.open_connections() + impl_->s3_listener.open_connections();
+}
+
+namespace {
+
+// The host part of a URL for a client of this listen address.
+std::string client_host(const std::string& a) {
+  if (a == "0.0.0.0") return "127.0.0.1";
+  if (a == "::") return "[::1]";
+  return a.find(':') != std::string::npos && a.front() != '[' ? "[" + a + "]" : a;
+}
+
+}  // namespace
 
 std::string Server::base_url() const {
-  const auto& a = impl_->options.listen_address;
-  std::string host = a.find(':') != std::string::npos && a.front() != '[' ? "[" + a + "]" : a;
-  if (a == "0.0.0.0") host = "127.0.0.1";
-  if (a == "::") host = "[::1]";
-  return "http://" + host + ":" + std::to_string(impl_->listener.port()) + "/client/v4";
+  return "http://" + client_host(impl_->options.listen_address) + ":" +
+         std::to_string(impl_->listener.port()) + "/client/v4";
+}
+
+std::uint16_t Server::s3_port() const { return impl_->s3_listener.port(); }
+
+std::string Server::r2_s3_endpoint() const {
+  return "http://" + client_host(impl_->options.listen_address) + ":" +
+         std::to_string(impl_->s3_listener.port());
 }
 
 const Identity& Server::identity() const { return impl_->identity; }

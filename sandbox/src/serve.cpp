@@ -26,6 +26,8 @@ int serve_until_signalled(const Options& options, bool json_output) {
   const Identity& id = server.identity();
   if (json_output) {
     boost::json::object o{{"base_url", server.base_url()},   {"port", server.port()},
+                          {"r2_s3_endpoint", server.r2_s3_endpoint()},
+                          {"s3_port", server.s3_port()},
                           {"user_id", id.user_id},           {"email", id.email},
                           {"global_key", id.global_key},     {"account_id", id.account_id},
                           {"account_name", id.account_name}, {"zone_id", id.zone_id},
@@ -34,6 +36,8 @@ int serve_until_signalled(const Options& options, bool json_output) {
   } else {
     std::cout << "pipewright sandbox listening on " << server.base_url() << "\n"
               << "  CLOUDFLARE_BASE_URL=" << server.base_url() << "\n"
+              << "  CLOUDFLARE_R2_ENDPOINT=" << server.r2_s3_endpoint()
+              << "   (R2's S3 API, path-style; region auto)\n"
               << "  CLOUDFLARE_EMAIL=" << id.email << "\n"
               << "  CLOUDFLARE_API_KEY=" << id.global_key << "   (demo global key)\n"
               << "  CLOUDFLARE_ACCOUNT_ID=" << id.account_id << "   (" << id.account_name << ")\n"

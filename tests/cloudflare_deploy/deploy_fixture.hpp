@@ -1,7 +1,8 @@
 // What the deploy integration tests share: a sandbox on port 0 inside the
 // test process (so tests can inspect its state), a private working
 // directory holding a copy of examples/site, and runs of the real pipewright
-// binary pointed at that sandbox through CLOUDFLARE_API_BASE_URL.
+// binary pointed at that sandbox through CLOUDFLARE_API_BASE_URL (and its
+// S3 API through CLOUDFLARE_R2_ENDPOINT).
 #pragma once
 
 #include "../runtime/child_process.hpp"
@@ -90,15 +91,21 @@ struct DeployFixture {
 
   const sandbox::Identity& id() const { return sandbox.id(); }
 
+  // Added to environment() (a test's own secrets).
+  std::map<std::string, std::string> extra_env;
+
   std::map<std::string, std::string> environment() const {
-    return {{"CLOUDFLARE_API_BASE_URL", sandbox.server.base_url()},
+    auto env = extra_env;
+    env.insert({{"CLOUDFLARE_API_BASE_URL", sandbox.server.base_url()},
+                {"CLOUDFLARE_R2_ENDPOINT", sandbox.server.r2_s3_endpoint()},
             {"CLOUDFLARE_EMAIL", id().email},
             {"CLOUDFLARE_GLOBAL_KEY", id().global_key},
             {"CLOUDFLARE_ACCOUNT_ID", id().account_id},
             {"CLOUDFLARE_ZONE_ID", id().zone_id},
             {"CLOUDFLARE_ZONE_NAME", id().zone_name},
             // r2.upload's hash cache stays in the test's directory.
-            {"PIPEWRIGHT_CACHE_DIR", (work.path() / "cache").string()}};
+            {"PIPEWRIGHT_CACHE_DIR", (work.path() / "cache").string()}});
+    return env;
   }
 
   // `pipewright run <pipeline> --input k=v... <extra...>` in the working

@@ -24,12 +24,13 @@ const char* const kinds[] = {"429", "500", "drop_before", "drop_after"};
 // case is not about the token.
 struct FaultCase : DeployFixture {
   // Injects `kind` into the first request of `methods` on `path` (a glob
-  // under /client/v4), runs `pipeline`, and checks the run succeeded after
-  // the fault was really met.
+  // under `under`: /client/v4 for the REST API, "" for the S3 door), runs
+  // `pipeline`, and checks the run succeeded after the fault was really met.
   Run run_with_fault(const std::string& kind, const std::string& methods, const std::string& path,
-                     const fs::path& pipeline, const std::map<std::string, std::string>& inputs) {
+                     const fs::path& pipeline, const std::map<std::string, std::string>& inputs,
+                     const std::string& under = "/client/v4") {
     sandbox.client.del("/__sandbox/requests");
-    sandbox.server.set_faults(kind + "=1,count=1,methods=" + methods + ",path=/client/v4" + path + ",seed=1");
+    sandbox.server.set_faults(kind + "=1,count=1,methods=" + methods + ",path=" + under + path + ",seed=1");
     Run r = run(pipeline, inputs);
     sandbox.server.set_faults("");
     BOOST_TEST(r.exit_code() == 0, kind << " on " << methods << " " << path << ":\n" << r.log());
@@ -148,12 +149,29 @@ BOOST_AUTO_TEST_CASE(uploading_the_site_and_its_mapping_meets_each_fault) {
       FaultCase c;
       c.make_token();
       c.deploy_infrastructure();
+      // The site goes through the REST API here; through S3 below.
+      auto inputs = c.tenant_inputs();
+      inputs["transport"] = "api";
       c.run_with_fault(kind, "PUT", "/accounts/*/r2/buckets/pipewright-sites/objects/" + key,
-                       conf_pipeline("deploy-tenant.json"), c.tenant_inputs());
+                       conf_pipeline("deploy-tenant.json"), inputs);
       auto stored = c.objects("pipewright-sites", "");
       BOOST_TEST(stored.count(key) == 1u, kind << " " << key);
       BOOST_TEST(stored.size() == c.site_files() + 1, kind << " " << key);
     }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(uploading_the_site_through_s3_meets_each_fault) {
+  for (const std::string kind : kinds) {
+    FaultCase c;
+    c.make_token();
+    c.deploy_infrastructure();
+    Run r = c.run_with_fault(kind, "PUT", "/pipewright-sites/northwind/index.html", conf_pipeline("deploy-tenant.json"),
+                             c.tenant_inputs(), "");
+    BOOST_TEST(r.text("transport") == "s3");
+    auto stored = c.objects("pipewright-sites", "");
+    BOOST_TEST(stored.count("northwind/index.html") == 1u, kind);
+    BOOST_TEST(stored.size() == c.site_files() + 1, kind);
   }
 }
 

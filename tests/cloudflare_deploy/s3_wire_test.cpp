@@ -1,11 +1,17 @@
-// The S3 API's XML as cloudflare.r2.upload writes and reads it, and the
-// ETag S3 gives an object uploaded in parts.
+// The S3 API's XML as cloudflare.r2.upload writes and reads it, the ETag S3
+// gives an object uploaded in parts, the S3 credentials derived from a
+// token, and which transport a step uses.
 #define BOOST_TEST_MODULE cloudflare_s3_wire
 #include <boost/test/unit_test.hpp>
 
 #include "s3_wire.hpp"
 #include "site_files.hpp"
+#include "transport.hpp"
 #include "test_support.hpp"  // tests/runtime: TempDir
+
+#include <pipewright/cloudflare/credentials.hpp>
+
+#include <boost/json.hpp>
 
 #include <fstream>
 
@@ -95,4 +101,79 @@ BOOST_AUTO_TEST_CASE(multipart_etag_is_the_md5_of_the_parts_md5s) {
   std::ofstream(empty, std::ios::binary).flush();
   BOOST_TEST(site::multipart_etag(empty, 4) == "59adb24ef3cdbe0297f05b395827453f-1");
   BOOST_CHECK_THROW(site::multipart_etag(dir.path / "missing", 4), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(s3_credentials_derive_from_the_tokens_id_and_the_sha256_of_its_value) {
+  const auto c = pipewright::cloudflare::s3_credentials_from_token("f267e341f3dd4697bd3b9f71dd96247f", "abc");
+  BOOST_TEST(c.access_key_id == "f267e341f3dd4697bd3b9f71dd96247f");
+  // SHA-256("abc"), lower-case hex.
+  BOOST_TEST(c.secret_access_key == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+namespace {
+boost::json::object context_with(bool signing, std::string api = "https://api.cloudflare.com/client/v4",
+                                 std::string r2 = "") {
+  boost::json::object urls{{"cloudflare", api}};
+  if (!r2.empty()) urls["r2_s3"] = r2;
+  boost::json::object c{{"base_urls", urls}, {"auth", "token"}};
+  if (signing) c["signing"] = boost::json::array{"aws-sigv4"};
+  return c;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(auto_chooses_s3_when_the_auth_provides_credentials_and_says_why_not_otherwise) {
+  auto s3 = site::choose_transport("auto", context_with(true), 4);
+  BOOST_TEST(s3.transport == "s3");
+  auto api = site::choose_transport("auto", context_with(false), 4);
+  BOOST_TEST(api.transport == "api");
+  BOOST_TEST(api.reason.find("no S3 credentials") != std::string::npos);
+  auto old_host = site::choose_transport("auto", context_with(true), 3);
+  BOOST_TEST(old_host.transport == "api");
+  BOOST_TEST(old_host.reason.find("ABI 1.3") != std::string::npos);
+  BOOST_TEST(site::choose_transport("api", context_with(true), 4).transport == "api");
+}
+
+BOOST_AUTO_TEST_CASE(s3_asked_without_credentials_is_an_error_not_a_fallback) {
+  auto c = site::choose_transport("s3", context_with(false), 4);
+  BOOST_TEST(c.transport.empty());
+  BOOST_TEST(c.error.find("no S3 credentials") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(another_api_than_cloudflares_needs_an_explicit_r2_endpoint_for_s3) {
+  auto sandbox = context_with(true, "http://127.0.0.1:8787/client/v4");
+  BOOST_TEST(site::choose_transport("auto", sandbox, 4).transport == "api");
+  BOOST_TEST(!site::choose_transport("s3", sandbox, 4).error.empty());
+  auto named = context_with(true, "http://127.0.0.1:8787/client/v4", "http://127.0.0.1:8787/r2/");
+  BOOST_TEST(site::choose_transport("auto", named, 4).transport == "s3");
+  BOOST_TEST(site::s3_endpoint(named, "acc") == "http://127.0.0.1:8787/r2");
+  BOOST_TEST(site::s3_endpoint(context_with(true), "0123abcd") == "https://0123abcd.r2.cloudflarestorage.com");
+}
+
+BOOST_AUTO_TEST_CASE(object_urls_are_path_style_with_keys_encoded_as_sigv4_canonicalises_them) {
+  BOOST_TEST(site::s3_object_url("http://h:1", "sites", "acme/a b/ü+x.html", "?uploads") ==
+             "http://h:1/sites/acme/a%20b/%C3%BC%2Bx.html?uploads");
+  BOOST_TEST(site::s3_bucket_url("http://h:1", "sites", "?delete") == "http://h:1/sites?delete");
+}
+
+BOOST_AUTO_TEST_CASE(part_sizes_stay_within_ten_thousand_parts) {
+  const std::uint64_t mib = 1024 * 1024;
+  BOOST_TEST(site::part_size_for(1024 * mib, 16 * mib) == 16 * mib);
+  BOOST_TEST(site::parts_for(1024 * mib, 16 * mib) == 64u);
+  BOOST_TEST(site::parts_for(16 * mib + 1, 16 * mib) == 2u);
+  const std::uint64_t huge = 200000 * mib;
+  BOOST_TEST(site::parts_for(huge, site::part_size_for(huge, 16 * mib)) <= 10000u);
+}
+
+BOOST_AUTO_TEST_CASE(a_multipart_etag_tells_its_number_of_parts) {
+  BOOST_TEST(site::etag_parts("d41d8cd98f00b204e9800998ecf8427e-3") == 3u);
+  BOOST_TEST(site::etag_parts("d41d8cd98f00b204e9800998ecf8427e") == 0u);
+  BOOST_TEST(site::etag_parts("abc-") == 0u);
+  BOOST_TEST(site::etag_parts("abc-x1") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(reads_the_etag_of_a_completed_multipart_upload) {
+  BOOST_TEST(s3::parse_complete_etag(R"(<?xml version="1.0"?><CompleteMultipartUploadResult><Bucket>b</Bucket>
+    <Key>k</Key><ETag>"3858f62230ac3c915f300c664312c11f-9"</ETag></CompleteMultipartUploadResult>)") ==
+             "3858f62230ac3c915f300c664312c11f-9");
+  BOOST_TEST(s3::parse_complete_etag("<Error><Code>InternalError</Code></Error>").empty());
 }

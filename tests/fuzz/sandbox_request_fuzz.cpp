@@ -2,6 +2,9 @@
 // dispatcher (auth, rate limit, handlers, JSON and multipart bodies) against
 // a fresh in-memory state per input. A 500 that no fault injected is a
 // handler bug: the dispatcher turns every handler exception into one.
+// A target under /__s3 goes to the S3 door with that prefix removed; the
+// harness signs it (SigV4, an R2 Write token) unless it carries its own
+// Authorization, so the S3 handlers and payload decoding are reached.
 #include "hooks/hooks.hpp"
 #include "iam/identity_store.hpp"
 #include "products/product_modules.hpp"
@@ -15,7 +18,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
+#include <ctime>
+#include <pipewright/util/sigv4.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -73,10 +79,22 @@ const sb::Router& router() {
   return routes;
 }
 
+const sb::Router& s3_router() {
+  static const sb::Router routes = [] {
+    sb::Router r("");
+    sb::add_s3_endpoints(r);
+    return r;
+  }();
+  return routes;
+}
+
+constexpr std::string_view s3_prefix = "/__s3";
+
 struct Sandbox {
   sb::Options options;
   std::unique_ptr<sb::State> state;
   std::unique_ptr<sb::Runtime> runtime;
+  std::string s3_key_id, s3_secret;  // an R2 Write token's id and value hash
 
   Sandbox() {
     options.seed_file = seed_file();
@@ -89,8 +107,41 @@ struct Sandbox {
       if (m.activate_custom_hostnames) runtime->hostname_activators.emplace_back(m.activate_custom_hostnames);
     }
     state->identity = sb::seed_identity(state->db, options.seed_file);
+    const sb::TokenOwner owner{false, state->identity.user_id};
+    auto input = sb::parse_token_input(boost::json::parse(R"({"name": "s3", "policies": [{"effect": "allow",
+        "resources": {"com.cloudflare.api.account.1123456789abcdef0123456789abcdef": "*"},
+        "permission_groups": [{"id": "bf7481a1826f439697cb59a20b22293e"}]}]})"),
+                                       owner, false, true);
+    if (!input) std::abort();
+    auto created = sb::create_token(state->db, owner, *input);
+    if (!created) std::abort();
+    s3_key_id = created->first.id;
+    s3_secret = pw::sigv4::sha256_hex(created->second);
   }
 };
+
+// Signs an S3 request the fuzzer left unsigned, over host, x-amz-date and
+// x-amz-content-sha256 (UNSIGNED-PAYLOAD unless the input chose one).
+void sign_s3(const Sandbox& sandbox, sb::Request& req) {
+  if (req.header("Authorization") || req.query_param("X-Amz-Algorithm")) return;
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+  if (!req.header("Host")) req.headers.set("Host", "127.0.0.1");
+  if (!req.header("x-amz-content-sha256")) req.headers.set("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+  req.headers.set("x-amz-date", date);
+  pw::sigv4::Request c;
+  c.method = req.method;
+  c.path = sb::percent_decode(req.path);
+  c.query = req.query;
+  for (std::string_view name : {"host", "x-amz-date", "x-amz-content-sha256"})
+    c.headers.emplace_back(std::string(name), *req.header(name));
+  c.payload_hash = *req.header("x-amz-content-sha256");
+  const pw::sigv4::Scope scope{std::string(date, 8), "auto", "s3"};
+  req.headers.set("Authorization", pw::sigv4::authorization(sandbox.s3_key_id, sandbox.s3_secret, scope, date, c));
+}
 
 // The same fields the connection fills from a request head.
 sb::Request to_request(http::request<http::string_body>&& message) {
@@ -135,6 +186,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   Sandbox sandbox;
   sb::Dispatcher dispatcher(router(), *sandbox.state, *sandbox.runtime);
+  sb::Dispatcher s3_dispatcher(s3_router(), *sandbox.state, *sandbox.runtime, sb::Door::s3);
   boost::beast::flat_buffer buffer;
   auto room = buffer.prepare(size);
   std::memcpy(room.data(), data, size);
@@ -160,6 +212,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (ec || !parser.is_done()) return 0;
     }
     auto req = to_request(parser.release());
+    if (req.path == s3_prefix || req.path.starts_with(std::string(s3_prefix) + "/")) {
+      req.path.erase(0, s3_prefix.size());
+      req.target.erase(0, s3_prefix.size());
+      if (req.path.empty()) {
+        req.path = "/";
+        req.target.insert(0, "/");
+      }
+      sign_s3(sandbox, req);
+      handle(sandbox, s3_dispatcher, req);
+      continue;
+    }
     handle(sandbox, dispatcher, req);
   }
   return 0;

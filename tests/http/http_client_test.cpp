@@ -285,6 +285,49 @@ BOOST_AUTO_TEST_CASE(body_file_is_streamed_byte_for_byte) {
   BOOST_TEST((received[0].body == contents));
 }
 
+BOOST_AUTO_TEST_CASE(body_range_sends_exactly_those_bytes_of_the_file) {
+  std::string contents(1024 * 1024 + 5, '\0');
+  for (std::size_t i = 0; i < contents.size(); ++i) contents[i] = static_cast<char>(i * 7 + i / 251);
+  TempFile file(contents);
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  pw::HttpClient client(fast_options());
+  auto r = request("PUT", server.url("/part"));
+  r.body_file = file.path;
+  r.body_range = pw::HttpRequest::Range{700000, contents.size() - 700000};
+  BOOST_TEST(client.send(r).status == 200);
+  r.body_range = pw::HttpRequest::Range{3, 0};
+  BOOST_TEST(client.send(r).status == 200);
+  const auto received = server.received();
+  BOOST_REQUIRE(received.size() == 2u);
+  BOOST_TEST((received[0].body == contents.substr(700000)));
+  BOOST_TEST(received[1].body.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_body_range_past_the_end_of_the_file_fails_without_a_body) {
+  TempFile file("0123456789");
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  pw::HttpClient client(fast_options());
+  auto r = request("PUT", server.url("/part"));
+  r.body_file = file.path;
+  r.body_range = pw::HttpRequest::Range{8, 5};
+  auto response = client.send(r);
+  BOOST_TEST(response.status == 0);
+  BOOST_TEST(response.error.find("cannot read bytes 8+5") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_unmetered_request_does_not_wait_for_the_rate_budget) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  auto options = fast_options();
+  options.rate = pw::RateBudget{1, std::chrono::seconds(5), true};
+  pw::HttpClient client(options);
+  const auto start = Clock::now();
+  BOOST_TEST(client.send(request("GET", server.url("/"))).status == 200);  // spends the budget
+  auto unmetered = request("GET", server.url("/s3"));
+  unmetered.metered = false;
+  for (int i = 0; i < 5; ++i) BOOST_TEST(client.send(unmetered).status == 200);
+  BOOST_TEST((Clock::now() - start < 2s));
+}
+
 BOOST_AUTO_TEST_CASE(missing_body_file_fails_without_sending) {
   TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
   pw::HttpClient client(fast_options());

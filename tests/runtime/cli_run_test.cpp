@@ -432,3 +432,25 @@ BOOST_AUTO_TEST_CASE(sandbox_supplies_the_demo_identity_unless_the_user_set_it) 
   BOOST_REQUIRE(mine_done);
   BOOST_TEST(mine_done->at("outputs").at("email").as_string() == "ops@acme-bakery.net");
 }
+
+// The embedded sandbox's S3 door reaches the run as CLOUDFLARE_R2_ENDPOINT,
+// over one the caller's environment names: S3 requests must hit the sandbox.
+BOOST_AUTO_TEST_CASE(run_sandbox_sets_the_r2_s3_endpoint) {
+  TempDir dir;
+  auto file = dir.write("p.json", R"({
+    "pipewright": 1,
+    "steps": [{"id": "a", "uses": "core.echo",
+               "with": {"values": {"endpoint": "${{ env.CLOUDFLARE_R2_ENDPOINT }}"}}}],
+    "outputs": {"endpoint": "${{ steps.a.outputs.endpoint }}"}
+  })");
+  auto r = run(dir, {"run", file.string(), "--sandbox", "--output", "json"},
+               {{"CLOUDFLARE_R2_ENDPOINT", "https://0123.r2.cloudflarestorage.com"}});
+  BOOST_TEST_INFO(r.out << r.err);
+  BOOST_REQUIRE(r.exit_code == 0);
+  const Events events(r.out);
+  const auto* done = events.find("run_finished");
+  BOOST_REQUIRE(done);
+  const std::string endpoint(done->at("outputs").at("endpoint").as_string());
+  BOOST_TEST(endpoint.starts_with("http://127.0.0.1:"));
+  BOOST_TEST(endpoint.find('/', 7) == std::string::npos, "no path: buckets go below it");
+}

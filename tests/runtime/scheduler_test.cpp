@@ -6,6 +6,8 @@
 
 #include <pipewright/host/bridge/host_services.hpp>
 #include <pipewright/host/engine/scheduler.hpp>
+#include <pipewright/util/sigv4.hpp>
+#include <pipewright/util/text.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -181,6 +183,82 @@ BOOST_AUTO_TEST_CASE(a_request_without_step_auth_carries_only_the_plugins_own_cr
   BOOST_TEST(server.heads[1].find("Bearer tok-Very-Secret-123") != std::string::npos);
   BOOST_TEST(server.heads[1].find("held-Value-4567") == std::string::npos);
   BOOST_TEST(server.heads[1].find("key-Very-Secret-456") != std::string::npos);
+}
+
+namespace {
+
+// The header `name` of a raw request head; empty when absent.
+std::string header_of(const std::string& head, const std::string& name) {
+  std::size_t pos = head.find("\r\n");
+  while (pos != std::string::npos && pos + 2 < head.size()) {
+    const auto end = head.find("\r\n", pos + 2);
+    const auto line = head.substr(pos + 2, end - pos - 2);
+    const auto colon = line.find(':');
+    if (colon != std::string::npos && pw::util::iequals(line.substr(0, colon), name)) {
+      auto value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      return value;
+    }
+    pos = end;
+  }
+  return {};
+}
+
+}  // namespace
+
+// ABI 1.4: an auth's "s3_credentials" let a step ask the host to sign a
+// request ("sign": "aws-sigv4"); the signature is one a SigV4 server
+// accepts, the auth's headers are not added, the secret never shows, and
+// a step whose auth has no S3 credentials cannot ask.
+BOOST_AUTO_TEST_CASE(the_host_signs_a_request_with_the_auths_s3_credentials) {
+  RecordingServer server;
+  Harness h;
+  h.registry.scan({std::string(PW_TEST_BINARY_DIR) + "/test-plugins/http_raw"});
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port) + "/site-bucket/a%20b/c.txt?uploads";
+  const std::string secret = "0123456789abcdef0123456789abcdef-S3-Secret";
+  auto r = h.run_text(R"({"pipewright": 1,
+    "auth": {"s3": {"uses": "core.echo",
+      "with": {"values": {"headers": {"Authorization": "Bearer tok-Very-Secret-123"},
+                          "s3_credentials": {"access_key_id": "AKIDEXAMPLE", "secret_access_key": ")" + secret + R"("}}}},
+             "plain": {"uses": "core.echo", "with": {"values": {"headers": {"Authorization": "Bearer tok-Very-Secret-123"}}}}},
+    "steps": [
+      {"id": "signed", "uses": "fixture.http.raw", "auth": "s3",
+       "with": {"request": {"method": "POST", "url": ")" + url + R"(", "headers": {"Content-Type": "text/plain"}, "sign": "aws-sigv4"}}},
+      {"id": "unsigned", "uses": "fixture.http.raw", "auth": "plain", "needs": ["signed"],
+       "with": {"request": {"url": ")" + url + R"(", "sign": "aws-sigv4"}}}]})");
+  const std::string out = h.all_output();
+  BOOST_TEST_INFO(out);
+  BOOST_TEST(r.steps.at("signed").outputs.at("status").as_int64() == 200);
+  BOOST_TEST(r.steps.at("signed").outputs.at("context").at("signing").as_array().size() == 1u);
+  BOOST_TEST((r.steps.at("unsigned").status == pw::StepStatus::failed));
+  BOOST_TEST(out.find("the step's auth provides no S3 credentials") != std::string::npos);
+  BOOST_TEST(out.find(secret) == std::string::npos);
+
+  std::lock_guard lock(server.mutex);
+  BOOST_REQUIRE_EQUAL(server.heads.size(), 1u);
+  const std::string& head = server.heads[0];
+  BOOST_TEST(head.find("tok-Very-Secret-123") == std::string::npos);
+  const auto authorization = pw::sigv4::parse_authorization(header_of(head, "Authorization"));
+  BOOST_REQUIRE(authorization.has_value());
+  BOOST_TEST(authorization->access_key_id == "AKIDEXAMPLE");
+  BOOST_TEST(authorization->scope.region == "auto");
+  BOOST_TEST(authorization->scope.service == "s3");
+  // Recomputed as a server would: from the decoded path and query and the
+  // signed headers as received.
+  pw::sigv4::Request request;
+  request.method = "POST";
+  request.path = "/site-bucket/a b/c.txt";
+  request.query = {{"uploads", ""}};
+  for (const auto& name : authorization->signed_headers) request.headers.emplace_back(name, header_of(head, name));
+  request.payload_hash = header_of(head, "x-amz-content-sha256");
+  BOOST_TEST(request.payload_hash == pw::sigv4::sha256_hex(""));
+  const auto& names = authorization->signed_headers;
+  BOOST_TEST((std::find(names.begin(), names.end(), "content-type") != names.end()));
+  const auto date = header_of(head, "x-amz-date");
+  const auto expected = pw::sigv4::signature(secret, authorization->scope,
+                                             pw::sigv4::string_to_sign(date, authorization->scope,
+                                                                       pw::sigv4::canonical_request(request)));
+  BOOST_TEST(pw::sigv4::same_signature(authorization->signature, expected));
 }
 
 BOOST_AUTO_TEST_CASE(matrix_runs_every_combination_and_collects_outputs) {

@@ -75,6 +75,26 @@ BOOST_AUTO_TEST_CASE(text_output_prints_the_base_url_and_demo_identity) {
   BOOST_TEST(sandbox.err().empty(), sandbox.err());
 }
 
+// The S3 door's endpoint is printed in both outputs and answers in S3's words.
+BOOST_AUTO_TEST_CASE(both_outputs_name_the_r2_s3_endpoint) {
+  TempDir dir;
+  SandboxProcess text_sandbox(dir.path(), "s3-text", {});
+  const std::string out = text_sandbox.wait_for_output("Press Ctrl-C to stop.");
+  BOOST_TEST(std::regex_search(out, std::regex(R"(\n  CLOUDFLARE_R2_ENDPOINT=http://127\.0\.0\.1:\d+   \(R2's S3 API)")), out);
+  BOOST_TEST(text_sandbox.stop() == 0);
+
+  SandboxProcess sandbox(dir.path(), "s3-json", {"--output", "json"});
+  auto id = sandbox.json_identity();
+  const std::string endpoint = text(id, "r2_s3_endpoint");
+  const auto s3_port = static_cast<std::uint16_t>(id.at("s3_port").as_int64());
+  BOOST_TEST(endpoint == "http://127.0.0.1:" + std::to_string(s3_port));
+  BOOST_TEST(s3_port != static_cast<std::uint16_t>(id.at("port").as_int64()));
+  auto unsigned_request = raw_exchange(s3_port, "GET /some-bucket HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  BOOST_TEST(unsigned_request.result_int() == 403u);
+  BOOST_TEST(unsigned_request.body().find("<Code>AccessDenied</Code>") != std::string::npos, unsigned_request.body());
+  BOOST_TEST(sandbox.stop() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(state_dir_keeps_identity_and_data_across_a_restart) {
   TempDir dir;
   const auto state = dir.path() / "state";
@@ -179,6 +199,10 @@ BOOST_AUTO_TEST_CASE(bad_listen_or_rate_limit_values_exit_2_with_a_message) {
   BOOST_TEST(busy.exit_code == 2, busy.err);
   BOOST_TEST(busy.err.find(std::to_string(f.server.port())) != std::string::npos, busy.err);
   BOOST_TEST(std::count(busy.err.begin(), busy.err.end(), '\n') == 1, busy.err);
+  // So is a busy S3 port.
+  auto busy_s3 = refused_run({"--listen", "127.0.0.1:0", "--s3-port", std::to_string(f.server.port())});
+  BOOST_TEST(busy_s3.exit_code == 2, busy_s3.err);
+  BOOST_TEST(busy_s3.err.find(std::to_string(f.server.port())) != std::string::npos, busy_s3.err);
 }
 
 BOOST_AUTO_TEST_CASE(a_large_object_put_is_streamed_to_disk_not_held_in_memory) {

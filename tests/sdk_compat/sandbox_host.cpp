@@ -1,5 +1,6 @@
-// Starts a sandbox for the SDK compatibility test: prints one JSON line with
-// the base URL and the demo identity, then serves until stdin closes.
+// Starts a sandbox for the SDK compatibility tests (the TypeScript SDK, the
+// AWS SDK on the S3 door): prints one JSON line with the base URL, the R2 S3
+// endpoint and the demo identity, then serves until stdin closes.
 // Usage: pw_sdk_compat_host [seed.json]
 #include <pipewright/sandbox.hpp>
 
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
     server.start();
     const auto& id = server.identity();
     boost::json::object line{{"base_url", server.base_url()},
+                             {"r2_s3_endpoint", server.r2_s3_endpoint()},
                              {"user_id", id.user_id},
                              {"email", id.email},
                              {"global_key", id.global_key},

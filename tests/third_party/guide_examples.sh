@@ -33,7 +33,7 @@ cmake --install "$BUILD" --prefix "$TMP/prefix" >"$TMP/install.log"
 PW=$TMP/prefix/bin/pipewright
 
 # folder:plugin:the ABI it answers (the C example asks for 1.0 only)
-for example in c-step:example.step.hello:1.0 cpp-step:example.step.greet:1.3; do
+for example in c-step:example.step.hello:1.0 cpp-step:example.step.greet:1.4; do
   IFS=: read -r dir name abi <<<"$example"
   echo "-- build examples/$dir against the installed package only"
   # Copied, so that nothing of the project is on the include path.

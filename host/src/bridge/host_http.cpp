@@ -1,5 +1,7 @@
 #include "host_http.hpp"
 
+#include "request_signing.hpp"
+
 #include <pipewright/util/text.hpp>
 
 #include <boost/url/parse.hpp>
@@ -14,18 +16,39 @@ namespace json = boost::json;
 
 namespace {
 
+constexpr std::chrono::milliseconds kCleanupTimeout{10000};
+
+// How the host authenticates one request: the step's auth headers (the
+// default), none ("step_auth": false, ABI 1.2), or a signature ("sign",
+// ABI 1.4).
+enum class Authentication { step_headers, none, sigv4 };
+
+std::optional<std::string> parse_range(const json::value& v, HttpRequest& out) {
+  const auto* o = v.if_object();
+  const auto* offset = o ? o->if_contains("offset") : nullptr;
+  const auto* length = o ? o->if_contains("length") : nullptr;
+  if (!offset || !length || !offset->is_int64() || !length->is_int64() || offset->as_int64() < 0 ||
+      length->as_int64() < 0 || o->size() != 2)
+    return "\"body_range\" must be {\"offset\": N, \"length\": N} with whole numbers >= 0";
+  out.body_range = HttpRequest::Range{static_cast<std::uint64_t>(offset->as_int64()),
+                                      static_cast<std::uint64_t>(length->as_int64())};
+  return std::nullopt;
+}
+
 // Turns one request object into an HttpRequest, or an error message saying
-// which member is wrong. `step_auth` is false when the plugin asked to send
-// the request without the step's auth headers (ABI 1.2).
+// which member is wrong.
+// `cleanup` is null for a batch request, which cannot be one.
 std::optional<std::string> parse_request(const json::value& v, const CallContext& ctx,
-                                         bool inline_body_allowed, HttpRequest& out, bool& step_auth) {
+                                         bool inline_body_allowed, HttpRequest& out, Authentication& auth,
+                                         bool* cleanup) {
   if (!v.is_object()) return "the request must be a JSON object";
   const auto& o = v.as_object();
   for (const auto& kv : o) {
-    static const std::string_view known[] = {"method", "url",        "headers", "body_file",
-                                             "safe_to_retry", "timeout_ms", "body",  "step_auth"};
+    static const std::string_view known[] = {"method",     "url",  "headers",   "body_file",  "safe_to_retry",
+                                             "timeout_ms", "body", "step_auth", "body_range", "sign",
+                                             "cleanup"};
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known) ||
-        (kv.key() == "body" && !inline_body_allowed))
+        (kv.key() == "body" && !inline_body_allowed) || (kv.key() == "cleanup" && !cleanup))
       return "unknown request member \"" + std::string(kv.key()) + "\"";
   }
   if (auto* m = o.if_contains("method")) {
@@ -50,9 +73,26 @@ std::optional<std::string> parse_request(const json::value& v, const CallContext
     std::filesystem::path p(std::string(f->as_string()));
     out.body_file = p.is_relative() ? ctx.workdir / p : p;
   }
+  if (auto* r = o.if_contains("body_range")) {
+    if (!out.body_file) return "\"body_range\" needs a \"body_file\"";
+    if (auto why = parse_range(*r, out)) return why;
+  }
   if (auto* a = o.if_contains("step_auth")) {
     if (!a->is_bool()) return "\"step_auth\" must be true or false";
-    step_auth = a->as_bool();
+    if (!a->as_bool()) auth = Authentication::none;
+  }
+  if (auto* c = o.if_contains("cleanup")) {
+    if (!c->is_bool()) return "\"cleanup\" must be true or false";
+    *cleanup = c->as_bool();
+  }
+  if (auto* s = o.if_contains("sign")) {
+    if (!s->is_string() || s->as_string() != "aws-sigv4") return "\"sign\" must be \"aws-sigv4\"";
+    if (auth == Authentication::none) return "\"sign\" and \"step_auth\": false exclude each other";
+    if (!ctx.signing)
+      return "\"sign\": the step's auth provides no S3 credentials (check the context's \"signing\" first)";
+    auth = Authentication::sigv4;
+    // R2's S3 API is not metered by the REST API's budget.
+    out.metered = false;
   }
   if (auto* s = o.if_contains("safe_to_retry")) {
     if (!s->is_bool()) return "\"safe_to_retry\" must be true or false";
@@ -72,13 +112,17 @@ std::optional<std::string> parse_request(const json::value& v, const CallContext
 // Auth headers replace any header of the same name the plugin set: the
 // plugin must not be able to shadow or read them. A request sent with
 // "step_auth": false carries the plugin's own credential instead, and
-// spends that credential's rate budget.
-void inject_auth(const CallContext& ctx, HttpRequest& request, bool step_auth) {
-  if (!step_auth) return;
+// spends that credential's rate budget. A signed request is signed last,
+// over the headers it will carry.
+std::optional<std::string> inject_auth(const CallContext& ctx, HttpRequest& request, Authentication auth) {
+  if (auth == Authentication::none) return std::nullopt;
+  if (auth == Authentication::sigv4)
+    return sign_sigv4(request, *ctx.signing, std::chrono::system_clock::now());
   for (const auto& [name, value] : ctx.auth_headers) {
     std::erase_if(request.headers, [&](const auto& h) { return util::iequals(h.first, name); });
     request.headers.emplace_back(name, value);
   }
+  return std::nullopt;
 }
 
 // A request never outlives the step's deadline: no attempt, and no wait
@@ -160,13 +204,19 @@ pw_status host_http(CallContext& ctx, std::string_view request_json, std::string
   json::value v = json::parse(request_json, ec);
   if (ec) return bad_input(ctx, "http", "the request is not valid JSON");
   HttpRequest request;
-  bool step_auth = true;
-  if (auto why = parse_request(v, ctx, false, request, step_auth)) return bad_input(ctx, "http", *why);
+  auto auth = Authentication::step_headers;
+  bool cleanup = false;
+  if (auto why = parse_request(v, ctx, false, request, auth, &cleanup)) return bad_input(ctx, "http", *why);
   if (!request.body_file) request.body.assign(body);
-  inject_auth(ctx, request, step_auth);
-  cap_timeout(ctx, request);
+  if (auto why = inject_auth(ctx, request, auth)) return bad_input(ctx, "http", *why);
+  // A cleanup (aborting a half-made multipart upload) is sent even after
+  // Ctrl-C or the step's timeout, for a bounded time of its own.
+  if (cleanup)
+    request.timeout = std::min(request.timeout, kCleanupTimeout);
+  else
+    cap_timeout(ctx, request);
   HttpResponse response = ctx.run.http.send(
-      request, [&ctx] { return ctx.cancel.cancelled(); }, event_sink(ctx));
+      request, [&ctx, cleanup] { return !cleanup && ctx.cancel.cancelled(); }, event_sink(ctx));
   deliver(on_response, user, 0, response);
   return ctx.cancel.cancelled() ? PW_STATUS_CANCELLED : PW_STATUS_OK;
 }
@@ -191,10 +241,10 @@ pw_status host_http_batch(CallContext& ctx, std::string_view batch_json,
   requests.reserve(list->as_array().size());
   for (std::size_t i = 0; i < list->as_array().size(); ++i) {
     HttpRequest request;
-    bool step_auth = true;
-    if (auto why = parse_request(list->as_array()[i], ctx, true, request, step_auth))
-      return bad_input(ctx, "http_batch", "requests[" + std::to_string(i) + "]: " + *why);
-    inject_auth(ctx, request, step_auth);
+    auto auth = Authentication::step_headers;
+    auto why = parse_request(list->as_array()[i], ctx, true, request, auth, nullptr);
+    if (!why) why = inject_auth(ctx, request, auth);
+    if (why) return bad_input(ctx, "http_batch", "requests[" + std::to_string(i) + "]: " + *why);
     cap_timeout(ctx, request);
     requests.push_back(std::move(request));
   }

@@ -66,6 +66,9 @@ int run_cli(int argc, char** argv) {
   auto* sandbox_cmd = app.add_subcommand("sandbox", "Serve the local Cloudflare API emulator");
   sandbox_cmd->add_option("--listen", sandbox.listen, "ADDRESS:PORT (loopback; port 0 = any)")
       ->capture_default_str();
+  sandbox_cmd->add_option("--s3-port", sandbox.s3_port,
+                          "Port of R2's S3 API (default: the --listen port + 1; 0 = any)")
+      ->check(CLI::Range(0u, 65535u));
   sandbox_cmd->add_option("--state", sandbox.state, "Keep state in DIR (default: in memory)");
   sandbox_cmd->add_option("--seed", sandbox.seed, "JSON file with the demo identity and data");
   sandbox_cmd->add_option("--faults", sandbox.faults, "Fault injection spec");

@@ -176,6 +176,9 @@ int command_run(const RunOptions& options) {
     env.environment.set_default("CLOUDFLARE_ACCOUNT_ID", id.account_id);
     env.environment.set_default("CLOUDFLARE_ZONE_ID", id.zone_id);
     env.environment.set_default("CLOUDFLARE_ZONE_NAME", id.zone_name);
+    // Set, not defaulted: the run's S3 requests must reach this sandbox, not
+    // an R2 endpoint from the caller's environment.
+    env.environment.set("CLOUDFLARE_R2_ENDPOINT", server->r2_s3_endpoint());
   }
   if (auto key = env.environment.get("CLOUDFLARE_GLOBAL_KEY")) redactor.add(*key);
 

@@ -35,6 +35,10 @@ int command_sandbox(const SandboxOptions& options) {
   }
   so.listen_address = options.listen.substr(0, colon);
   so.port = static_cast<std::uint16_t>(port);
+  if (options.s3_port)
+    so.s3_port = static_cast<std::uint16_t>(*options.s3_port);
+  else if (port != 0 && port < 65535)
+    so.s3_port = static_cast<std::uint16_t>(port + 1);
   if (!options.state.empty()) so.state_dir = options.state;
   if (!options.seed.empty()) so.seed_file = options.seed;
   so.faults = options.faults;

@@ -51,6 +51,19 @@ const AuthState* PipelineRun::resolve_auth(const std::string& name, std::string&
         }
       }
     }
+    // Optional: S3 credentials the host signs with for steps that ask
+    // (ABI 1.4). The secret is masked whatever the plugin marked; the key
+    // id is a token id where derived, shown elsewhere by design.
+    if (r.status == StepStatus::ok)
+      if (const auto* s3 = r.outputs.if_contains("s3_credentials"); s3 && s3->is_object()) {
+        const auto* id = s3->as_object().if_contains("access_key_id");
+        const auto* secret = s3->as_object().if_contains("secret_access_key");
+        if (id && secret && id->is_string() && secret->is_string() && !id->as_string().empty() &&
+            !secret->as_string().empty()) {
+          run_.redactor.add(secret->as_string());
+          state.signing = SigningCredentials{std::string(id->as_string()), std::string(secret->as_string())};
+        }
+      }
     if (r.status != StepStatus::ok)
       state.error = "auth " + name + " (" + spec.uses + ") failed: " + r.error;
     json::object fields{

@@ -22,6 +22,7 @@ struct AuthState {
   bool resolved = false;
   std::string error;  // set when resolution failed
   HeaderList headers;
+  std::optional<SigningCredentials> signing;  // the auth's "s3_credentials"
 };
 
 // One plugin invocation as the step executor asks for it.

@@ -29,13 +29,19 @@ bool sleep_unless_cancelled(std::chrono::milliseconds delay, const CancelScope& 
 }
 
 std::string context_json(const RunContext& run, const PluginCall& call, int attempt) {
+  json::object base_urls{{"cloudflare", run.cloudflare_base_url}};
+  // R2's S3 API: the account's endpoint unless this names another (the
+  // embedded sandbox sets it to its own).
+  if (auto r2 = run.environment.get("CLOUDFLARE_R2_ENDPOINT"); r2 && !r2->empty()) base_urls["r2_s3"] = *r2;
   json::object context{{"step_id", call.display_id},
                        {"plugin", call.plugin->name},
                        {"workdir", run.workdir.string()},
                        {"cache_dir", run.cache_dir.string()},
-                       {"base_urls", json::object{{"cloudflare", run.cloudflare_base_url}}},
+                       {"base_urls", std::move(base_urls)},
                        {"attempt", attempt}};
   if (!call.auth_name.empty()) context["auth"] = call.auth_name;
+  // What the host can sign with for this step (ABI 1.4, request "sign").
+  if (call.auth && call.auth->signing) context["signing"] = json::array{"aws-sigv4"};
   return json::serialize(context);
 }
 
@@ -58,7 +64,10 @@ StepResult PipelineRun::call_plugin(const PluginCall& call, const CancelScope& p
     ctx.step_id = call.display_id;
     ctx.plugin = call.plugin;
     ctx.workdir = run_.workdir;
-    if (call.auth) ctx.auth_headers = call.auth->headers;
+    if (call.auth) {
+      ctx.auth_headers = call.auth->headers;
+      ctx.signing = call.auth->signing;
+    }
     const std::string context = context_json(run_, call, attempt);
     // The plugin's library stays loaded: the registry owns it for the run.
     pw_status status = call.plugin->run(call.plugin->plugin_data, ctx.handle(),

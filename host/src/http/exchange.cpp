@@ -16,6 +16,7 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/file.hpp>
+#include <boost/beast/http/basic_file_body.hpp>
 #include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -51,6 +52,48 @@ void fill_head(bhttp::request<Body>& message, const RequestTarget& target,
   message.keep_alive(true);
 }
 
+// Beast's File concept over one byte range of a file, so a multipart
+// upload's part streams from disk like a whole file does (basic_file_body
+// sends size() bytes from the current position).
+class RangeFile {
+ public:
+  RangeFile() = default;
+  bool is_open() const { return file_.is_open(); }
+  void close(beast::error_code& ec) { file_.close(ec); }
+  void open(char const* path, beast::file_mode mode, beast::error_code& ec) { file_.open(path, mode, ec); }
+  void select(std::uint64_t offset, std::uint64_t length, beast::error_code& ec) {
+    const auto whole = file_.size(ec);
+    if (ec) return;
+    if (offset > whole || length > whole - offset) {
+      ec = beast::errc::make_error_code(beast::errc::invalid_argument);
+      return;
+    }
+    file_.seek(offset, ec);
+    left_ = length;
+    length_ = length;
+  }
+  std::uint64_t size(beast::error_code& ec) const {
+    ec = {};
+    return length_;
+  }
+  std::uint64_t pos(beast::error_code& ec) { return file_.pos(ec); }
+  void seek(std::uint64_t offset, beast::error_code& ec) { file_.seek(offset, ec); }
+  std::size_t read(void* buffer, std::size_t n, beast::error_code& ec) {
+    const auto got = file_.read(buffer, static_cast<std::size_t>(std::min<std::uint64_t>(n, left_)), ec);
+    left_ -= got;
+    return got;
+  }
+  std::size_t write(void const*, std::size_t, beast::error_code& ec) {
+    ec = beast::errc::make_error_code(beast::errc::operation_not_supported);
+    return 0;
+  }
+
+ private:
+  beast::file file_;
+  std::uint64_t length_ = 0;
+  std::uint64_t left_ = 0;
+};
+
 bool was_dropped(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
@@ -70,7 +113,24 @@ asio::awaitable<void> write_and_read(Stream& stream, Connection& connection,
                                      ExchangeResult& result) {
   beast::error_code ec;
   connection.lowest().expires_at(limits.deadline);
-  if (request.body_file) {
+  if (request.body_file && request.body_range) {
+    RangeFile file;
+    file.open(request.body_file->c_str(), beast::file_mode::scan, ec);
+    if (!ec) file.select(request.body_range->offset, request.body_range->length, ec);
+    bhttp::request<bhttp::basic_file_body<RangeFile>> message;
+    if (!ec) {
+      fill_head(message, target, request);
+      message.body().reset(std::move(file), ec);
+    }
+    if (ec) {
+      result.error = "cannot read bytes " + std::to_string(request.body_range->offset) + "+" +
+                     std::to_string(request.body_range->length) + " of body_file " +
+                     request.body_file->string() + ": " + ec.message();
+      co_return;
+    }
+    message.prepare_payload();
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, message, as_result);
+  } else if (request.body_file) {
     bhttp::request<bhttp::file_body> message;
     fill_head(message, target, request);
     message.body().open(request.body_file->c_str(), beast::file_mode::scan, ec);

@@ -269,7 +269,7 @@ struct HttpClient::Impl {
     };
     for (int attempt = 1;; ++attempt) {
       bool announced = false;
-      for (auto wait = limiter.try_acquire(rate_key); wait > 0ms;
+      for (auto wait = request.metered ? limiter.try_acquire(rate_key) : 0ms; wait > 0ms;
            wait = limiter.try_acquire(rate_key)) {
         if (!fits_deadline(wait)) {
           HttpResponse response = failure("waiting " + seconds_text(wait) +
@@ -323,7 +323,8 @@ struct HttpClient::Impl {
       std::string gave_up;  // why a retryable answer is returned as it is
       const int status = result.response.status;
       if (status != 0) {
-        if (auto budget = http::server_budget(result.response)) limiter.observe(rate_key, *budget);
+        if (auto budget = http::server_budget(result.response); budget && request.metered)
+          limiter.observe(rate_key, *budget);
         delay = http::server_retry_delay(result.response);
         const bool too_long = delay && *delay > options.max_retry_after;
         if (status == 429) {
@@ -333,7 +334,7 @@ struct HttpClient::Impl {
             std::lock_guard lock(random_mutex);
             delay = http::backoff_delay(options, rate_limited + 2, random);
           }
-          limiter.pause(rate_key, std::min(*delay, options.max_retry_after));
+          if (request.metered) limiter.pause(rate_key, std::min(*delay, options.max_retry_after));
           retry = ++rate_limited <= options.max_rate_limited_retries && !too_long;
         } else if (safe && http::status_is_retryable(status)) {
           retry = ++failures < max_attempts && !too_long;

@@ -40,6 +40,10 @@ std::optional<std::string> Environment::load_file(const fs::path& file) {
   return std::nullopt;
 }
 
+void Environment::set(std::string name, std::string value) {
+  values_.insert_or_assign(std::move(name), std::move(value));
+}
+
 void Environment::set_default(std::string name, std::string value) {
   values_.emplace(std::move(name), std::move(value));
 }

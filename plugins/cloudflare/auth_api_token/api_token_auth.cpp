@@ -4,7 +4,9 @@
 // GET /user/tokens/verify and refuses a token that is unknown, disabled,
 // expired or not yet valid: saying which when the answer tells (a 200 with
 // a status or validity window), else naming every cause Cloudflare's one
-// refusal (401 1000) stands for.
+// refusal (401 1000) stands for. It also hands the host S3 credentials for
+// R2 (secret output "s3_credentials"): given ones, or derived from the
+// token's id and value.
 #include <pipewright/cloudflare/api.hpp>
 #include <pipewright/cloudflare/credentials.hpp>
 #include <pipewright/util/rfc3339.hpp>
@@ -75,13 +77,21 @@ struct ApiTokenAuth {
       "verify": {"type": "boolean", "default": true,
                  "description": "check the token with GET /user/tokens/verify before any step uses it"},
       "wait_seconds": {"type": "integer", "minimum": 0, "maximum": 120, "default": 0,
-                       "description": "keep asking this long while Cloudflare does not know the token yet (a token just created)"}
+                       "description": "keep asking this long while Cloudflare does not know the token yet (a token just created)"},
+      "token_id": {"type": "string",
+                   "description": "the token's id, for S3 credentials when verify is false (verify learns it)"},
+      "s3_access_key_id": {"type": "string", "x-secret": true,
+                           "description": "R2 S3 access key id (secrets.R2_ACCESS_KEY_ID); with s3_secret_access_key, used instead of the ones derived from the token"},
+      "s3_secret_access_key": {"type": "string", "x-secret": true,
+                               "description": "R2 S3 secret access key (secrets.R2_SECRET_ACCESS_KEY)"}
     }
   })json";
   static constexpr const char* outputs_schema = R"json({
     "type": "object",
     "properties": {
       "headers": {"type": "object", "x-secret": true},
+      "s3_credentials": {"type": "object",
+                         "description": "{access_key_id, secret_access_key} the host signs R2 S3 requests with; the secret is masked (add_secret), the key id, a token id, is not"},
       "token_id": {"type": "string"},
       "status": {"type": "string"},
       "expires_on": {"type": ["string", "null"]},
@@ -100,6 +110,7 @@ struct ApiTokenAuth {
     json::object headers;
     headers["Authorization"] = "Bearer " + token;
     if (!cf::bool_at(with, "verify", true)) {
+      set_s3_credentials(call, with, token, cf::string_at(with, "token_id"));
       pipewright::set_output(call, "headers", headers, true);
       return;
     }
@@ -161,6 +172,7 @@ struct ApiTokenAuth {
     if (auto t = pw::util::parse_rfc3339(not_before); t && *t > now)
       throw pipewright::Failure("the API token is not valid yet", "it becomes valid on " + not_before, "/token");
 
+    set_s3_credentials(call, with, token, id);
     pipewright::set_output(call, "headers", headers, true);
     pipewright::set_output(call, "token_id", json::value(id));
     pipewright::set_output(call, "status", json::value(status.empty() ? "active" : status));
@@ -168,6 +180,37 @@ struct ApiTokenAuth {
     pipewright::set_output(call, "not_before", not_before.empty() ? json::value(nullptr) : json::value(not_before));
     call.info("API token " + id + " is valid and active" +
               (expires_on.empty() ? std::string() : " (expires " + expires_on + ")"));
+  }
+
+ private:
+  // Given S3 credentials win over derived ones; without either (verify off
+  // and no token_id) the auth provides none and uploads use the REST API.
+  static void set_s3_credentials(const pipewright::Call& call, const json::object& with, const std::string& token,
+                                 const std::string& token_id) {
+    const std::string key_id(cf::trim(cf::string_at(with, "s3_access_key_id")));
+    const std::string secret(cf::trim(cf::string_at(with, "s3_secret_access_key")));
+    call.add_secret(key_id);
+    call.add_secret(secret);
+    if (key_id.empty() != secret.empty())
+      throw pipewright::Failure(
+          "only one of the S3 credentials is set",
+          "set both R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY, or neither (then they are derived from the token)",
+          key_id.empty() ? "/s3_access_key_id" : "/s3_secret_access_key");
+    cf::S3Credentials s3;
+    if (!key_id.empty()) {
+      s3 = {key_id, secret};
+      call.info("R2 S3 credentials: the given access key id and secret");
+    } else if (!token_id.empty()) {
+      s3 = cf::s3_credentials_from_token(token_id, token);
+      call.info("R2 S3 credentials: derived from API token " + token_id);
+    } else {
+      return;
+    }
+    call.add_secret(s3.secret_access_key);
+    // Not a secret output as a whole: that would mask the token id
+    // everywhere; the secret half is masked on its own above.
+    json::object out{{"access_key_id", s3.access_key_id}, {"secret_access_key", s3.secret_access_key}};
+    pipewright::set_output(call, "s3_credentials", out, false);
   }
 };
 

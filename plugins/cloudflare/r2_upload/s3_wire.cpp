@@ -126,6 +126,13 @@ std::string complete_multipart_body(const std::vector<std::string>& part_etags) 
   return body + "</CompleteMultipartUpload>";
 }
 
+std::string parse_complete_etag(std::string_view xml) {
+  std::string ignored;
+  auto tree = parse_xml(xml, ignored);
+  if (!tree) return {};
+  return unquoted(tree->get<std::string>("CompleteMultipartUploadResult.ETag", ""));
+}
+
 std::string content_md5(std::string_view body) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

@@ -47,6 +47,9 @@ std::optional<std::vector<std::pair<std::string, Error>>> parse_delete_result(st
 // CompleteMultipartUpload's body from the parts' ETags (part 1 first).
 std::optional<std::string> parse_upload_id(std::string_view xml);
 std::string complete_multipart_body(const std::vector<std::string>& part_etags);
+// The ETag (without quotes) in CompleteMultipartUpload's answer; empty when
+// it has none.
+std::string parse_complete_etag(std::string_view xml);
 
 // Base64 of the body's MD5, the Content-MD5 header S3 requires on
 // DeleteObjects.

@@ -18,6 +18,9 @@ namespace pw::sandbox {
 struct Options {
   std::string listen_address = "127.0.0.1";  // loopback unless told otherwise
   std::uint16_t port = 0;                     // 0 picks a free port
+  // R2's S3 API, on a listener of its own at the same address (S3 clients
+  // address buckets at the root, path-style); 0 picks a free port.
+  std::uint16_t s3_port = 0;
   std::optional<std::filesystem::path> state_dir;  // SQLite + object files; in-memory when empty
   std::optional<std::filesystem::path> seed_file;  // JSON describing the demo identity/extra data
   // Fault injection, e.g. "429=0.1,5xx=0.05,drop_before=0.02,drop_after=0.02,
@@ -79,6 +82,10 @@ class Server {
 
   std::uint16_t port() const;
   std::string base_url() const;  // "http://127.0.0.1:PORT/client/v4"
+  std::uint16_t s3_port() const;
+  // R2's S3 endpoint, "http://127.0.0.1:S3PORT": buckets of the demo
+  // account path-style below it (what CLOUDFLARE_R2_ENDPOINT holds).
+  std::string r2_s3_endpoint() const;
   // Connections being served now (not those refused over the cap).
   std::size_t open_connections() const;
   const Identity& identity() const;

@@ -76,30 +76,45 @@ Outcome<Principal> from_token(Db& db, TokenLookup& tokens, const Request& req,
   };
   auto t = tokens.find(db, value);
   if (!t) return invalid();
-  auto now = util::now();
-  if (t->status != "active") return invalid();
-  if (t->not_before && *util::parse_rfc3339(*t->not_before) > now) return invalid();
-  if (t->expires_on && *util::parse_rfc3339(*t->expires_on) <= now) return invalid();
-  if (!ip_allowed(t->condition, req.peer_ip)) {
-    if (verify) return invalid();
-    return fail(403, 9109, "Cannot use the access token from location: " + req.peer_ip);
+  switch (token_problem(*t, req.peer_ip)) {
+    case TokenProblem::none:
+      break;
+    case TokenProblem::ip_refused:
+      if (!verify)
+        return fail(403, 9109, "Cannot use the access token from location: " + req.peer_ip);
+      return invalid();
+    default:
+      return invalid();
   }
-  // last_used_on has minute resolution: a write per request would make
-  // every authenticated read a write transaction.
-  if (std::string stamp = now_rfc3339(); !t->last_used_on || t->last_used_on->compare(0, 16, stamp, 0, 16) != 0)
-    touch_token(db, t->id);
-  Principal p;
-  p.kind = t->owner.account_owned ? CredentialKind::account_token : CredentialKind::user_token;
-  (t->owner.account_owned ? p.account_id : p.user_id) = t->owner.id;
-  p.token_id = t->id;
-  p.status = effective_status(*t);
-  p.not_before = t->not_before.value_or("");
-  p.expires_on = t->expires_on.value_or("");
-  p.policies = std::move(t->policies);
-  return p;
+  return token_principal(db, std::move(*t));
 }
 
 }  // namespace
+
+TokenProblem token_problem(const TokenRecord& t, const std::string& peer_ip) {
+  auto now = util::now();
+  if (t.status != "active") return TokenProblem::inactive;
+  if (t.not_before && *util::parse_rfc3339(*t.not_before) > now) return TokenProblem::not_yet_valid;
+  if (t.expires_on && *util::parse_rfc3339(*t.expires_on) <= now) return TokenProblem::expired;
+  if (!ip_allowed(t.condition, peer_ip)) return TokenProblem::ip_refused;
+  return TokenProblem::none;
+}
+
+Principal token_principal(Db& db, TokenRecord t) {
+  // last_used_on has minute resolution: a write per request would make
+  // every authenticated read a write transaction.
+  if (std::string stamp = now_rfc3339(); !t.last_used_on || t.last_used_on->compare(0, 16, stamp, 0, 16) != 0)
+    touch_token(db, t.id);
+  Principal p;
+  p.kind = t.owner.account_owned ? CredentialKind::account_token : CredentialKind::user_token;
+  (t.owner.account_owned ? p.account_id : p.user_id) = t.owner.id;
+  p.token_id = t.id;
+  p.status = effective_status(t);
+  p.not_before = t.not_before.value_or("");
+  p.expires_on = t.expires_on.value_or("");
+  p.policies = std::move(t.policies);
+  return p;
+}
 
 Outcome<Principal> authenticate(Db& db, TokenLookup& tokens, const Request& req,
                                 bool verify_endpoint) {

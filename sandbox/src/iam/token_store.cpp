@@ -167,11 +167,26 @@ std::optional<TokenRecord> find_token(Db& db, const TokenOwner& owner, std::stri
   return read_row(s);
 }
 
-std::optional<TokenRecord> TokenLookup::find(Db& db, std::string_view value) {
-  if (db.total_changes() != changes_ || by_hash_.size() >= max_entries) {
+void TokenLookup::forget_if_changed(Db& db) {
+  if (db.total_changes() != changes_ || by_hash_.size() >= max_entries ||
+      by_id_.size() >= max_entries) {
     by_hash_.clear();
+    by_id_.clear();
     changes_ = db.total_changes();
   }
+}
+
+std::optional<TokenLookup::Keyed> TokenLookup::find_by_id(Db& db, std::string_view id) {
+  forget_if_changed(db);
+  std::string key(id);
+  if (auto it = by_id_.find(key); it != by_id_.end()) return it->second;
+  auto s = db.query("SELECT " + std::string(columns) + ", value_sha256 FROM tokens WHERE id=?1", id);
+  if (!s.step()) return std::nullopt;
+  return by_id_.emplace(std::move(key), Keyed{read_row(s), s.text(12)}).first->second;
+}
+
+std::optional<TokenRecord> TokenLookup::find(Db& db, std::string_view value) {
+  forget_if_changed(db);
   auto hash = sha256_hex(value);
   if (auto it = by_hash_.find(hash); it != by_hash_.end()) return it->second;
   auto s = db.query("SELECT " + std::string(columns) + " FROM tokens WHERE value_sha256=?1", hash);

@@ -74,10 +74,17 @@ awaitable<Handled> dispatch_on_strand(Dispatcher& d, Request& req,
 
 // Writes `message` piece by piece, each piece within `send_timeout`: a large
 // download to a slow reader may take long, a client that stopped reading not.
+// `header_only`: the answer to HEAD, whose fields (Content-Length too) are
+// those GET would send, without the body.
 template <class Message>
 awaitable<beast::error_code> write_message(beast::tcp_stream& stream, Message& message,
-                                           milliseconds send_timeout) {
+                                           milliseconds send_timeout, bool header_only = false) {
   http::serializer<Message::is_request::value, typename Message::body_type> serializer(message);
+  if (header_only) {
+    stream.expires_after(send_timeout);
+    auto [ec, n] = co_await http::async_write_header(stream, serializer, use_tuple);
+    co_return ec;
+  }
   do {
     stream.expires_after(send_timeout);
     auto [ec, n] = co_await http::async_write_some(stream, serializer, use_tuple);
@@ -87,19 +94,20 @@ awaitable<beast::error_code> write_message(beast::tcp_stream& stream, Message& m
 }
 
 awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Response r, unsigned version,
-                                            bool keep_alive, milliseconds send_timeout) {
+                                            bool keep_alive, milliseconds send_timeout,
+                                            bool header_only = false) {
   if (r.file) {
     http::response<http::file_body> res{static_cast<http::status>(r.status), version};
     apply(res, r, keep_alive);
     res.body() = std::move(*r.file);
     res.prepare_payload();
-    co_return co_await write_message(stream, res, send_timeout);
+    co_return co_await write_message(stream, res, send_timeout, header_only);
   }
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   apply(res, r, keep_alive);
   res.body() = std::move(r.body);
   res.prepare_payload();
-  co_return co_await write_message(stream, res, send_timeout);
+  co_return co_await write_message(stream, res, send_timeout, header_only);
 }
 
 // Reads the rest of a body, each read within `body_timeout` (a body that
@@ -271,7 +279,7 @@ awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionDeps de
     }
     if (!h.response) break;  // drop fault: close without a response
     auto wec = co_await write_response(stream, std::move(*h.response), version, keep_alive,
-                                       limits.send_timeout);
+                                       limits.send_timeout, req.method == "HEAD");
     if (wec || !keep_alive) break;
   }
   close(stream);

@@ -4,7 +4,9 @@
 #include <iostream>
 
 #include "iam/auth.hpp"
+#include "iam/s3_auth.hpp"
 #include "server/context.hpp"
+#include "server/s3_error.hpp"
 #include "store/clock.hpp"
 #include "wire/envelope.hpp"
 
@@ -22,6 +24,25 @@ std::optional<Response> fault_response(FaultKind k) {
       return fail(502, 10002, "Bad gateway (injected fault)");
     case FaultKind::status_503:
       return fail(503, 10003, "Service unavailable (injected fault)");
+    default:
+      return std::nullopt;
+  }
+}
+
+// The same faults in S3's words. A throttled S3 request keeps the status the
+// spec asked for (429) with S3's throttling code, which AWS SDKs retry.
+std::optional<Response> s3_fault_response(FaultKind k, std::string_view resource) {
+  switch (k) {
+    case FaultKind::too_many_requests:
+      return std::move(s3_error(429, "SlowDown", "Please reduce your request rate.", resource)
+                           .header("Retry-After", "1"));
+    case FaultKind::status_500:
+      return s3_error(500, "InternalError", "We encountered an internal error (injected fault).",
+                      resource);
+    case FaultKind::status_502:
+      return s3_error(502, "BadGateway", "Bad gateway (injected fault).", resource);
+    case FaultKind::status_503:
+      return s3_error(503, "ServiceUnavailable", "Service unavailable (injected fault).", resource);
     default:
       return std::nullopt;
   }
@@ -66,11 +87,51 @@ Response Dispatcher::run(const Route& route, Request& req, const PathParams& par
     // A handler bug, not a client error: say where, keep serving.
     std::cerr << "pipewright sandbox: " << req.method << " " << route.pattern
               << " failed: " << e.what() << "\n";
+    if (door_ == Door::s3)
+      return s3_error(500, "InternalError", "Internal error in the sandbox; see its log.", req.path);
     return internal_error();
   }
 }
 
+Handled Dispatcher::handle_s3(Request& req, const std::optional<Router::Match>& match) {
+  Handled out;
+  RequestLogEntry entry{util::now(), req.method, req.path, 0, "", ""};
+  FaultDecision fault = runtime_.faults.decide(req.method, req.path);
+  out.latency = fault.latency;
+  entry.fault = std::string(fault_name(fault.kind));
+  if (fault.kind == FaultKind::drop_before) {
+    runtime_.log.add(std::move(entry));
+    return out;
+  }
+  if (auto injected = s3_fault_response(fault.kind, req.path)) {
+    entry.status = injected->status;
+    runtime_.log.add(std::move(entry));
+    out.response = std::move(injected);
+    return out;
+  }
+  // No rate budget here: R2's S3 endpoint is not metered by the REST API's.
+  Response resp;
+  auto who = authenticate_s3(state_.db, state_.tokens, req, util::now());
+  if (auto* denial = std::get_if<S3Denial>(&who)) {
+    resp = s3_error(denial->status, denial->code, denial->message, req.path);
+  } else {
+    const auto& principal = std::get<Principal>(who);
+    entry.credential = principal.credential_id();
+    if (!match)
+      resp = s3_error(405, "MethodNotAllowed",
+                      "The sandbox's S3 API does not serve " + req.method + " on this resource.",
+                      req.path);
+    else
+      resp = run(*match->route, req, match->params, &principal);
+  }
+  entry.status = resp.status;
+  runtime_.log.add(std::move(entry));
+  if (fault.kind != FaultKind::drop_after) out.response = std::move(resp);
+  return out;
+}
+
 Handled Dispatcher::handle(Request& req, const std::optional<Router::Match>& match) {
+  if (door_ == Door::s3) return handle_s3(req, match);
   Handled out;
   if (req.path.starts_with(Router::hook_prefix)) {
     if (!is_loopback(req.peer_ip))

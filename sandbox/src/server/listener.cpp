@@ -36,9 +36,9 @@ void report_failure(std::exception_ptr e) {
 }  // namespace
 
 struct Listener::Impl {
-  explicit Impl(const Options& o)
+  Impl(const Options& o, std::uint16_t port)
       : listen_address(o.listen_address),
-        requested_port(o.port),
+        requested_port(port),
         threads(o.threads),
         limits{o.header_timeout, o.idle_timeout, o.body_timeout, o.send_timeout,
                o.max_header_bytes},
@@ -99,7 +99,8 @@ asio::awaitable<void> Listener::Impl::accept_loop() {
   }
 }
 
-Listener::Listener(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
+Listener::Listener(const Options& options, std::uint16_t port)
+    : impl_(std::make_unique<Impl>(options, port)) {}
 
 Listener::~Listener() = default;
 
@@ -120,7 +121,7 @@ void Listener::bind(asio::io_context& ioc) {
   acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (acceptor.bind(ep, ec); ec)
     throw std::runtime_error("cannot listen on " + where + ": " + ec.message() +
-                             " (choose another --port, or 0 for a free one)");
+                             " (choose another port with --listen or --s3-port, or 0 for a free one)");
   if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
     throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
   impl_->port = acceptor.local_endpoint().port();

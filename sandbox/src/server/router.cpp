@@ -21,33 +21,11 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 void Router::add(std::string_view method, std::string_view pattern, Handler handler,
                  RouteOptions options) {
-  add_route(method, std::string(api_prefix) + std::string(pattern), std::move(handler), options,
-            false);
+  add_route(method, prefix_ + std::string(pattern), std::move(handler), options, false);
 }
 
 void Router::add_hook(std::string_view method, std::string_view pattern, Handler handler) {

@@ -4,6 +4,9 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
+#include <fstream>
+#include <memory>
 #include <pipewright/util/text.hpp>
 #include <stdexcept>
 #include <vector>
@@ -69,6 +72,45 @@ bool is_id32(std::string_view s) {
   if (s.size() != 32) return false;
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+namespace {
+
+struct DigestContextFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+std::optional<std::string> file_digest(const std::filesystem::path& file, const EVP_MD* type) {
+  std::unique_ptr<EVP_MD_CTX, DigestContextFree> md(EVP_MD_CTX_new());
+  if (!md || EVP_DigestInit_ex(md.get(), type, nullptr) != 1) return std::nullopt;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::vector<char> buf(256 * 1024);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(md.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) return std::nullopt;
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(md.get(), digest.data(), &len) != 1) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(digest.data()), len);
+}
+
+}  // namespace
+
+std::optional<std::string> file_md5(const std::filesystem::path& file) { return file_digest(file, EVP_md5()); }
+
+std::optional<std::string> file_sha256(const std::filesystem::path& file) {
+  return file_digest(file, EVP_sha256());
+}
+
+std::string md5(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr) != 1)
+    throw std::runtime_error("MD5 failed");
+  return std::string(reinterpret_cast<const char*>(md), len);
 }
 
 }  // namespace pw::sandbox

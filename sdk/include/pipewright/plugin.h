@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define PW_ABI_MAJOR 1
-#define PW_ABI_MINOR 3
+#define PW_ABI_MINOR 4
 
 #if defined(_WIN32)
 #define PW_EXPORT __declspec(dllexport)
@@ -140,7 +140,8 @@ typedef void (*pw_http_response_fn)(void *user, pw_str meta_json, pw_str body);
  * 1.0 services are always there, add_secret is there from 1.1 on.
  *
  * History: 1.0 log .. diagnostic; 1.1 add_secret; 1.2 the http request
- * member "step_auth"; 1.3 nothing new in this table (abi_minor says 3).
+ * member "step_auth"; 1.3 nothing new in this table (abi_minor says 3);
+ * 1.4 the http request members "sign", "body_range" and "cleanup".
  */
 typedef struct pw_host_services_v1 {
   uint32_t struct_size;
@@ -155,13 +156,25 @@ typedef struct pw_host_services_v1 {
    *    "body_file": "/path"?,       stream the request body from this file
    *    "safe_to_retry": true|false?, default: true for GET/HEAD/PUT/DELETE
    *    "timeout_ms": 30000?,
-   *    "step_auth": false?}          since 1.2, see below
+   *    "body_range": {"offset": N, "length": N}?  since 1.4: send only
+   *                                 these bytes of body_file (a part)
+   *    "step_auth": false?,         since 1.2, see below
+   *    "sign": "aws-sigv4"?,        since 1.4, see below
+   *    "cleanup": true?}            since 1.4, http only: sent even after
+   *                                 the run was cancelled or the step timed
+   *                                 out, with at most 10 s of its own (undo
+   *                                 what a cancelled call half-made)
    * `body` is the request body when no body_file is given (may be empty).
    * If the step names an `auth`, the host adds that auth's headers; the
    * plugin never sees them. With "step_auth": false it adds none, for a
    * request that presents a credential the plugin was given as an input
    * (checking that a token it holds still works); a host older than 1.2
-   * refuses the member as unknown. The host applies rate limiting and retries:
+   * refuses the member as unknown. With "sign": "aws-sigv4" the host signs
+   * the request (AWS Signature Version 4, region "auto", service "s3": R2's
+   * S3 API) with the S3 credentials the step's auth provided, instead of
+   * adding its headers; the context's "signing" lists the schemes a step
+   * can ask for, and a request asking for one not listed is malformed.
+   * Signed requests do not spend the REST API's rate budget. The host applies rate limiting and retries:
    * a 429 is sent again for every method (it was refused before handling);
    * a 5xx, a timeout or a lost answer is repeated only for a request that
    * is safe to repeat. "safe_to_retry": true declares a POST/PATCH
@@ -227,8 +240,12 @@ typedef struct pw_host_services_v1 {
  * already validated against params_schema. `context_json` describes the run:
  *   {"step_id": "...", "plugin": "...", "workdir": "/abs/dir",
  *    "cache_dir": "/abs/dir" | "",
- *    "base_urls": {"cloudflare": "https://api.cloudflare.com/client/v4"},
- *    "auth": "name"?, "attempt": 1}
+ *    "base_urls": {"cloudflare": "https://api.cloudflare.com/client/v4",
+ *                  "r2_s3": "http://127.0.0.1:8788"?},
+ *    "auth": "name"?, "signing": ["aws-sigv4"]?, "attempt": 1}
+ * "r2_s3" (since 1.4) is $CLOUDFLARE_R2_ENDPOINT when set; "signing"
+ * (since 1.4) is present when the step's auth set the secret output
+ * "s3_credentials": {"access_key_id": "...", "secret_access_key": "..."}.
  * `cache_dir` is a directory the plugin may keep caches in between runs
  * (make a subdirectory of your own, and create it: it may not exist yet);
  * nothing in it may be needed for correctness. It is $PIPEWRIGHT_CACHE_DIR,

@@ -1,6 +1,12 @@
 #include <pipewright/cloudflare/credentials.hpp>
+#include <pipewright/util/sigv4.hpp>
 
 namespace pipewright::cloudflare {
+
+S3Credentials s3_credentials_from_token(std::string_view token_id, std::string_view token_value) {
+  return {std::string(token_id), pw::sigv4::sha256_hex(token_value)};
+}
+
 namespace {
 
 bool alnum(char c) {

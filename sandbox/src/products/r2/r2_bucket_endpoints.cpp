@@ -24,11 +24,6 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-bool valid_bucket_name(std::string_view name) {
-  static const std::regex rule("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$");
-  return std::regex_match(name.begin(), name.end(), rule);
-}
-
 constexpr std::string_view bucket_columns =
     "SELECT name, creation_date, location, storage_class, jurisdiction FROM r2_buckets";
 
@@ -93,7 +88,7 @@ Response create_bucket(RequestContext& ctx) {
   if (!body->is_object()) return fail(400, 10005, "The request body must be a JSON object with a bucket name.");
   const auto& o = body->as_object();
   const auto* name = o.if_contains("name");
-  if (!name || !name->is_string() || !valid_bucket_name(name->as_string()))
+  if (!name || !name->is_string() || !r2_valid_bucket_name(name->as_string()))
     return fail(400, 10005,
                 "The specified bucket name is not valid: use 3-63 lower-case letters, digits and hyphens, "
                 "starting and ending with a letter or digit.");
@@ -189,6 +184,11 @@ CREATE TABLE IF NOT EXISTS r2_objects(
   PRIMARY KEY(account_id, jurisdiction, bucket, key));
 )sql");
   install_r2_bucket_config_schema(db);
+}
+
+bool r2_valid_bucket_name(std::string_view name) {
+  static const std::regex rule("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$");
+  return std::regex_match(name.begin(), name.end(), rule);
 }
 
 void add_r2_bucket_endpoints(Router& r) {

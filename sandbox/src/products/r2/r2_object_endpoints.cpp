@@ -13,10 +13,8 @@
 #include "store/ids.hpp"
 
 #include <boost/json.hpp>
-#include <openssl/evp.h>
 
 #include <array>
-#include <fstream>
 #include <memory>
 #include <pipewright/util/text.hpp>
 
@@ -26,26 +24,6 @@ namespace {
 
 constexpr std::uint64_t max_object_size = 300ull << 20;  // wrangler refuses > 300 MiB
 constexpr std::size_t max_key_bytes = 1024;
-
-struct Md5Deleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
-std::optional<std::string> md5_hex_of_file(const std::filesystem::path& file) {
-  std::unique_ptr<EVP_MD_CTX, Md5Deleter> md(EVP_MD_CTX_new());
-  if (!md || EVP_DigestInit_ex(md.get(), EVP_md5(), nullptr) != 1) return std::nullopt;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::array<char, 64 * 1024> buf{};
-  while (in) {
-    in.read(buf.data(), buf.size());
-    if (in.gcount() > 0) EVP_DigestUpdate(md.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(md.get(), digest.data(), &len) != 1) return std::nullopt;
-  return util::hex(digest.data(), len);
-}
 
 // The bucket an endpoint addresses, after the permission check (2.2 order).
 struct BucketRef {
@@ -68,16 +46,6 @@ constexpr std::string_view object_columns =
     "SELECT key, size, etag, version, uploaded, http_metadata, custom_metadata, storage_class, blob_id "
     "FROM r2_objects";
 
-// Headers R2 keeps as http_metadata, by their JSON names.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 6> metadata_headers{{
-    {"content-type", "contentType"},
-    {"content-language", "contentLanguage"},
-    {"content-disposition", "contentDisposition"},
-    {"content-encoding", "contentEncoding"},
-    {"cache-control", "cacheControl"},
-    {"expires", "cacheExpiry"},
-}};
-
 Response put_object(RequestContext& ctx) {
   auto ref = bucket_for(ctx, r2_item_write);
   if (!ref) return std::move(ref.error());
@@ -95,54 +63,19 @@ Response put_object(RequestContext& ctx) {
   } else if (storage_class != "Standard" && storage_class != "InfrequentAccess") {
     return r2_invalid_argument("Header cf-r2-storage-class must be Standard or InfrequentAccess.");
   }
-  auto etag = md5_hex_of_file(temp);
-  if (!etag) return internal_error();
+  auto digest = file_md5(temp);
+  if (!digest) return internal_error();
+  const auto etag = util::hex(*digest);
 
-  json::object http_metadata;
-  for (auto [header, field] : metadata_headers)
-    if (auto v = ctx.request.header(header); v && !v->empty()) http_metadata[field] = *v;
-  if (!http_metadata.contains("contentType")) http_metadata["contentType"] = "application/octet-stream";
-
-  std::optional<std::string> old_blob;
-  {
-    auto old = ctx.state.db.query("SELECT blob_id FROM r2_objects WHERE account_id=?1 AND jurisdiction=?2 AND "
-                                  "bucket=?3 AND key=?4",
-                                  ref->account, ref->jurisdiction, ref->bucket, key);
-    if (old.step()) old_blob = old.text(0);
-  }
-
-  const std::string blob = ctx.state.objects.adopt(temp);
-  const std::string version = random_uuid();
-  const std::string uploaded = now_rfc3339(true);
-  ctx.state.db
-      .query("INSERT OR REPLACE INTO r2_objects(account_id,jurisdiction,bucket,key,size,etag,version,uploaded,"
-             "http_metadata,custom_metadata,storage_class,blob_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,'{}',?10,?11)",
-             ref->account, ref->jurisdiction, ref->bucket, key, static_cast<std::int64_t>(size), *etag, version,
-             uploaded, json::serialize(http_metadata), storage_class, blob)
-      .run();
-  if (old_blob) ctx.state.objects.remove(*old_blob);
+  const R2ObjectRow row{ref->account, ref->jurisdiction, ref->bucket, key, size, etag,
+                        r2_http_metadata(ctx.request), "{}", storage_class};
+  const auto [version, uploaded] = r2_put_object_row(ctx.state, row, temp);
   return ok(json::object{{"key", key},
                          {"size", std::to_string(size)},
-                         {"etag", *etag},
+                         {"etag", etag},
                          {"version", version},
                          {"uploaded", uploaded},
                          {"storage_class", storage_class}});
-}
-
-bool etag_matches(std::string_view if_none_match, std::string_view etag) {
-  std::size_t pos = 0;
-  while (pos <= if_none_match.size()) {
-    std::size_t comma = if_none_match.find(',', pos);
-    std::string_view item = if_none_match.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.starts_with("W/")) item.remove_prefix(2);
-    if (item.size() >= 2 && item.front() == '"' && item.back() == '"') item = item.substr(1, item.size() - 2);
-    if (item == "*" || item == etag) return true;
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
-  }
-  return false;
 }
 
 Response get_object(RequestContext& ctx) {
@@ -154,7 +87,7 @@ Response get_object(RequestContext& ctx) {
   const std::string etag = s.text(2);
   Response r;
   r.header("ETag", "\"" + etag + "\"");
-  if (auto inm = ctx.request.header("if-none-match"); inm && etag_matches(*inm, etag)) {
+  if (auto inm = ctx.request.header("if-none-match"); inm && r2_etag_listed(*inm, etag)) {
     r.status = 304;
     r.content_type.clear();
     return r;
@@ -164,16 +97,9 @@ Response get_object(RequestContext& ctx) {
   json::value meta = json::parse(s.text(5));
   const auto& m = meta.as_object();
   r.content_type = m.contains("contentType") ? std::string(m.at("contentType").as_string()) : "application/octet-stream";
-  for (auto [header, field] : metadata_headers)
+  for (auto [header, field] : r2_metadata_headers)
     if (header != "content-type" && m.contains(field)) r.header(std::string(header), std::string(m.at(field).as_string()));
-  if (auto t = util::parse_rfc3339(s.text(4))) {
-    auto tt = std::chrono::system_clock::to_time_t(*t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    r.header("Last-Modified", buf);
-  }
+  if (auto date = r2_http_date(s.view(4)); !date.empty()) r.header("Last-Modified", date);
   return r;
 }
 
@@ -181,19 +107,7 @@ Response delete_object(RequestContext& ctx) {
   auto ref = bucket_for(ctx, r2_item_write);
   if (!ref) return std::move(ref.error());
   const auto& key = ctx.param("key");
-  std::optional<std::string> blob;
-  {
-    auto s = ctx.state.db.query("SELECT blob_id FROM r2_objects WHERE account_id=?1 AND jurisdiction=?2 AND bucket=?3 "
-                                "AND key=?4",
-                                ref->account, ref->jurisdiction, ref->bucket, key);
-    if (s.step()) blob = s.text(0);
-  }
-  if (blob) {
-    ctx.state.db.query("DELETE FROM r2_objects WHERE account_id=?1 AND jurisdiction=?2 AND bucket=?3 AND key=?4",
-                       ref->account, ref->jurisdiction, ref->bucket, key)
-        .run();
-    ctx.state.objects.remove(*blob);
-  }
+  r2_delete_object_row(ctx.state, ref->account, ref->jurisdiction, ref->bucket, key);
   return ok(json::object{{"key", key}});  // idempotent: a missing key is not an error
 }
 

@@ -6,8 +6,11 @@
 #include "products/r2.hpp"
 #include "server/context.hpp"
 
+#include <array>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace pw::sandbox {
 
@@ -19,6 +22,45 @@ void install_r2_bucket_config_schema(Db& db);
 void add_r2_bucket_config_endpoints(Router& r);
 void remove_r2_bucket_configs(State& state, std::string_view account, std::string_view jurisdiction,
                               std::string_view bucket);
+
+// Headers R2 keeps as an object's http_metadata, by their JSON names.
+inline constexpr std::array<std::pair<std::string_view, std::string_view>, 6> r2_metadata_headers{{
+    {"content-type", "contentType"},
+    {"content-language", "contentLanguage"},
+    {"content-disposition", "contentDisposition"},
+    {"content-encoding", "contentEncoding"},
+    {"cache-control", "cacheControl"},
+    {"expires", "cacheExpiry"},
+}};
+// The http_metadata JSON text of an upload (contentType defaults to
+// application/octet-stream), from its headers.
+std::string r2_http_metadata(const Request& req);
+
+// An If-Match / If-None-Match list (quoted or not, W/ ignored, "*") names `etag`.
+bool r2_etag_listed(std::string_view list, std::string_view etag);
+// "Sun, 06 Nov 1994 08:49:37 GMT" from a stored RFC 3339 time; "" if unreadable.
+std::string r2_http_date(std::string_view rfc3339);
+
+// An object's row in r2_objects, whichever API wrote it.
+struct R2ObjectRow {
+  std::string account, jurisdiction, bucket, key;
+  std::uint64_t size = 0;
+  std::string etag;             // without quotes: MD5 hex, or "<hex>-<parts>"
+  std::string http_metadata;    // JSON object text
+  std::string custom_metadata;  // JSON object text
+  std::string storage_class;    // Standard | InfrequentAccess
+};
+// Adopts `body` (a finished temp file) as the object's blob and writes the
+// row, replacing (and freeing) an older object of the same key.
+struct R2Stored {
+  std::string version, uploaded;
+};
+R2Stored r2_put_object_row(State& state, const R2ObjectRow& row, const std::filesystem::path& body);
+// Removes the row and its blob; false when there was none.
+bool r2_delete_object_row(State& state, std::string_view account, std::string_view jurisdiction,
+                          std::string_view bucket, std::string_view key);
+// The rule R2 names buckets by (3-63 of a-z 0-9 -, no hyphen at either end).
+bool r2_valid_bucket_name(std::string_view name);
 
 // The jurisdiction a request addresses (header cf-r2-jurisdiction, default
 // "default"), or the 400 to send for an unknown one.

@@ -15,4 +15,8 @@ bool iequals(std::string_view a, std::string_view b);
 std::string hex(const void* data, std::size_t size);
 inline std::string hex(std::string_view bytes) { return hex(bytes.data(), bytes.size()); }
 
+// Text as XML character data or a quoted attribute value (S3's XML bodies):
+// & < > " ' become entity references, everything else is kept.
+std::string xml_escape(std::string_view text);
+
 }  // namespace pw::util

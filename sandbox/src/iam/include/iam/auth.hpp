@@ -16,4 +16,11 @@ namespace pw::sandbox {
 Outcome<Principal> authenticate(Db& db, TokenLookup& tokens, const Request& req,
                                 bool verify_endpoint);
 
+// Whether a known token may be used now from `peer_ip` (status, validity
+// window, IP condition); shared by the REST API and the S3 door.
+enum class TokenProblem { none, inactive, not_yet_valid, expired, ip_refused };
+TokenProblem token_problem(const TokenRecord& t, const std::string& peer_ip);
+// The principal a usable token authenticates as; records its use.
+Principal token_principal(Db& db, TokenRecord t);
+
 }  // namespace pw::sandbox

@@ -62,11 +62,20 @@ std::optional<TokenRecord> find_token(Db& db, const TokenOwner& owner, std::stri
 class TokenLookup {
  public:
   std::optional<TokenRecord> find(Db& db, std::string_view value);
+  // The token with this id, whoever owns it, and the SHA-256 (hex) of its
+  // value: R2's S3 API takes the id as access key id and the hash as secret.
+  struct Keyed {
+    TokenRecord record;
+    std::string value_sha256;
+  };
+  std::optional<Keyed> find_by_id(Db& db, std::string_view id);
 
  private:
   static constexpr std::size_t max_entries = 1024;
+  void forget_if_changed(Db& db);
   std::int64_t changes_ = -1;
   std::unordered_map<std::string, TokenRecord> by_hash_;  // sha256 of the value -> row
+  std::unordered_map<std::string, Keyed> by_id_;
 };
 std::vector<TokenRecord> list_tokens(Db& db, const TokenOwner& owner, bool descending = false);
 std::optional<TokenRecord> update_token(Db& db, const TokenOwner& owner, std::string_view id,

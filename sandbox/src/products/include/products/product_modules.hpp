@@ -8,5 +8,7 @@
 namespace pw::sandbox {
 
 std::vector<Module> product_modules();
+// The S3 door's routes (R2's S3 API) on its own router.
+void add_s3_endpoints(Router& r);
 
 }  // namespace pw::sandbox

@@ -19,8 +19,9 @@ namespace pw::sandbox {
 
 class Listener {
  public:
-  // Reads the address, the connection cap and the timeouts from `options`.
-  explicit Listener(const Options& options);
+  // Reads the address, the connection cap and the timeouts from `options`;
+  // listens on `port` (0: a free one).
+  Listener(const Options& options, std::uint16_t port);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;

@@ -55,7 +55,11 @@ class Router {
   static constexpr std::string_view api_prefix = "/client/v4";
   static constexpr std::string_view hook_prefix = "/__sandbox";
 
-  // API route; `pattern` is relative to /client/v4, e.g. "/zones/{zone_id:id}".
+  // Routes added with add() live under `prefix`: the REST API's router
+  // under /client/v4, the S3 door's at the root ("").
+  explicit Router(std::string_view prefix = api_prefix) : prefix_(prefix) {}
+
+  // API route; `pattern` is relative to the prefix, e.g. "/zones/{zone_id:id}".
   void add(std::string_view method, std::string_view pattern, Handler handler,
            RouteOptions options = {});
   // Test hook; `pattern` is relative to /__sandbox, e.g. "/faults".
@@ -83,8 +87,7 @@ class Router {
   // routes only.
   std::vector<std::pair<std::string, std::vector<std::size_t>>> by_method_;
   std::vector<Route> routes_;
+  std::string prefix_;
 };
-
-std::string percent_decode(std::string_view s);
 
 }  // namespace pw::sandbox

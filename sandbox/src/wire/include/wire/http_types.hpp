@@ -30,6 +30,9 @@ struct Request {
   std::optional<std::string> header(std::string_view name) const;
 };
 
+// %XX sequences decoded (paths, keys); anything else, malformed escapes too, kept.
+std::string percent_decode(std::string_view s);
+
 struct Response {
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;

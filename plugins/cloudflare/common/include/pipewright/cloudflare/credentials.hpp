@@ -31,4 +31,13 @@ std::string_view trim(std::string_view value);
 // includes any character of the value beyond a known public prefix.
 std::string credential_shape(std::string_view value);
 
+// R2's S3 API credentials derived from a User API token, as Cloudflare
+// documents: the access key id is the token's id, the secret access key the
+// lower-case hex SHA-256 of the token's value.
+struct S3Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+};
+S3Credentials s3_credentials_from_token(std::string_view token_id, std::string_view token_value);
+
 }  // namespace pipewright::cloudflare

@@ -12,10 +12,18 @@
 #include <boost/json.hpp>
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace pw {
+
+// S3 credentials an auth provided (its secret output "s3_credentials"),
+// used to sign requests that ask for it; never shown.
+struct SigningCredentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+};
 
 class CallContext {
  public:
@@ -26,6 +34,7 @@ class CallContext {
   std::string step_id;
   const LoadedPlugin* plugin = nullptr;
   HeaderList auth_headers;  // injected into every request; never shown
+  std::optional<SigningCredentials> signing;  // for requests with "sign": "aws-sigv4"
   std::filesystem::path workdir;
 
   // Filled by the plugin's calls; guarded by `mutex` because a plugin may

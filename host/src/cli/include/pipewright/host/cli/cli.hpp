@@ -5,6 +5,7 @@
 #include <pipewright/host/run/events.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ struct PluginsOptions {
 
 struct SandboxOptions {
   std::string listen = "127.0.0.1:8787";
+  // R2's S3 API listens on this port of the same address; unset: the
+  // --listen port + 1 (8788), or any free port when that one is 0.
+  std::optional<unsigned> s3_port;
   std::string state;
   std::string seed;
   std::string faults;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -24,6 +25,16 @@ struct HttpRequest {
   HeaderList headers;
   std::string body;  // used when body_file is empty
   std::optional<std::filesystem::path> body_file;  // streamed, never read whole
+  // With body_file: send only these bytes of it (a multipart upload's
+  // part), streamed like the whole file.
+  struct Range {
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  std::optional<Range> body_range;
+  // False: the request does not spend the origin's rate budget (R2's S3
+  // API is not metered by the REST API's 1,200 requests per 5 minutes).
+  bool metered = true;
   // nullopt: GET/HEAD/PUT/DELETE/OPTIONS are safe to repeat, POST/PATCH not.
   std::optional<bool> safe_to_retry;
   std::chrono::milliseconds timeout{30000};  // per attempt, whole exchange
@@ -83,7 +94,9 @@ struct HttpClientOptions {
   // 300 s, so a spent budget is waited out.
   std::chrono::milliseconds max_retry_after{300000};
   std::chrono::milliseconds connect_timeout{10000};
-  std::size_t max_connections_per_origin = 32;
+  // As many as a plugin may ask to run at once (r2.upload's concurrency
+  // tops at 64): R2's S3 API is not budgeted, so latency is its only bound.
+  std::size_t max_connections_per_origin = 64;
   bool verify_tls = true;
   std::string ca_file;  // empty: system default paths
   RateBudget rate;      // per origin and credential (credential_key)

@@ -23,6 +23,8 @@ class Environment {
 
   // Sets `name` unless it already has a value.
   void set_default(std::string name, std::string value);
+  // Sets `name` whatever it held (what the embedded sandbox must decide).
+  void set(std::string name, std::string value);
 
   std::optional<std::string> get(std::string_view name) const;
   bool has(std::string_view name) const { return get(name).has_value(); }
