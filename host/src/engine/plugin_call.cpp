@@ -84,6 +84,11 @@ StepResult PipelineRun::call_plugin(const PluginCall& call, const CancelScope& p
     }
     r.status = parent.cancelled() ? StepStatus::cancelled : StepStatus::failed;
     r.error = error;
+    {
+      // What a failed call set is kept: it says how far it got.
+      std::lock_guard lock(ctx.mutex);
+      r.outputs = std::move(ctx.outputs);
+    }
     if (parent.cancelled() || attempt >= attempts) return r;
     auto delay = backoff(call.retry, attempt);
     run_.events.emit(event::step_retried, {{"step", call.display_id},

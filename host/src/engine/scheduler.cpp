@@ -176,14 +176,18 @@ PipelineResult PipelineRun::execute() {
   PipelineResult result;
   result.steps = results_;
   result.interrupted = invocation_.parent.cancelled() && run_.root.cancelled();
-  if (!pipeline.outputs.empty() && result.ok()) {
+  // A run that did not succeed still reports the outputs that can be
+  // computed: what a failed or cancelled step got done before it stopped.
+  if (!pipeline.outputs.empty()) {
+    const bool ok = result.ok();
     EvalScope scope = scope_for({}, nullptr);
     for (const auto& [name, templ] : pipeline.outputs) {
       try {
         result.outputs[name] = evaluate_template(templ, scope);
       } catch (const ExpressionError& e) {
-        result.error = "pipeline " + pipeline.file.string() + " output " + name +
-                       " could not be computed: " + e.what();
+        if (ok)
+          result.error = "pipeline " + pipeline.file.string() + " output " + name +
+                         " could not be computed: " + e.what();
       }
     }
   }
