@@ -93,9 +93,11 @@ EvalScope PipelineRun::scope_for(const std::vector<std::string>& deps,
   };
   if (matrix) {
     json::object copy = *matrix;
+    // A name validation accepted that this instance lacks (a key only some
+    // `include` entries add) is null here, as GitHub Actions has it.
     scope.matrix = [copy](std::string_view name) -> std::optional<json::value> {
       if (auto* v = copy.if_contains(name)) return *v;
-      return std::nullopt;
+      return json::value(nullptr);
     };
   } else {
     scope.matrix = [](std::string_view) -> std::optional<json::value> { return std::nullopt; };

@@ -187,7 +187,11 @@ StepResult PipelineRun::run_matrix(const StepSpec& step, const CancelScope& scop
 
   std::vector<std::string> labels(instances.size());
   for (std::size_t i = 0; i < instances.size(); ++i) {
-    labels[i] = matrix_default_label(instances[i], i);
+    // By the axes only: keys an include adds describe an instance, not name it.
+    json::object named;
+    for (const auto& [key, value] : instances[i])
+      if (axes.empty() || axes.contains(std::string(key))) named[key] = value;
+    labels[i] = matrix_default_label(named, i);
     if (m.name.empty()) continue;
     try {
       json::value label = evaluate_template(json::value(m.name), scope_for(deps, &instances[i]));
