@@ -73,7 +73,7 @@ struct TenantsReport {
     for (std::size_t i = 0; tenants && i < tenants->size(); ++i) {
       const auto& t = (*tenants)[i].as_object();
       const json::value* instance = item(with, "instances", i);
-      std::string status = "cancelled", reason = "not started";
+      std::string status = "not_started", reason = "not started: an earlier step failed or the run stopped";
       if (instance && instance->is_object()) {
         status = cf::string_at(instance->as_object(), "status");
         reason = one_line(cf::string_at(instance->as_object(), "error"));
