@@ -5,6 +5,8 @@
 #define BOOST_TEST_MODULE cloudflare_deploy_tenants
 #include "deploy_fixture.hpp"
 
+#include <sstream>
+
 using namespace pw::deploy_test;
 
 namespace {
@@ -36,6 +38,22 @@ struct TenantsFixture : DeployFixture {
     for (const auto& e : r.result().as_array())
       if (e.at("path").as_string().starts_with("/client/v4")) ++n;
     return n;
+  }
+
+  static json::array account(const Run& r) {
+    for (const auto& e : r.events)
+      if (e.at("type") == "run_finished" && e.contains("account")) return e.at("account").as_array();
+    return {};
+  }
+
+  // A site of `files` files under tenants/sites/<tenant>, and a tenants file holding only it.
+  void one_big_tenant(const std::string& tenant, int files) {
+    for (int i = 0; i < files; ++i)
+      write_file(work.path() / "tenants" / "sites" / tenant / ("page" + std::to_string(i) + ".html"),
+                 "<p>page " + std::to_string(i) + " " + std::string(500, 'x') + "</p>\n");
+    write_file(work.path() / "tenants" / "tenants.json",
+               R"([{"tenant": ")" + tenant + R"(", "domain": "www.)" + tenant + R"(-corp.net", "site": "sites/)" +
+                   tenant + R"("}])");
   }
 
   // The row of `tenant` in the run's `tenants` output.
@@ -112,6 +130,11 @@ BOOST_AUTO_TEST_CASE(a_refused_tenant_is_named_while_the_others_deploy_and_a_rer
   BOOST_TEST(std::string(broken.at("reason").as_string()).find("example.com") != std::string::npos,
              json::serialize(broken));
   BOOST_TEST((!broken.contains("hostname_status") || broken.at("hostname_status").is_null()));
+  // The run's own account names the refused step, with its reason.
+  const json::array account = TenantsFixture::account(first);
+  BOOST_TEST(json::serialize(account).find(R"({"step":"deploy[globex]/hostname","status":"failed")") !=
+                 std::string::npos,
+             json::serialize(account));
 
   auto second = run(conf_pipeline("deploy-tenants.json"), {{"tenants", "tenants/tenants.json"}});
   BOOST_TEST(second.exit_code() == 1, second.log());
@@ -136,6 +159,76 @@ BOOST_AUTO_TEST_CASE(the_example_tenants_file_deploys_and_prints_one_row_per_ten
   // Labels name the tenant, never the whole object.
   BOOST_TEST(text.out.find("deploy[acme]/upload") != std::string::npos);
   BOOST_TEST(text.out.find("deploy[tenant=") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_interrupted_run_says_how_many_files_are_up_and_what_did_not_start) {
+  prepare_account();
+  one_big_tenant("big", 120);
+  sandbox.server.set_faults("latency=40ms,methods=PUT");
+  pw::test::ProcessOptions options;
+  options.args = {"run", conf_pipeline("deploy-tenants.json").string(), "--output", "json",
+                  "--input", "tenants=tenants/tenants.json", "--input", "concurrency=2"};
+  options.cwd = work.path();
+  options.env = environment();
+  options.timeout = std::chrono::seconds(60);
+  options.signal_when = R"("unit":"files")";  // the first upload is stored
+  auto process = pw::test::run_pipewright(options);
+  sandbox.server.set_faults("");
+  BOOST_TEST(process.exit_code == 130, process.out << process.err);
+  json::object finished;
+  std::istringstream lines(process.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(R"("type":"run_finished")") != std::string::npos) finished = json::parse(line).as_object();
+  BOOST_REQUIRE_MESSAGE(finished.contains("account"), process.out);
+  BOOST_TEST(finished.at("status").as_string() == "interrupted");
+  std::int64_t said_up = -1;
+  bool report_not_started = false;
+  for (const auto& entry : finished.at("account").as_array()) {
+    const auto& e = entry.as_object();
+    if (e.at("step") == "deploy[big]/upload") {
+      BOOST_TEST(e.at("status").as_string() == "cancelled");
+      const std::string done(e.at("done").as_string());
+      said_up = std::stoll(done);
+      BOOST_TEST(done.find(" of 120 files (") != std::string::npos, done);
+    }
+    if (e.at("step") == "report" && e.at("done") == "not started") report_not_started = true;
+  }
+  BOOST_TEST(said_up > 0);
+  BOOST_TEST(said_up < 120);
+  BOOST_TEST(report_not_started, json::serialize(finished));
+  // What it says is up, is up (a request in flight may have landed too).
+  BOOST_TEST(objects("pipewright-sites", "big/").size() >= static_cast<std::size_t>(said_up));
+  BOOST_TEST(objects("pipewright-sites", "big/").size() < 120u);
+}
+
+BOOST_AUTO_TEST_CASE(progress_events_carry_files_bytes_rate_eta_and_the_wait_for_the_rate_budget) {
+  prepare_account();
+  one_big_tenant("paced", 10);
+  // 8 requests in 2 s: the limiter holds the uploads back for a while, and says so.
+  auto r = run(conf_pipeline("deploy-tenants.json"), {{"tenants", "tenants/tenants.json"}}, {"--rate-limit", "8/2"});
+  BOOST_REQUIRE_MESSAGE(r.exit_code() == 0, r.log());
+  std::size_t reports = 0, waits = 0;
+  json::object last;
+  for (const auto& e : r.events) {
+    if (e.at("type") != "progress" || e.at("step") != "deploy[paced]/upload") continue;
+    ++reports;
+    if (!e.contains("done")) {  // held back before its first upload
+      BOOST_TEST(e.contains("waiting_s"));
+      ++waits;
+      continue;
+    }
+    for (const char* key : {"done", "total", "unit", "bytes_done", "bytes_total", "rate_bytes_per_s"})
+      BOOST_TEST(e.contains(key), key << " in " << json::serialize(e));
+    if (e.contains("waiting_s")) {
+      ++waits;
+      BOOST_TEST(e.at("waiting_s").to_number<double>() > 0.0);
+    }
+    last = e;
+  }
+  BOOST_TEST(reports >= 2u);
+  BOOST_TEST(waits >= 1u);
+  BOOST_TEST(last.at("done").to_number<std::int64_t>() == 10);
+  BOOST_TEST(last.at("bytes_done") == last.at("bytes_total"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
