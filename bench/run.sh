@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): measured on this machine, reported in docs/benchmarks.md.
-#   bench/run.sh BUILD_DIR [verify|puts|flow|isolation|s3|all]
+#   bench/run.sh BUILD_DIR [verify|puts|flow|isolation|s3|tenants|all]
 # Every server started here listens on 127.0.0.1 only and is stopped on exit.
 set -euo pipefail
-BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [verify|puts|flow|isolation|s3|all]}" && pwd)
+BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [verify|puts|flow|isolation|s3|tenants|all]}" && pwd)
 WHAT=${2:-all}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PW=$BUILD/bin/pipewright
@@ -333,12 +333,53 @@ JSON
 }
 
 machine
+bench_tenants() {
+  # deploy-tenants: 100 tenants x 30 files (~1 KB) on the embedded sandbox
+  # answering every request 50 ms late, its rate limit off. The token and
+  # infrastructure are made first, without latency; then a first run and an
+  # unchanged re-run, timed around the process.
+  local dir=$WORK/tenants tenants=${BENCH_TENANTS:-100} files=${BENCH_TENANT_FILES:-30}
+  mkdir -p "$dir/run"
+  python3 - "$dir" "$tenants" "$files" <<'PY'
+import json, os, sys
+root, tenants, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+entries = []
+for t in range(tenants):
+    site = os.path.join(root, "sites", f"t{t:03d}")
+    os.makedirs(site, exist_ok=True)
+    for f in range(files):
+        with open(os.path.join(site, f"page{f:02d}.html"), "w") as out:
+            out.write(f"<p>tenant {t} page {f}</p>\n" + "x" * 1000 + "\n")
+    entries.append({"tenant": f"t{t:03d}", "domain": f"www.t{t:03d}-bench.net", "site": f"sites/t{t:03d}"})
+json.dump(entries, open(os.path.join(root, "tenants.json"), "w"))
+PY
+  cd "$dir/run"
+  # A sandbox of its own with its rate limit off (the embedded one keeps
+  # Cloudflare's 1200/300, which 3,500 requests exceed).
+  start_sandbox --faults latency=50ms
+  export CLOUDFLARE_API_BASE_URL=$BASE CLOUDFLARE_EMAIL=$EMAIL CLOUDFLARE_GLOBAL_KEY=$KEY CLOUDFLARE_ACCOUNT_ID=$ACCOUNT
+  export CLOUDFLARE_ZONE_ID=$(jq -r .zone_id <<<"$SANDBOX_JSON") CLOUDFLARE_ZONE_NAME=$(jq -r .zone_name <<<"$SANDBOX_JSON")
+  export PIPEWRIGHT_CACHE_DIR=$dir/cache
+  timeout 120 "$PW" run create-token >/dev/null
+  timeout 120 "$PW" run deploy-infrastructure --rate-limit off >/dev/null
+  echo "== deploy-tenants, $tenants tenants x $files files, latency=50ms, rate limits off, max_parallel 16"
+  for round in first re-run; do
+    /usr/bin/time -f "%e s wall, %M KB peak RSS" -o "$dir/time" timeout 300 "$PW" run deploy-tenants --rate-limit off \
+      --input "tenants=$dir/tenants.json" --output json >"$dir/$round.json" || true
+    printf '%s run: %s; status %s, %s tenants ok, %s HTTP requests\n' "$round" "$(cat "$dir/time")" \
+      "$(jq -r 'select(.type=="run_finished").status' "$dir/$round.json")" \
+      "$(jq -r 'select(.type=="run_finished").outputs.ok' "$dir/$round.json")" \
+      "$(grep -c '"type":"http"' "$dir/$round.json")"
+  done
+}
+
 case $WHAT in
   verify) bench_verify ;;
   puts) bench_puts ;;
   flow) bench_flow ;;
   isolation) bench_isolation ;;
   s3) bench_s3 ;;
-  all) bench_verify; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); chmod 755 "$WORK"; PIDS=(); bench_puts; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_flow; bench_isolation; bench_s3 ;;
+  tenants) bench_tenants ;;
+  all) bench_verify; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); chmod 755 "$WORK"; PIDS=(); bench_puts; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_flow; bench_isolation; bench_s3; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_tenants ;;
   *) echo "unknown benchmark: $WHAT" >&2; exit 2 ;;
 esac

@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(reads_retry_timeout_and_matrix) {
   BOOST_TEST(steps[1].retry.factor == 3.0);
   BOOST_TEST(steps[1].retry.max_backoff.count() == 90000);
   BOOST_TEST(steps[1].timeout->count() == 120000);
-  BOOST_TEST(steps[1].matrix->axes.at("tenant").size() == 2u);
+  BOOST_TEST(steps[1].matrix->axes.at("tenant").as_array().size() == 2u);
   BOOST_TEST(steps[1].matrix->max_parallel == 2);
   BOOST_TEST(r.pipeline->inputs.at("zone").required);
   BOOST_TEST(r.pipeline->inputs.at("zone").type == "string");

@@ -131,8 +131,16 @@ const std::vector<ShapeCase>& shape_cases() {
        "\"process\"?"},
       {"matrix axis without values", step_with(R"("matrix": { "tenant": [] })"), 5, 29,
        "matrix axis \"tenant\" has no values\n  hint: list at least one value"},
-      {"matrix axis that is not a list", step_with(R"("matrix": { "tenant": "a" })"), 5, 29,
-       "matrix axis \"tenant\" must be an array of values, not a string"},
+      {"matrix axis that is neither a list nor an expression", step_with(R"("matrix": { "tenant": "a" })"), 5, 29,
+       "matrix axis \"tenant\" must be an array of values or one ${{ }} expression yielding one, not the string "
+       "\"a\"\n  hint: an array is written [\"a\", \"b\"]; data from an input or a file is \"${{ inputs.NAME }}\" "
+       "or \"${{ readJSON(inputs.NAME) }}\""},
+      {"matrix axis that is a number", step_with(R"("matrix": { "tenant": 3 })"), 5, 29,
+       "matrix axis \"tenant\" must be an array of values or one ${{ }} expression yielding one, not an integer"},
+      {"matrix fail_fast that is not a boolean", step_with(R"("matrix": { "t": [1], "fail_fast": "no" })"), 5, 42,
+       "\"fail_fast\" must be a boolean (true or false), not a string"},
+      {"matrix include of non-objects", step_with(R"("matrix": { "t": [1], "include": [1] })"), 5, 41,
+       "an entry of \"include\" must be an object, not an integer"},
       {"matrix without axes", step_with(R"("matrix": { "max_parallel": 2 })"), 5, 17,
        "\"matrix\" has no axes\n  hint: add an axis: \"matrix\": { \"tenant\": [\"a\", \"b\"] }"},
       {"negative max_parallel", step_with(R"("matrix": { "max_parallel": -1, "t": [1] })"), 5, 35,

@@ -273,6 +273,63 @@ BOOST_AUTO_TEST_CASE(matrix_runs_every_combination_and_collects_outputs) {
   BOOST_TEST(who[2].as_string() == "c");
 }
 
+BOOST_AUTO_TEST_CASE(a_matrix_axis_from_an_input_runs_one_labelled_instance_per_item) {
+  Harness h;
+  auto loaded = pw::parse_pipeline(R"({"pipewright": 1,
+    "inputs": {"tenants": {"type": "array"}},
+    "steps": [{"id": "deploy", "uses": "core.echo",
+      "matrix": {"t": "${{ inputs.tenants }}", "exclude": [{"t": {"tenant": "skip", "n": 3}}],
+                 "include": [{"t": {"tenant": "acme", "n": 1}, "region": "eu"}]},
+      "with": {"values": {"who": "${{ matrix.t.tenant }}", "region": "${{ matrix.region || 'none' }}"}}}]})",
+                                   "test.json");
+  BOOST_REQUIRE(loaded.pipeline);
+  std::map<std::string, json::value> inputs{
+      {"tenants", json::parse(R"([{"tenant": "acme", "n": 1}, {"tenant": "globex", "n": 2}, {"tenant": "skip", "n": 3}])")}};
+  pw::PipelineInvocation inv{*loaded.pipeline, inputs, h.root, "", {}};
+  auto r = pw::run_pipeline(h.run, inv);
+  BOOST_TEST(r.ok(), h.all_output());
+  const auto& outputs = r.steps.at("deploy").outputs;
+  BOOST_TEST(json::serialize(outputs.at("who")) == R"(["acme","globex"])");
+  BOOST_TEST(json::serialize(outputs.at("region")) == R"(["eu","none"])");
+  BOOST_TEST(json::serialize(outputs.at("matrix")) ==
+             R"([{"name":"acme","status":"ok"},{"name":"globex","status":"ok"}])");
+  const std::string out = h.all_output();
+  BOOST_TEST(out.find(R"("step":"deploy[acme]")") != std::string::npos, out);
+  BOOST_TEST(out.find("\\\"tenant\\\"") == std::string::npos, out);  // no instance named by its whole object
+}
+
+BOOST_AUTO_TEST_CASE(without_fail_fast_a_failed_instance_leaves_the_others_to_finish) {
+  Harness h;
+  auto r = h.run_text(R"({"pipewright": 1, "steps": [
+    {"id": "m", "uses": "core.echo",
+     "matrix": {"t": [{"id": "a", "bad": 0}, {"id": "b", "bad": 9}, {"id": "c", "bad": 0}], "fail_fast": false},
+     "with": {"delay_ms": "${{ matrix.t.bad == 0 && 300 || 0 }}", "fail_attempts": "${{ matrix.t.bad }}",
+              "values": {"done": "${{ matrix.t.id }}"}}}]})");
+  BOOST_TEST(!r.ok());
+  const auto& step = r.steps.at("m");
+  BOOST_TEST(pw::status_name(step.status) == "failed");
+  BOOST_TEST(step.error.find("matrix b: ") == 0u, step.error);
+  BOOST_TEST(json::serialize(step.outputs.at("done")) == R"(["a",null,"c"])");
+  const auto& instances = step.outputs.at("matrix").as_array();
+  BOOST_TEST(instances[0].at("status").as_string() == "ok");
+  BOOST_TEST(instances[1].at("status").as_string() == "failed");
+  BOOST_TEST(instances[2].at("status").as_string() == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(with_fail_fast_a_failed_instance_cancels_the_others) {
+  Harness h;
+  auto started = std::chrono::steady_clock::now();
+  auto r = h.run_text(R"({"pipewright": 1, "steps": [
+    {"id": "m", "uses": "core.echo", "matrix": {"t": [0, 9, 0]},
+     "with": {"delay_ms": "${{ matrix.t == 0 && 5000 || 0 }}", "fail_attempts": "${{ matrix.t }}"}}]})");
+  BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(4)));
+  const auto& instances = r.steps.at("m").outputs.at("matrix").as_array();
+  BOOST_TEST(instances[1].at("status").as_string() == "failed");
+  BOOST_TEST(instances[0].at("status").as_string() == "cancelled");
+  BOOST_TEST(instances[2].at("status").as_string() == "cancelled");
+  BOOST_TEST(pw::status_name(r.steps.at("m").status) == "failed");
+}
+
 BOOST_AUTO_TEST_CASE(a_pipeline_step_runs_the_child_and_returns_its_outputs) {
   pw::test::TempDir dir;
   auto child_file = dir.write("child.json", R"({"pipewright": 1,

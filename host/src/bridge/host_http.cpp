@@ -169,6 +169,15 @@ HttpEventSink event_sink(CallContext& ctx) {
                                            {"method", e.method},
                                            {"host", e.host},
                                            {"path", e.url_path}});
+      // Said as progress too, with how far the step got, if it reports that.
+      json::object progress;
+      {
+        std::lock_guard lock(ctx.mutex);
+        progress = ctx.last_progress;
+      }
+      if (progress.empty()) progress = {{"step", ctx.step_id}, {"message", e.error}};
+      progress["waiting_s"] = static_cast<double>(e.retry_delay.count()) / 1000.0;
+      ctx.run.events.emit(event::progress, std::move(progress));
       return;
     }
     json::object fields{{"step", ctx.step_id},     {"method", e.method},

@@ -55,6 +55,12 @@ void svc_log(pw_call* call, std::int32_t level, pw_str message) noexcept {
   }
 }
 
+// What a progress report may carry, as the events schema names it.
+constexpr const char* progress_fields[] = {"done",     "total",            "message", "unit",
+                                           "bytes_done", "bytes_total",    "rate_bytes_per_s",
+                                           "eta_s",    "waiting_s"};
+constexpr std::int64_t progress_interval_ms = 1000;
+
 void svc_progress(pw_call* call, pw_str progress_json) noexcept {
   try {
     auto& ctx = CallContext::from(call);
@@ -62,8 +68,20 @@ void svc_progress(pw_call* call, pw_str progress_json) noexcept {
     json::value v = json::parse(view(progress_json), ec);
     if (ec || !v.is_object()) return;
     json::object fields{{"step", ctx.step_id}};
-    for (auto key : {"done", "total", "message"})
+    for (auto key : progress_fields)
       if (auto* f = v.as_object().if_contains(key)) fields[key] = *f;
+    const std::int64_t now = now_ms();
+    {
+      std::lock_guard lock(ctx.mutex);
+      const auto* done = fields.if_contains("done");
+      const auto* total = fields.if_contains("total");
+      const bool last = done && total && *done == *total;
+      const bool first = ctx.progress_shown_at == 0;
+      ctx.last_progress = fields;
+      ctx.progress_unshown = !first && !last && now - ctx.progress_shown_at < progress_interval_ms;
+      if (ctx.progress_unshown) return;
+      ctx.progress_shown_at = now;
+    }
     ctx.run.events.emit(event::progress, std::move(fields));
   } catch (...) {
   }

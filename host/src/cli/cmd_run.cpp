@@ -290,6 +290,7 @@ int command_run(const RunOptions& options) {
       {"skipped", result.count(StepStatus::skipped)},
       {"cancelled", result.count(StepStatus::cancelled)}};
   if (!result.error.empty()) summary["error"] = result.error;
+  if (status != "ok") summary["account"] = events.unfinished_account();
   if (!result.outputs.empty()) summary["outputs"] = result.outputs;
   events.emit(event::run_finished, std::move(summary));
   if (interrupted) return exit_code::interrupted;

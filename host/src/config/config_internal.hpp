@@ -3,6 +3,7 @@
 
 #include <pipewright/host/config/config.hpp>
 #include <pipewright/util/edit_distance.hpp>
+#include <pipewright/util/json_source.hpp>
 
 #include <boost/json.hpp>
 
@@ -14,22 +15,9 @@
 
 namespace pw::config_detail {
 
-struct ParsedJson {
-  boost::json::value value;
-  std::map<std::string, SourceLocation> positions;
-  std::map<std::string, SourceLocation> key_positions;
-  Diagnostics errors;  // syntax error, or duplicate keys
-  bool ok = false;                  // value is usable
-};
-
-// Parses JSON with comments and trailing commas and records the 1-based
-// line:column of every value and key, keyed by JSON Pointer (without the
-// file name, which errors carry).
-ParsedJson parse_json_with_positions(std::string_view text, const std::string& file);
-
-// "/a" + "b/c" -> "/a/b~1c" (RFC 6901 escaping).
-std::string pointer_append(std::string_view parent, std::string_view token);
-std::string pointer_append(std::string_view parent, std::size_t index);
+using util::ParsedJson;
+using util::parse_json_with_positions;
+using util::pointer_append;
 
 // "Did you mean": the one edit distance of pw_util (ASCII case ignored).
 using util::closest_match;

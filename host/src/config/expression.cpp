@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 namespace pw {
@@ -87,9 +90,10 @@ std::vector<Token> tokenize(std::string_view src) {
 }
 
 struct Node {
-  enum class Kind { literal, reference, negate, both, either, equal, not_equal, call } kind;
+  // call: a status function, no argument; function: fromJSON/readJSON, one argument (left).
+  enum class Kind { literal, reference, negate, both, either, equal, not_equal, call, function } kind;
   boost::json::value literal;
-  std::vector<std::string> parts;  // reference: scope.name...; call: the function name
+  std::vector<std::string> parts;  // reference: scope.name...; call, function: its name
   std::unique_ptr<Node> left, right;
   int height = 1;  // nodes on the longest path down, this one included
 };
@@ -195,9 +199,16 @@ class Parser {
       return node;
     }
     if (accept("(")) {
+      if (token.text == "fromJSON" || token.text == "readJSON") {
+        auto node = make(Node::Kind::function, either());
+        node->parts = {token.text};
+        if (!accept(")")) fail(token.text + "() takes one argument; missing ')'");
+        return node;
+      }
       if (!accept(")")) fail(token.text + "() takes no arguments");
       if (token.text != "success" && token.text != "failure" && token.text != "always" && token.text != "cancelled")
-        fail("unknown function '" + token.text + "'; the functions are success(), failure(), always(), cancelled()");
+        fail("unknown function '" + token.text +
+             "'; the functions are success(), failure(), always(), cancelled(), fromJSON(text), readJSON(path)");
       auto node = make(Node::Kind::call);
       node->parts = {token.text};
       return node;
@@ -234,11 +245,14 @@ Reference reference_of(const std::vector<std::string>& parts) {
   return ref;
 }
 
-// env.X or secrets.X with a `||` fallback after it: an unset variable is
-// falsy there. `fallback_follows` says a `||` operand comes after `node`.
+// env.X or secrets.X, or steps.ID.outputs.X, with a `||` fallback after it:
+// an unset variable, or an output the step did not set (it failed or did
+// not run), is falsy there. `fallback_follows` says a `||` operand comes
+// after `node`.
 bool optional_variable(const Node& node, bool fallback_follows) {
-  return fallback_follows && node.kind == Node::Kind::reference && node.parts.size() == 2 &&
-         (node.parts[0] == "env" || node.parts[0] == "secrets");
+  if (!fallback_follows || node.kind != Node::Kind::reference) return false;
+  if (node.parts.size() == 4 && node.parts[0] == "steps" && node.parts[2] == "outputs") return true;
+  return node.parts.size() == 2 && (node.parts[0] == "env" || node.parts[0] == "secrets");
 }
 
 void collect_references(const Node& node, std::vector<Reference>& out, bool fallback_follows = false) {
@@ -296,6 +310,7 @@ class Evaluator {
       case Node::Kind::equal: return strictly_equal(eval(*node.left), eval(*node.right));
       case Node::Kind::not_equal: return !strictly_equal(eval(*node.left), eval(*node.right));
       case Node::Kind::call: return call(node.parts[0]);
+      case Node::Kind::function: return function(node.parts[0], eval(*node.left));
       case Node::Kind::reference:
         return lookup(reference_of(node.parts), optional_variable(node, fallback_follows));
     }
@@ -312,6 +327,28 @@ class Evaluator {
     if (name == "failure") return !scope_.needs_succeeded;
     if (name == "cancelled") return scope_.run_cancelled;
     return true;  // always()
+  }
+
+  // fromJSON(text) parses JSON text; readJSON(path) reads a JSON file (comments
+  // and trailing commas allowed), relative to the working directory.
+  boost::json::value function(const std::string& name, const boost::json::value& argument) const {
+    if (!argument.is_string())
+      fail(name + "() needs a string argument, not " +
+           (argument.is_null() ? std::string("null") : std::string(boost::json::to_string(argument.kind()))));
+    std::string text(argument.get_string());
+    std::string source = "the text given to fromJSON()";
+    if (name == "readJSON") {
+      source = text;
+      std::ifstream in(text, std::ios::binary);
+      std::error_code ec;
+      if (!in || std::filesystem::is_directory(text, ec))
+        fail("readJSON('" + source + "'): cannot read the file (relative paths are the working directory's)");
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    auto parsed = config_detail::parse_json_with_positions(text, source);
+    if (!parsed.ok || !parsed.errors.empty())
+      fail(name + "(): " + (parsed.errors.empty() ? std::string("not JSON") : render_text(parsed.errors.front())));
+    return std::move(parsed.value);
   }
 
   // `optional`: an unset env or secret is null instead of an error.

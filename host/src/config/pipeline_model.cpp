@@ -107,6 +107,11 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(total_ms)));
 }
 
+bool is_matrix_option(std::string_view key) {
+  return key == "max_parallel" || key == "fail_fast" || key == "name" || key == "include" ||
+         key == "exclude";
+}
+
 std::vector<std::string> step_dependencies(const Pipeline& pipeline, const StepSpec& step) {
   std::set<std::string> ids(step.needs.begin(), step.needs.end());
   add_step_references(boost::json::value(step.with), ids);
@@ -119,9 +124,10 @@ std::vector<std::string> step_dependencies(const Pipeline& pipeline, const StepS
     add_step_references(boost::json::value(it->second.with), ids);
   }
   if (step.matrix) {
-    for (const auto& [axis, values] : step.matrix->axes) {
-      for (const auto& value : values) add_step_references(value, ids);
-    }
+    for (const auto& [axis, values] : step.matrix->axes) add_step_references(values, ids);
+    add_step_references(step.matrix->include, ids);
+    add_step_references(step.matrix->exclude, ids);
+    add_step_references(boost::json::value(step.matrix->max_parallel_expr), ids);
   }
   ids.erase(step.id);
   return {ids.begin(), ids.end()};

@@ -138,8 +138,12 @@ class ModelReader {
     step.continue_on_error = flag_of(*fields, "continue_on_error");
     if (const value* r = fields->if_contains("retry")) retry(*r, step.retry);
     step.timeout = duration_of(fields->if_contains("timeout"));
-    if (const value* m = fields->if_contains("matrix"); m && m->is_object())
+    if (const value* m = fields->if_contains("matrix"); m && m->is_object()) {
       step.matrix = matrix(m->get_object());
+      if (step.matrix->axes.empty() && step.matrix->include.is_null())
+        error_at(pointer + "/matrix", "\"matrix\" has no axes",
+                 "add an axis: \"matrix\": { \"tenant\": [\"a\", \"b\"] }");
+    }
     step.isolation = text_of(*fields, "isolation");
     step.grants = grants(*fields);
     if (!step.auth.empty() && !p_.auths.contains(step.auth))
@@ -183,15 +187,26 @@ class ModelReader {
       out.factor = f->to_number<double>();
   }
 
+  // Every other key is an axis, whatever its type: the schema reports a
+  // wrong one, and `matrix.AXIS` references to it are then not errors too.
   static MatrixSpec matrix(const object& fields) {
     MatrixSpec spec;
     for (const auto& [axis, values] : fields) {
       if (axis == "max_parallel") {
         if (auto number = integer_of(&values); number && *number >= 0 && *number <= INT32_MAX)
           spec.max_parallel = static_cast<int>(*number);
-      } else if (values.is_array()) {
-        spec.axes[std::string(axis)] =
-            std::vector<value>(values.get_array().begin(), values.get_array().end());
+        else if (values.is_string())
+          spec.max_parallel_expr = values.get_string();
+      } else if (axis == "fail_fast") {
+        if (values.is_bool()) spec.fail_fast = values.get_bool();
+      } else if (axis == "name") {
+        if (values.is_string()) spec.name = values.get_string();
+      } else if (axis == "include") {
+        spec.include = values;
+      } else if (axis == "exclude") {
+        spec.exclude = values;
+      } else {
+        spec.axes[std::string(axis)] = values;
       }
     }
     return spec;

@@ -146,6 +146,8 @@ const std::map<std::string, std::string>& named_members() {
 std::string subject(const Place& at) {
   if (at.shape == "/steps/*") return "a step";
   if (at.shape == "/steps/*/needs/*") return "an entry of \"needs\"";
+  if (at.shape == "/steps/*/matrix/include/*") return "an entry of \"include\"";
+  if (at.shape == "/steps/*/matrix/exclude/*") return "an entry of \"exclude\"";
   if (auto it = named_members().find(at.shape); it != named_members().end())
     return it->second + " " + in_quotes(at.name);
   return in_quotes(at.name);
@@ -182,7 +184,7 @@ std::optional<Problem> range_rule(const Place& at) {
   }
   if (at.shape == "/steps/*/retry/factor")
     return Problem{at.pointer, false, "retry \"factor\" must be a number >= 1", {}};
-  if (at.shape == "/steps/*/matrix/max_parallel")
+  if (at.shape == "/steps/*/matrix/max_parallel" && at.instance && at.instance->is_number())
     return Problem{
         at.pointer, false, "\"max_parallel\" must be an integer >= 0 (0 means no extra limit)", {}};
   if (at.schema && at.schema == definition("duration")) {
@@ -204,7 +206,10 @@ std::string expected_type(const Place& at) {
       {"/steps/*/needs/*", "a step id (string)"},
       {"/steps/*/retry",
        "a number of attempts or an object {attempts, backoff, factor, max_backoff}"},
-      {"/steps/*/matrix/*", "an array of values"}};
+      {"/steps/*/matrix/*", "an array of values or one ${{ }} expression yielding one"},
+      {"/steps/*/matrix/max_parallel", "an integer >= 0 or one ${{ }} expression"},
+      {"/steps/*/matrix/include", "an array of objects or one ${{ }} expression yielding one"},
+      {"/steps/*/matrix/exclude", "an array of objects or one ${{ }} expression yielding one"}};
   if (auto it = phrases.find(at.shape); it != phrases.end()) return it->second;
   static const std::map<std::string, std::string> words = {
       {"string", "a string"},    {"boolean", "a boolean (true or false)"},
@@ -281,6 +286,13 @@ Problem bad_pattern(const Place& at) {
             "\"uses\" of an auth must be a plugin name like \"cloudflare.auth.api_token\", not " +
                 in_quotes(text),
             {}};
+  }
+  if (at.shape == "/steps/*/matrix/*" || at.shape == "/steps/*/matrix/max_parallel" ||
+      at.shape == "/steps/*/matrix/include" || at.shape == "/steps/*/matrix/exclude") {
+    return {at.pointer, false,
+            subject(at) + " must be " + expected_type(at) + ", not the string " + in_quotes(text),
+            "an array is written [\"a\", \"b\"]; data from an input or a file is "
+            "\"${{ inputs.NAME }}\" or \"${{ readJSON(inputs.NAME) }}\""};
   }
   if (at.schema == definition("duration")) {
     return {at.pointer, false, subject(at) + " is not a valid duration: " + in_quotes(text),

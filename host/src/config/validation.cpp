@@ -63,6 +63,16 @@ std::string kind_word(int kind) {
   return "a plugin of unknown kind " + std::to_string(kind);
 }
 
+// A `matrix.NAME` reference is known when NAME is an axis or a key that
+// `include` adds (any name, when include is computed).
+bool matrix_has(const MatrixSpec& m, const std::string& name) {
+  if (m.axes.contains(name) || m.include.is_string()) return true;
+  if (const auto* entries = m.include.if_array())
+    for (const auto& entry : *entries)
+      if (entry.is_object() && entry.get_object().contains(name)) return true;
+  return false;
+}
+
 class Validator {
  public:
   Validator(const ValidationContext& ctx, Diagnostics& errors,
@@ -149,12 +159,70 @@ class Validator {
     }
     check_template(boost::json::value(step.with), pointer + "/with", &step);
     if (!step.if_expr.empty()) check_condition(step, pointer + "/if");
-    if (step.matrix) {
-      for (const auto& [axis, values] : step.matrix->axes) {
-        for (std::size_t i = 0; i < values.size(); ++i)
-          check_template(values[i], pointer_append(pointer_append(pointer + "/matrix", axis), i), nullptr);
+    if (step.matrix) check_matrix(step, pointer + "/matrix");
+  }
+
+  void check_matrix(const StepSpec& step, const std::string& pointer) {
+    const MatrixSpec& m = *step.matrix;
+    for (const auto& [axis, values] : m.axes) {
+      const std::string at = pointer_append(pointer, axis);
+      check_template(values, at, nullptr);
+      check_matrix_data(values, at, "matrix axis \"" + axis + "\"", false);
+    }
+    for (const char* key : {"include", "exclude"}) {
+      const boost::json::value& entries = key[0] == 'i' ? m.include : m.exclude;
+      if (entries.is_null()) continue;
+      const std::string at = pointer_append(pointer, key);
+      check_template(entries, at, nullptr);
+      check_matrix_data(entries, at, "matrix \"" + std::string(key) + "\"", true);
+    }
+    if (!m.max_parallel_expr.empty())
+      check_template(boost::json::value(m.max_parallel_expr), pointer + "/max_parallel", nullptr);
+    if (!m.name.empty()) check_template(boost::json::value(m.name), pointer + "/name", &step);
+  }
+
+  // An axis, include or exclude given as one ${{ }}: what can be known
+  // before the run is checked now (the input's declared type; its value and
+  // a file read with readJSON when they are known); the rest when the step
+  // starts.
+  void check_matrix_data(const boost::json::value& data, const std::string& pointer, const std::string& what,
+                         bool of_objects) {
+    const auto* text = data.if_string();
+    if (!text) return;
+    const auto body = config_detail::sole_expression(*text);
+    if (!body || config_detail::expression_syntax_error(*body)) return;
+    const auto refs = references_in_expression(*body);
+    bool only_inputs = true;
+    for (const auto& ref : refs) only_inputs = only_inputs && ref.scope == "inputs" && p_->inputs.contains(ref.name);
+    if (!only_inputs) return;
+    if (refs.size() == 1 && refs[0].path.empty() && body->find('(') == std::string::npos) {
+      const InputSpec& input = p_->inputs.at(refs[0].name);
+      if (!input.type.empty() && input.type != "array") {
+        error(pointer, what + " reads input \"" + input.name + "\", whose type is " + input.type + ", not array",
+              input.type == "string" ? "declare \"type\": \"array\", or read a file of values with "
+                                       "\"${{ readJSON(inputs." + input.name + ") }}\""
+                                     : "declare \"type\": \"array\"");
+        return;
       }
     }
+    if (!ctx_.check_required_inputs) return;  // values unknown (pipewright validate)
+    EvalScope scope;
+    bool known = true;
+    scope.inputs = [&](std::string_view name) -> std::optional<boost::json::value> {
+      if (auto it = ctx_.given_inputs.find(std::string(name)); it != ctx_.given_inputs.end()) return it->second;
+      if (auto it = p_->inputs.find(std::string(name)); it != p_->inputs.end() && it->second.default_value)
+        return *it->second.default_value;
+      known = false;
+      return std::nullopt;
+    };
+    boost::json::value value;
+    try {
+      value = evaluate_template(data, scope);
+    } catch (const ExpressionError& e) {
+      if (known) error(pointer, what + ": " + e.what());
+      return;
+    }
+    if (auto problem = matrix_data_problem(value, of_objects)) error(pointer, what + " " + *problem);
   }
 
   std::vector<std::string> step_ids() const {
@@ -278,7 +346,7 @@ class Validator {
               did_you_mean(ref.name, names, "declare it under \"inputs\""));
       }
     } else if (ref.scope == "matrix") {
-      if (!step || !step->matrix || !step->matrix->axes.contains(ref.name)) {
+      if (!step || !step->matrix || !matrix_has(*step->matrix, ref.name)) {
         error(pointer, "matrix reference " + quoted + " outside a step with matrix axis \"" + ref.name + "\"",
               "matrix values are visible only in the `with`/`if` of the step that declares the matrix");
       }
@@ -324,6 +392,8 @@ class Validator {
     } else if (ctx_.find_plugin) {
       if (const PluginInfo* plugin = ctx_.find_plugin(target->uses)) outputs = declared_outputs(plugin->outputs_schema);
     }
+    // A matrix step adds "matrix": each instance's name, status and error.
+    if (outputs && target->matrix) outputs->push_back("matrix");
     if (outputs && std::find(outputs->begin(), outputs->end(), ref.output) == outputs->end()) {
       error(pointer, "step \"" + ref.name + "\" (" + target->uses + ") has no output \"" + ref.output + "\" in " + quoted,
             did_you_mean(ref.output, *outputs,

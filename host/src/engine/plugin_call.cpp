@@ -74,6 +74,16 @@ StepResult PipelineRun::call_plugin(const PluginCall& call, const CancelScope& p
                                         pw_str{with_json.data(), with_json.size()},
                                         pw_str{context.data(), context.size()});
     run_.budget.release();
+    {
+      // The last numbers a plugin reported are said, even when held back.
+      std::unique_lock lock(ctx.mutex);
+      if (ctx.progress_unshown) {
+        json::object last = ctx.last_progress;
+        ctx.progress_unshown = false;
+        lock.unlock();
+        run_.events.emit(event::progress, std::move(last));
+      }
+    }
 
     std::string error = ctx.first_error();
     if (status == PW_STATUS_OK && error.empty()) {
@@ -93,6 +103,11 @@ StepResult PipelineRun::call_plugin(const PluginCall& call, const CancelScope& p
     }
     r.status = parent.cancelled() ? StepStatus::cancelled : StepStatus::failed;
     r.error = error;
+    {
+      // What a failed call set is kept: it says how far it got.
+      std::lock_guard lock(ctx.mutex);
+      r.outputs = std::move(ctx.outputs);
+    }
     if (parent.cancelled() || attempt >= attempts) return r;
     auto delay = backoff(call.retry, attempt);
     run_.events.emit(event::step_retried, {{"step", call.display_id},

@@ -93,9 +93,11 @@ EvalScope PipelineRun::scope_for(const std::vector<std::string>& deps,
   };
   if (matrix) {
     json::object copy = *matrix;
+    // A name validation accepted that this instance lacks (a key only some
+    // `include` entries add) is null here, as GitHub Actions has it.
     scope.matrix = [copy](std::string_view name) -> std::optional<json::value> {
       if (auto* v = copy.if_contains(name)) return *v;
-      return std::nullopt;
+      return json::value(nullptr);
     };
   } else {
     scope.matrix = [](std::string_view) -> std::optional<json::value> { return std::nullopt; };
@@ -176,14 +178,18 @@ PipelineResult PipelineRun::execute() {
   PipelineResult result;
   result.steps = results_;
   result.interrupted = invocation_.parent.cancelled() && run_.root.cancelled();
-  if (!pipeline.outputs.empty() && result.ok()) {
+  // A run that did not succeed still reports the outputs that can be
+  // computed: what a failed or cancelled step got done before it stopped.
+  if (!pipeline.outputs.empty()) {
+    const bool ok = result.ok();
     EvalScope scope = scope_for({}, nullptr);
     for (const auto& [name, templ] : pipeline.outputs) {
       try {
         result.outputs[name] = evaluate_template(templ, scope);
       } catch (const ExpressionError& e) {
-        result.error = "pipeline " + pipeline.file.string() + " output " + name +
-                       " could not be computed: " + e.what();
+        if (ok)
+          result.error = "pipeline " + pipeline.file.string() + " output " + name +
+                         " could not be computed: " + e.what();
       }
     }
   }

@@ -2,7 +2,9 @@
 
 #include <pipewright/host/isolation/isolation.hpp>
 
+#include <algorithm>
 #include <thread>
+#include <tuple>
 
 namespace pw::detail {
 
@@ -17,31 +19,8 @@ StepResult failed(std::string error) {
   return r;
 }
 
-// Every combination of the matrix axes, in axis (name) order.
-std::vector<json::object> combinations(const MatrixSpec& matrix) {
-  std::vector<json::object> out{json::object{}};
-  for (const auto& [axis, values] : matrix.axes) {
-    std::vector<json::object> next;
-    for (const auto& partial : out)
-      for (const auto& v : values) {
-        json::object o = partial;
-        o[axis] = v;
-        next.push_back(std::move(o));
-      }
-    out = std::move(next);
-  }
-  return out;
-}
-
-std::string label(const json::object& combination) {
-  std::string out;
-  for (const auto& kv : combination) {
-    if (!out.empty()) out += ",";
-    out += std::string(kv.key()) + "=" +
-           (kv.value().is_string() ? std::string(kv.value().as_string())
-                                   : json::serialize(kv.value()));
-  }
-  return out;
+std::string quoted_template(const json::value& templ) {
+  return templ.is_string() ? " ('" + std::string(templ.get_string()) + "')" : std::string();
 }
 
 }  // namespace
@@ -172,48 +151,120 @@ const LoadedPlugin* PipelineRun::plugin_for(const std::string& uses, const std::
 
 StepResult PipelineRun::run_matrix(const StepSpec& step, const CancelScope& scope,
                                    const std::vector<std::string>& deps) {
-  std::vector<json::object> combos = combinations(*step.matrix);
+  const MatrixSpec& m = *step.matrix;
+  const std::string step_id = display(step.id);
+  EvalScope es = scope_for(deps, nullptr);
+  std::map<std::string, json::array> axes;
+  json::array include, exclude;
+  int max_parallel = m.max_parallel;
+  try {
+    for (const auto& [axis, templ] : m.axes) {
+      json::value values = evaluate_template(templ, es);
+      if (auto problem = matrix_data_problem(values, false))
+        return failed("step " + step_id + ": matrix axis \"" + axis + "\"" + quoted_template(templ) + " " +
+                      *problem);
+      axes[axis] = std::move(values.as_array());
+    }
+    for (auto [templ, into, key] : {std::tuple{&m.include, &include, "include"},
+                                    std::tuple{&m.exclude, &exclude, "exclude"}}) {
+      if (templ->is_null()) continue;
+      json::value entries = evaluate_template(*templ, es);
+      if (auto problem = matrix_data_problem(entries, true))
+        return failed("step " + step_id + ": matrix \"" + key + "\"" + quoted_template(*templ) + " " + *problem);
+      *into = std::move(entries.as_array());
+    }
+    if (!m.max_parallel_expr.empty()) {
+      json::value v = evaluate_template(json::value(m.max_parallel_expr), es);
+      if (!v.is_int64() || v.as_int64() < 0)
+        return failed("step " + step_id + ": matrix max_parallel ('" + m.max_parallel_expr + "') is " +
+                      json::serialize(v) + ", not an integer >= 0");
+      max_parallel = static_cast<int>(std::min<std::int64_t>(v.as_int64(), 1 << 20));
+    }
+  } catch (const ExpressionError& e) {
+    return failed("step " + step_id + ": its matrix could not be resolved: " + e.what());
+  }
+  std::vector<json::object> instances = matrix_instances(axes, include, exclude);
+
+  std::vector<std::string> labels(instances.size());
+  for (std::size_t i = 0; i < instances.size(); ++i) {
+    // By the axes only: keys an include adds describe an instance, not name it.
+    json::object named;
+    for (const auto& [key, value] : instances[i])
+      if (axes.empty() || axes.contains(std::string(key))) named[key] = value;
+    labels[i] = matrix_default_label(named, i);
+    if (m.name.empty()) continue;
+    try {
+      json::value label = evaluate_template(json::value(m.name), scope_for(deps, &instances[i]));
+      labels[i] = label.is_string() ? std::string(label.get_string()) : json::serialize(label);
+    } catch (const ExpressionError& e) {
+      return failed("step " + step_id + ": matrix name of instance " + std::to_string(i + 1) +
+                    " could not be resolved: " + e.what());
+    }
+  }
   run_.events.emit(event::step_started,
-                   {{"step", display(step.id)},
+                   {{"step", step_id},
                     {"plugin", step.uses},
                     {"attempt", 1},
-                    {"combinations", static_cast<std::int64_t>(combos.size())}});
-  std::vector<StepResult> results(combos.size());
+                    {"combinations", static_cast<std::int64_t>(instances.size())}});
+  std::vector<StepResult> results(instances.size());
+  // A failed instance cancels its siblings only under fail_fast; the run's
+  // own cancellation (Ctrl-C, timeout) reaches every instance either way.
+  CancelScope siblings(&scope);
   // The matrix's own cap; plugin calls also share the run's budget.
-  ParallelismBudget local(step.matrix->max_parallel > 0 ? step.matrix->max_parallel
-                                                        : static_cast<int>(combos.size()));
+  ParallelismBudget local(max_parallel > 0 ? max_parallel : static_cast<int>(instances.size()));
   std::vector<std::thread> workers;
-  for (std::size_t i = 0; i < combos.size(); ++i) {
+  workers.reserve(instances.size());
+  for (std::size_t i = 0; i < instances.size(); ++i) {
     workers.emplace_back([&, i] {
-      std::string id = display(step.id) + "[" + label(combos[i]) + "]";
-      if (!local.acquire(scope)) {
+      std::string id = step_id + "[" + labels[i] + "]";
+      if (!local.acquire(siblings)) {
         results[i].status = StepStatus::cancelled;
-        results[i].error = "cancelled before " + id + " started";
+        results[i].error = "not started: " + std::string(scope.cancelled() ? "the run was cancelled"
+                                                                           : "another instance failed (fail_fast)");
         return;
       }
-      results[i] = run_uses(step, &combos[i], scope, deps, id);
+      results[i] = run_uses(step, &instances[i], siblings, deps, id);
       local.release();
+      if (results[i].status == StepStatus::failed && m.fail_fast) siblings.cancel();
     });
   }
   for (auto& w : workers) w.join();
 
   StepResult r;
-  for (std::size_t i = 0; i < combos.size(); ++i) {
-    const StepResult& one = results[i];
-    if (one.status == StepStatus::failed && r.status != StepStatus::failed) {
+  json::array summary;
+  std::size_t failed_count = 0;
+  std::string first_failure;
+  for (std::size_t i = 0; i < instances.size(); ++i) {
+    StepResult& one = results[i];
+    if (one.status == StepStatus::failed && !scope.cancelled() && siblings.cancelled() &&
+        one.error.find("cancel") != std::string::npos)
+      one.status = StepStatus::cancelled;  // stopped by fail_fast, not failed on its own
+    if (one.status == StepStatus::failed) {
+      ++failed_count;
+      if (first_failure.empty()) first_failure = labels[i] + ": " + one.error;
       r.status = StepStatus::failed;
-      r.error = "matrix " + label(combos[i]) + ": " + one.error;
     } else if (one.status == StepStatus::cancelled && r.status == StepStatus::ok) {
       r.status = StepStatus::cancelled;
       r.error = one.error;
     }
-    // Each output becomes an array with one entry per combination.
+    // Each output becomes an array with one entry per instance (null where
+    // an instance did not set it).
     for (const auto& kv : one.outputs) {
       auto& slot = r.outputs[kv.key()];
-      if (!slot.is_array()) slot = json::array(combos.size());
+      if (!slot.is_array()) slot = json::array(instances.size());
       slot.as_array()[i] = kv.value();
     }
+    json::object entry{{"name", labels[i]}, {"status", status_name(one.status)}};
+    if (one.status != StepStatus::ok && !one.error.empty()) entry["error"] = one.error;
+    summary.push_back(std::move(entry));
   }
+  for (auto& kv : r.outputs)
+    if (kv.value().is_array()) kv.value().as_array().resize(instances.size());
+  r.outputs["matrix"] = std::move(summary);
+  if (failed_count > 0)
+    r.error = failed_count == 1 ? "matrix " + first_failure
+                                : std::to_string(failed_count) + " of " + std::to_string(instances.size()) +
+                                      " matrix instances failed; first: " + first_failure;
   return r;
 }
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -74,14 +75,70 @@ std::string outputs_block(const json::object& e) {
   return block;
 }
 
+// What a run that stopped got done and left undone, one step a line.
+std::string account_block(const json::object& e) {
+  const auto* account = e.if_contains("account");
+  if (!account || !account->is_array() || account->as_array().empty()) return {};
+  std::string block = "\nwhen the run stopped:";
+  for (const auto& item : account->as_array()) {
+    if (!item.is_object()) continue;
+    const auto& a = item.as_object();
+    if (a.contains("more")) {
+      block += "\n  ... and " + str(a, "more") + " more";
+      continue;
+    }
+    block += "\n  " + str(a, "step") + ": " + str(a, "status");
+    if (auto done = str(a, "done"); !done.empty()) block += ", " + done;
+    if (auto error = str(a, "error"); !error.empty() && str(a, "done") != "not started") block += " — " + error;
+  }
+  return block;
+}
+
 std::string run_finished_line(const json::object& e) {
-  std::string line = outputs_block(e) + "\n" + str(e, "ok") + " ok, " + str(e, "failed") + " failed, " +
+  std::string line = outputs_block(e) + account_block(e) + "\n" + str(e, "ok") + " ok, " + str(e, "failed") + " failed, " +
                      str(e, "skipped") + " skipped, " + str(e, "cancelled") + " cancelled in " +
                      seconds(num(e, "duration_ms")) + " — ";
   std::string status = str(e, "status");
   if (status == "ok") return line + "run succeeded";
   if (status == "interrupted") return line + "run interrupted";
   return line + "run failed";
+}
+
+double real(const json::object& e, std::string_view key) {
+  const json::value* v = e.if_contains(key);
+  return v && v->is_number() ? v->to_number<double>() : 0.0;
+}
+
+std::string bytes_text(double bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1000.0 && u < 4) bytes /= 1000.0, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+  return buf;
+}
+
+// A transfer (it reports bytes) or a wait for the rate budget is shown at
+// every verbosity: the host passes such reports on about once a second.
+// Other progress is shown with -v.
+std::string progress_line(const json::object& e, int verbosity) {
+  const bool transfer = e.contains("bytes_total") && num(e, "total") > 0;
+  const bool waiting = e.contains("waiting_s");
+  if (!transfer && !waiting && verbosity < 1) return {};
+  std::string line = "  " + str(e, "step") + ": " + str(e, "done") + "/" + str(e, "total");
+  if (auto unit = str(e, "unit"); !unit.empty()) line += " " + unit;
+  if (transfer) {
+    line += ", " + bytes_text(real(e, "bytes_done")) + " of " + bytes_text(real(e, "bytes_total"));
+    if (e.contains("rate_bytes_per_s")) line += ", " + bytes_text(real(e, "rate_bytes_per_s")) + "/s";
+    if (e.contains("eta_s") && num(e, "done") < num(e, "total"))
+      line += ", ETA " + seconds(static_cast<std::int64_t>(real(e, "eta_s") * 1000.0));
+  } else if (auto m = str(e, "message"); !m.empty()) {
+    line += " " + m;
+  }
+  if (waiting)
+    line += " — waiting " + seconds(static_cast<std::int64_t>(real(e, "waiting_s") * 1000.0)) +
+            " for the rate budget";
+  return line;
 }
 
 }  // namespace
@@ -125,12 +182,7 @@ std::string render_text(const json::object& e, int verbosity) {
     if (auto err = str(e, "error"); !err.empty()) line += " " + err;
     return line;
   }
-  if (type == event::progress) {
-    if (verbosity < 1) return {};
-    std::string line = "  " + str(e, "step") + ": " + str(e, "done") + "/" + str(e, "total");
-    if (auto m = str(e, "message"); !m.empty()) line += " " + m;
-    return line;
-  }
+  if (type == event::progress) return progress_line(e, verbosity);
   if (type == event::diagnostic) return diagnostic_line(e);
   if (type == event::output_set) {
     if (verbosity < 1) return {};
@@ -187,6 +239,62 @@ bool urgent(std::string_view type, const json::object& e) {
 
 }  // namespace
 
+void EventStream::remember(std::string_view type, const json::object& e) {
+  const std::string step = str(e, "step");
+  if (step.empty()) return;
+  if (type == event::step_started) {
+    if (!finished_.contains(step) && std::find(started_.begin(), started_.end(), step) == started_.end())
+      started_.push_back(step);
+  } else if (type == event::step_finished) {
+    if (std::find(started_.begin(), started_.end(), step) == started_.end()) started_.push_back(step);
+    json::object f{{"status", str(e, "status")}};
+    if (auto error = str(e, "error"); !error.empty()) f["error"] = error;
+    finished_[step] = std::move(f);
+  } else if (type == event::progress) {
+    last_progress_[step] = e;
+  }
+}
+
+json::array EventStream::unfinished_account() const {
+  constexpr std::size_t most = 50;
+  std::lock_guard lock(mutex_);
+  // A composite step (a matrix, a nested pipeline) is told by its inner steps.
+  auto has_inner = [&](const std::string& step) {
+    for (const auto& other : started_)
+      if (other.size() > step.size() && other.starts_with(step) &&
+          (other[step.size()] == '/' || other[step.size()] == '['))
+        return true;
+    return false;
+  };
+  json::array out;
+  std::size_t left_out = 0;
+  for (const auto& step : started_) {
+    auto f = finished_.find(step);
+    std::string status = f == finished_.end() ? "unfinished" : str(f->second, "status");
+    if (status == "ok" || has_inner(step)) continue;
+    if (out.size() >= most) {
+      ++left_out;
+      continue;
+    }
+    json::object entry{{"step", step}, {"status", status}};
+    std::string error = f == finished_.end() ? "" : str(f->second, "error");
+    if (auto p = last_progress_.find(step); p != last_progress_.end()) {
+      const auto& e = p->second;
+      std::string done = str(e, "done") + " of " + str(e, "total");
+      if (auto unit = str(e, "unit"); !unit.empty()) done += " " + unit;
+      if (e.contains("bytes_total"))
+        done += " (" + bytes_text(real(e, "bytes_done")) + " of " + bytes_text(real(e, "bytes_total")) + ")";
+      entry["done"] = done;
+    }
+    if (status == "skipped" || (status == "cancelled" && error.find("before") != std::string::npos))
+      entry["done"] = "not started";
+    if (!error.empty()) entry["error"] = error.substr(0, error.find('\n'));
+    out.push_back(std::move(entry));
+  }
+  if (left_out > 0) out.push_back(json::object{{"more", static_cast<std::int64_t>(left_out)}});
+  return out;
+}
+
 void EventStream::flush_later() {
   if (unflushed_) return;  // a flush is already due
   unflushed_ = true;
@@ -217,11 +325,16 @@ void EventStream::emit(std::string_view type, json::object fields) {
   e["ts"] = now_ms();
   for (auto& kv : fields) e[kv.key()] = std::move(kv.value());
   std::string line = format_ == OutputFormat::json ? render_json(e) : render_text(e, verbosity_);
-  if (line.empty()) return;
+  if (line.empty()) {
+    std::lock_guard lock(mutex_);
+    remember(type, e);
+    return;
+  }
   // Masking a serialized JSON line keeps it valid: "***" replaces text inside
   // a string literal, and the JSON-escaped form of each secret is masked too.
   line = redactor_.redact(line);
   std::lock_guard lock(mutex_);
+  remember(type, e);
   writer_(line);
   if (!to_stdout_) return;
   if (every_line_ || urgent(type, e)) {

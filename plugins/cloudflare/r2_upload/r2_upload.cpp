@@ -444,7 +444,7 @@ struct R2Upload {
                       const std::vector<Work>& work, site::Md5Cache& hashes) {
     Outcome outcome;
     if (work.empty()) {
-      call.progress(R"({"done":0,"total":0,"message":"nothing to upload"})");
+      call.progress(R"({"done":0,"total":0,"unit":"files","bytes_done":0,"bytes_total":0,"message":"nothing to upload"})");
       return outcome;
     }
     json::array requests;
@@ -465,6 +465,10 @@ struct R2Upload {
     // counters need no lock.
     std::vector<bool> answered(work.size(), false);
     std::size_t done = 0;
+    std::uintmax_t bytes_total = 0, bytes_done = 0;
+    for (const auto& w : work)
+      if (w.file) bytes_total += w.file->stamp.size;
+    const auto sending_since = std::chrono::steady_clock::now();
     call.http_batch(json::serialize(batch), [&](std::string_view meta, std::string_view body) {
       auto response = pipewright::decode_response(meta, body);
       boost::system::error_code ec;
@@ -491,8 +495,24 @@ struct R2Upload {
       } else {
         outcome.failures.push_back(w.method + " " + w.key + ": " + cf::describe(result));
       }
+      // Progress counts what is stored (or deleted), not what was refused:
+      // a stopped run says how much is really up.
+      if (!(result.ok() || gone)) return;
       ++done;
-      json::object progress{{"done", done}, {"total", work.size()}, {"message", w.key}};
+      if (w.file) bytes_done += w.file->stamp.size;
+      // The rate over the whole send so far; the ETA assumes it holds.
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - sending_since).count();
+      const double rate = seconds > 0 ? static_cast<double>(bytes_done) / seconds : 0.0;
+      const double files_per_s = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
+      json::object progress{{"done", done},
+                            {"total", work.size()},
+                            {"unit", "files"},
+                            {"bytes_done", bytes_done},
+                            {"bytes_total", bytes_total},
+                            {"rate_bytes_per_s", static_cast<std::int64_t>(rate)},
+                            {"message", w.key}};
+      if (files_per_s > 0) progress["eta_s"] = static_cast<double>(work.size() - done) / files_per_s;
       call.progress(json::serialize(progress));
     });
     for (std::size_t i = 0; i < work.size(); ++i)

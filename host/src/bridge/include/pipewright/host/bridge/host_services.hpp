@@ -46,6 +46,12 @@ class CallContext {
   // The end of the last wait announced for this step (ms since the epoch):
   // many requests of one batch waiting together are said once.
   std::int64_t announced_wait_until = 0;
+  // The plugin's last progress report, and when one was last shown: reports
+  // are passed on at most about once a second (the first and the last
+  // always), and a wait for the rate budget repeats the last numbers.
+  boost::json::object last_progress;
+  std::int64_t progress_shown_at = 0;
+  bool progress_unshown = false;  // last_progress was held back; said when the call ends
 
   pw_call* handle() { return reinterpret_cast<pw_call*>(this); }
   static CallContext& from(pw_call* call) { return *reinterpret_cast<CallContext*>(call); }

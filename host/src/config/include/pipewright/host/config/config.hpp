@@ -53,11 +53,36 @@ struct AuthSpec {
   SourceLocation where;
 };
 
-// A step's `matrix`: one run of `uses` per combination of the listed values.
+// A step's `matrix`: one run of `uses` per combination of the axes' values,
+// less `exclude`, plus `include` (as in GitHub Actions). An axis, `include`
+// and `exclude` are each a literal array or one "${{ }}" that yields an
+// array when the step starts (inputs, a step's output, readJSON(path)).
 struct MatrixSpec {
-  std::map<std::string, std::vector<boost::json::value>> axes;
-  int max_parallel = 0;  // 0 = no extra limit
+  std::map<std::string, boost::json::value> axes;  // axis -> array or "${{ }}" string
+  boost::json::value include;  // null, array of objects, or "${{ }}"
+  boost::json::value exclude;
+  int max_parallel = 0;        // 0 = no extra limit
+  std::string max_parallel_expr;  // "${{ }}" yielding max_parallel, when not a number
+  bool fail_fast = true;       // a failed instance cancels the others
+  std::string name;            // label template for each instance ("" = default label)
 };
+// Keys of a `matrix` that are options rather than axes.
+bool is_matrix_option(std::string_view key);
+// Why an axis (of_objects false) or include/exclude (true) value cannot be
+// used: "is a string, not an array", "has no values"; nullopt when it can.
+std::optional<std::string> matrix_data_problem(const boost::json::value& data, bool of_objects);
+// The instances of a matrix, as GitHub Actions builds them: every
+// combination of the axes (in axis name order), less those an `exclude`
+// entry matches, then each `include` entry added to every combination it
+// extends without changing an axis value, or as an instance of its own
+// when it extends none.
+std::vector<boost::json::object> matrix_instances(const std::map<std::string, boost::json::array>& axes,
+                                                  const boost::json::array& include,
+                                                  const boost::json::array& exclude);
+// An instance's label when the matrix has no `name`: each axis value as
+// text; an object by its "name", "tenant" or "id" member, else its
+// position (1-based) among the instances.
+std::string matrix_default_label(const boost::json::object& instance, std::size_t index);
 
 struct StepSpec {
   std::string id;

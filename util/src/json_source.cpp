@@ -1,11 +1,11 @@
 // Reading JSON text: the value (Boost.JSON) plus a position map built by a
 // second, small scan of the same text, which is simpler than recovering
 // offsets from parser callbacks (escaped strings arrive in a temp buffer).
-#include "config_internal.hpp"
+#include <pipewright/util/json_source.hpp>
 
 #include <cctype>
 
-namespace pw::config_detail {
+namespace pw::util {
 namespace {
 
 // Walks text that Boost.JSON has already accepted, so it only needs to find
@@ -109,7 +109,7 @@ class PositionScanner {
       const std::string key = string_token();
       const std::string member = pointer_append(pointer, key);
       if (seen[key]) {
-        out_.errors.push_back(config_error(key_at, "duplicate key \"" + key + "\"", "remove one of the two"));
+        out_.errors.push_back({Severity::error, "duplicate key \"" + key + "\"", {}, {key_at, {}}, "remove one of the two"});
       }
       seen[key] = true;
       out_.key_positions.emplace(member, SourceLocation{{}, key_at.line, key_at.column});
@@ -200,9 +200,12 @@ ParsedJson parse_json_with_positions(std::string_view text, const std::string& f
   if (!ec) parser.finish(ec);
   if (ec) {
     const std::string message = describe_syntax_error(text, consumed, ec);
-    out.errors.push_back(config_error(location_of_offset(text, consumed, file), message,
-                                      "comments (// and /* */) and trailing commas are allowed; check quotes, "
-                                      "commas and brackets near this point"));
+    out.errors.push_back({Severity::error,
+                          message,
+                          {},
+                          {location_of_offset(text, consumed, file), {}},
+                          "comments (// and /* */) and trailing commas are allowed; check quotes, "
+                          "commas and brackets near this point"});
     return out;
   }
   out.value = parser.release();
@@ -211,4 +214,4 @@ ParsedJson parse_json_with_positions(std::string_view text, const std::string& f
   return out;
 }
 
-}  // namespace pw::config_detail
+}  // namespace pw::util
