@@ -238,3 +238,22 @@ BOOST_AUTO_TEST_CASE(delete_objects_refuses_more_than_a_thousand_keys) {
   BOOST_TEST(r.has("MalformedXML"));
   BOOST_TEST(x.s3().send("POST", "/assets", {{"delete", ""}}, "<Delete><Object>").has("MalformedXML"));
 }
+
+BOOST_AUTO_TEST_CASE(ranges_answer_the_bytes_asked_for) {
+  S3Fixture x;
+  std::string body;
+  for (int i = 0; i < 100000; ++i) body += static_cast<char>('a' + i % 26);
+  BOOST_TEST(x.s3().send("PUT", "/assets/letters", {}, body).status == 200u);
+  auto middle = x.s3().send("GET", "/assets/letters", {}, "", {{"range", "bytes=70000-70009"}});
+  BOOST_TEST(middle.status == 206u);
+  BOOST_TEST(middle.body == body.substr(70000, 10));
+  BOOST_TEST(std::string(middle.headers["Content-Range"]) == "bytes 70000-70009/100000");
+  auto suffix = x.s3().send("GET", "/assets/letters", {}, "", {{"range", "bytes=-5"}});
+  BOOST_TEST(suffix.body == body.substr(99995));
+  auto open_ended = x.s3().send("GET", "/assets/letters", {}, "", {{"range", "bytes=99990-"}});
+  BOOST_TEST(open_ended.body == body.substr(99990));
+  auto beyond = x.s3().send("GET", "/assets/letters", {}, "", {{"range", "bytes=100000-"}});
+  BOOST_TEST(beyond.status == 416u);
+  BOOST_TEST(beyond.has("InvalidRange"));
+  BOOST_TEST(std::string(beyond.headers["Content-Range"]) == "bytes */100000");
+}

@@ -9,7 +9,6 @@
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
 #include <charconv>
-#include <fstream>
 #include <pipewright/util/sigv4.hpp>
 #include <pipewright/util/text.hpp>
 #include <sstream>
@@ -371,11 +370,8 @@ Response get_object(RequestContext& ctx) {
     if (!r.file) return s3_internal_error(ctx);
     return r;
   }
-  // A range is read into memory: ranged reads are small (probes, resumes).
-  std::ifstream in(ctx.state.objects.path_of(s.text(5)), std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(range->first));
-  r.body.resize(range->last - range->first + 1);
-  if (!in.read(r.body.data(), static_cast<std::streamsize>(r.body.size()))) return s3_internal_error(ctx);
+  r.file = ctx.state.objects.open_range(s.text(5), range->first, range->last - range->first + 1);
+  if (!r.file) return s3_internal_error(ctx);
   r.status = 206;
   r.header("Content-Range", "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) + "/" +
                                 std::to_string(size));

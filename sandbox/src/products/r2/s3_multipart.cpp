@@ -1,12 +1,9 @@
 // Multipart uploads on the S3 door. Each part lands in the object store as
 // a blob of its own when it arrives (so a large upload is never held in
 // memory); CompleteMultipartUpload joins the listed parts into the object's
-// blob in the kernel (copy_file_range) and frees them. R2's rules: parts of
+// blob (ObjectStore::join) and frees them. R2's rules: parts of
 // 5 MiB to 5 GiB except the last, all parts but the last of one size and
 // the last no larger, at most 10,000 parts.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
 #include <charconv>
@@ -62,32 +59,6 @@ void drop_upload(State& state, std::string_view upload_id) {
   while (s.step()) state.objects.remove(s.text(0));
   state.db.query("DELETE FROM r2_s3_parts WHERE upload_id=?1", upload_id).run();
   state.db.query("DELETE FROM r2_s3_uploads WHERE upload_id=?1", upload_id).run();
-}
-
-// Appends `from` to the open descriptor `to`; in the kernel where it can.
-bool append_file(int to, const std::filesystem::path& from) {
-  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return false;
-  bool ok = true;
-  for (;;) {
-    ssize_t n = ::copy_file_range(in, nullptr, to, nullptr, 1 << 30, 0);
-    if (n == 0) break;
-    if (n < 0) {
-      // Not supported across these file systems: copy through a buffer.
-      std::vector<char> buf(1 << 20);
-      for (;;) {
-        ssize_t r = ::read(in, buf.data(), buf.size());
-        if (r == 0) break;
-        if (r < 0 || ::write(to, buf.data(), static_cast<std::size_t>(r)) != r) {
-          ok = false;
-          break;
-        }
-      }
-      break;
-    }
-  }
-  ::close(in);
-  return ok;
 }
 
 std::string unquoted(std::string etag) {
@@ -232,29 +203,21 @@ Response s3_complete_multipart_upload(RequestContext& ctx) {
     return s3_error(400, "InvalidPart", "The last part must not be larger than the other parts.",
                     ctx.request.path);
 
-  const auto joined = ctx.state.objects.new_temp_path();
+  std::vector<std::string> blobs;
   std::string part_md5s;
   std::uint64_t size = 0;
-  {
-    int out = ::open(joined.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (out < 0) return s3_internal_error(ctx);
-    bool ok = true;
-    for (const auto& p : parts) {
-      ok = ok && append_file(out, ctx.state.objects.path_of(p.blob));
-      for (std::size_t i = 0; i + 1 < p.etag.size(); i += 2)
-        part_md5s += static_cast<char>(std::stoi(p.etag.substr(i, 2), nullptr, 16));
-      size += p.size;
-    }
-    if (::close(out) != 0 || !ok) {
-      std::error_code ec;
-      std::filesystem::remove(joined, ec);
-      return s3_internal_error(ctx);
-    }
+  for (const auto& p : parts) {
+    blobs.push_back(p.blob);
+    for (std::size_t i = 0; i + 1 < p.etag.size(); i += 2)
+      part_md5s += static_cast<char>(std::stoi(p.etag.substr(i, 2), nullptr, 16));
+    size += p.size;
   }
+  const auto joined = ctx.state.objects.join(blobs);
+  if (!joined) return s3_internal_error(ctx);
   const std::string etag = util::hex(md5(part_md5s)) + "-" + std::to_string(parts.size());
   R2ObjectRow row{s3_account(ctx),        "default",      ctx.param("bucket"),     upload->key, size, etag,
                   upload->http_metadata, upload->custom_metadata, upload->storage_class};
-  r2_put_object_row(ctx.state, row, joined);
+  r2_put_object_row(ctx.state, row, *joined);
   drop_upload(ctx.state, upload->id);  // parts not listed are freed too, as S3 does
   return s3_xml("<CompleteMultipartUploadResult xmlns=\"" + std::string(s3_namespace) + "\">" +
                 tag("Location", ctx.request.path) + tag("Bucket", ctx.param("bucket")) + tag("Key", upload->key) +

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pw::sandbox {
 
@@ -29,6 +30,14 @@ class ObjectStore {
   std::string write(std::string_view bytes);
   // Opens for streaming as Response::file; null when missing.
   std::shared_ptr<boost::beast::http::file_body::value_type> open(std::string_view blob_id) const;
+  // `length` bytes from `offset` (a byte range), copied in the kernel into an
+  // unlinked temp file, so a large range is never held in memory.
+  std::shared_ptr<boost::beast::http::file_body::value_type> open_range(std::string_view blob_id,
+                                                                        std::uint64_t offset,
+                                                                        std::uint64_t length) const;
+  // A temp file holding the blobs one after another (a completed multipart
+  // upload), to adopt(); nullopt when one cannot be read.
+  std::optional<std::filesystem::path> join(const std::vector<std::string>& blob_ids) const;
   std::uintmax_t size(std::string_view blob_id) const;
   void remove(std::string_view blob_id);
   std::filesystem::path path_of(std::string_view blob_id) const;
