@@ -405,7 +405,7 @@ BOOST_AUTO_TEST_CASE(a_secret_pipeline_output_is_masked_and_the_json_stays_valid
   BOOST_TEST(done->at("outputs").at("token").as_string() == "***");
 }
 
-BOOST_AUTO_TEST_CASE(sandbox_supplies_the_demo_identity_unless_the_user_set_it) {
+BOOST_AUTO_TEST_CASE(sandbox_identity_replaces_real_settings_and_says_which) {
   TempDir dir;
   auto file = dir.write("p.json", R"({
     "pipewright": 1,
@@ -430,5 +430,7 @@ BOOST_AUTO_TEST_CASE(sandbox_supplies_the_demo_identity_unless_the_user_set_it) 
   const Events mine_events(mine.out);
   const auto* mine_done = mine_events.find("run_finished");
   BOOST_REQUIRE(mine_done);
-  BOOST_TEST(mine_done->at("outputs").at("email").as_string() == "ops@acme-bakery.net");
+  // A sandbox run never sends what the shell holds for the real API.
+  BOOST_TEST(mine_done->at("outputs").at("email").as_string() == "demo@pipewright.dev");
+  BOOST_TEST(mine.out.find("replace CLOUDFLARE_EMAIL from your environment") != std::string::npos, mine.out);
 }

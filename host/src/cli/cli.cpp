@@ -71,6 +71,10 @@ int run_cli(int argc, char** argv) {
   sandbox_cmd->add_option("--faults", sandbox.faults, "Fault injection spec");
   sandbox_cmd->add_option("--rate-limit", sandbox.rate_limit, "N/SECONDS per credential, or off");
   add_output_option(*sandbox_cmd, sandbox.output);
+  SandboxEnvOptions sandbox_env;
+  auto* sandbox_env_cmd = sandbox_cmd->add_subcommand(
+      "env", "Print the export lines of the sandbox serving (or that last served) a state");
+  sandbox_env_cmd->add_option("--state", sandbox_env.state, "The sandbox state DIR")->required();
 
   try {
     app.parse(argc, argv);
@@ -90,6 +94,7 @@ int run_cli(int argc, char** argv) {
     }
     return command_plugins(plugins);
   }
+  if (*sandbox_env_cmd) return command_sandbox_env(sandbox_env);
   if (*sandbox_cmd) return command_sandbox(sandbox);
   return exit_code::usage;
 }

@@ -36,6 +36,7 @@ std::string context_json(const RunContext& run, const PluginCall& call, int atte
                        {"base_urls", json::object{{"cloudflare", run.cloudflare_base_url}}},
                        {"attempt", attempt}};
   if (!call.auth_name.empty()) context["auth"] = call.auth_name;
+  if (!run.sandbox_dir.empty()) context["sandbox_dir"] = run.sandbox_dir.string();
   return json::serialize(context);
 }
 

@@ -60,7 +60,14 @@ struct SandboxOptions {
 int command_run(const RunOptions& options);
 int command_validate(const ValidateOptions& options);
 int command_plugins(const PluginsOptions& options);
+struct SandboxEnvOptions {
+  std::string state;  // a sandbox state directory
+};
+
 int command_sandbox(const SandboxOptions& options);
+// `pipewright sandbox env --state DIR`: the export lines of the sandbox that
+// serves (or last served) DIR.
+int command_sandbox_env(const SandboxEnvOptions& options);
 int run_cli(int argc, char** argv);
 
 // "N/SECONDS" (e.g. "1200/300"); false when malformed.
