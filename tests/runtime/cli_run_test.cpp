@@ -339,14 +339,18 @@ BOOST_AUTO_TEST_CASE(validate_output_json_gives_each_problem_and_the_verdict_as_
                         R"({"pipewright": 1, "steps": [{"id": "a", "uses": "core.echo", "neds": []}]})");
   auto r = run(dir, {"validate", file.string(), "--output", "json"});
   BOOST_TEST(r.exit_code == 2, r.out << r.err);
-  const auto problem = boost::json::parse(r.err.substr(0, r.err.find('\n'))).as_object();
+  // Everything on stdout, one event per line: each problem, then the verdict.
+  BOOST_TEST(r.err.empty(), r.err);
+  const auto problem = boost::json::parse(r.out.substr(0, r.out.find('\n'))).as_object();
+  BOOST_TEST(problem.at("type").as_string() == "diagnostic");
   BOOST_TEST(problem.at("severity").as_string() == "error");
   BOOST_TEST(problem.at("summary").as_string() == "unknown key \"neds\" in step");
   BOOST_TEST(problem.at("hint").as_string() == "did you mean \"needs\"?");
   BOOST_TEST(problem.at("file").as_string() == file.string());
   BOOST_TEST(problem.at("line").as_int64() == 1);
   BOOST_TEST(problem.at("column").as_int64() == 62);
-  const auto verdict = boost::json::parse(r.out).as_object();
+  const auto verdict = boost::json::parse(r.out.substr(r.out.find('\n') + 1)).as_object();
+  BOOST_TEST(verdict.at("type").as_string() == "validated");
   BOOST_TEST(verdict.at("valid").as_bool() == false);
   BOOST_TEST(verdict.at("problems").as_int64() == 1);
 }

@@ -8,6 +8,10 @@
 #include "child_process.hpp"
 #include "test_support.hpp"
 
+#include <boost/json.hpp>
+
+#include <sstream>
+
 using pw::test::ProcessOptions;
 using pw::test::ProcessResult;
 using pw::test::TempDir;
@@ -95,6 +99,120 @@ BOOST_AUTO_TEST_CASE(a_named_sandbox_state_is_fresh_and_separate) {
   // Another state knows nothing of the first one's token.
   auto other = run(dir, {"run", "test-token", "--sandbox", "--sandbox-state", "two"});
   BOOST_TEST(other.exit_code == 2, log_of(other));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(did_you_mean)
+
+BOOST_AUTO_TEST_CASE(every_typo_gets_the_closest_name) {
+  TempDir dir;
+  auto plugin = dir.write("typo.json", R"({"pipewright": 1, "steps": [{"id": "a", "uses": "core.ecko"}]})");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"validate", plugin.string()}, "did you mean \"core.echo\"?"},
+      {{"run", "deploy-tennant"}, "did you mean \"deploy-tenant\"?"},
+      {{"plugins", "show", "cloudflare.r2.uplod"}, "did you mean \"cloudflare.r2.upload\"?"},
+      {{"run", "deploy-tenant", "--input", "domian=shop.acme-bakery.net"}, "did you mean --input domain=shop.acme-bakery.net?"},
+      {{"frobnicate"}, "the commands are run, validate, pipelines, plugins, sandbox"},
+      {{"rnu", "create-token"}, "did you mean `pipewright run`?"},
+      {{"run", "create-token", "--sandbx"}, "did you mean --sandbox?"},
+      {{"validate", "./missing/dir/x.jsonc"}, "no such file: ./missing/dir/x.jsonc (the directory ./missing/dir does not exist)"},
+      {{"run", "create-token", "--output", "jsn"}, "must be text or json, not \"jsn\""},
+  };
+  for (const auto& [args, expected] : cases) {
+    auto r = run(dir, args);
+    BOOST_TEST_CONTEXT(args.front() << " " << (args.size() > 1 ? args[1] : "")) {
+      BOOST_TEST(r.exit_code == 2, log_of(r));
+      BOOST_TEST(r.err.find(expected) != std::string::npos, log_of(r));
+      // No hint names a command that does not exist.
+      BOOST_TEST(r.err.find("A subcommand is required") == std::string::npos, r.err);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(pipelines_list_and_show_say_what_each_ready_pipeline_takes) {
+  TempDir dir;
+  auto list = run(dir, {"pipelines", "list"});
+  BOOST_TEST(list.exit_code == 0, log_of(list));
+  for (const char* name : {"create-token", "test-token", "deploy-infrastructure", "deploy-tenant", "create-test-deploy"})
+    BOOST_TEST(list.out.find(name) != std::string::npos, name);
+  auto show = run(dir, {"pipelines", "show", "deploy-tenant"});
+  BOOST_TEST(show.exit_code == 0, log_of(show));
+  BOOST_TEST(show.out.find("domain (string), required") != std::string::npos, show.out);
+  BOOST_TEST(show.out.find("conf/deploy-tenant.json") != std::string::npos, show.out);
+  auto json = run(dir, {"pipelines", "show", "test-token", "--output", "json"});
+  BOOST_REQUIRE_MESSAGE(json.exit_code == 0, log_of(json));
+  const auto o = boost::json::parse(json.out).as_object();
+  BOOST_TEST(o.at("name").as_string() == "test-token");
+  BOOST_TEST(!o.at("inputs").as_array().empty());
+  // The hint of a step's unknown `pipeline:` names a command that exists.
+  auto missing = run(dir, {"pipelines", "show", "deploy-tennant"});
+  BOOST_TEST(missing.exit_code == 2);
+  BOOST_TEST(missing.err.find("did you mean \"deploy-tenant\"?") != std::string::npos, log_of(missing));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(json_all_the_way)
+
+// Every line of stdout is a JSON object with a "type"; stderr is empty.
+void expect_only_json_events(const ProcessResult& r) {
+  BOOST_TEST(r.err.empty(), r.err);
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    BOOST_TEST((!ec && v.is_object() && v.as_object().contains("type")), line);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(problems_before_a_run_are_json_events_on_stdout) {
+  TempDir dir;
+  auto bad = dir.write("bad.jsonc", "{\"pipewright\": 1, \"steps\": [{\"id\": \"a\", \"uses\": \"core.ecko\"}]}");
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"run", bad.string(), "--output", "json"},
+           {"validate", bad.string(), "--output", "json"},
+           {"run", "create-token", "--output", "json", "--inptu", "x=1"},
+           {"run", "deploy-tenant", "--output", "json", "--input", "domian=x"},
+           {"validate", "./missing/x.jsonc", "--output", "json"}}) {
+    auto r = run(dir, args);
+    BOOST_TEST_CONTEXT(args[0] << " " << args[1]) {
+      BOOST_TEST(r.exit_code == 2);
+      BOOST_TEST(r.out.find("\"type\":\"diagnostic\"") != std::string::npos, log_of(r));
+      expect_only_json_events(r);
+    }
+  }
+  auto r = run(dir, {"run", bad.string(), "--output", "json"});
+  const auto first = boost::json::parse(r.out.substr(0, r.out.find('\n'))).as_object();
+  BOOST_TEST(first.at("file").as_string() == bad.string());
+  BOOST_TEST(first.at("line").as_int64() == 1);
+  BOOST_TEST(first.at("column").as_int64() > 1);
+  BOOST_TEST(first.at("severity").as_string() == "error");
+  BOOST_TEST(first.at("hint").as_string() == "did you mean \"core.echo\"?");
+}
+
+BOOST_AUTO_TEST_CASE(output_events_carry_values_unless_secret) {
+  TempDir dir;
+  auto r = run(dir, {"run", "create-token", "--sandbox", "--output", "json"});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, log_of(r));
+  expect_only_json_events(r);
+  bool saw_id = false, saw_value = false;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto e = boost::json::parse(line).as_object();
+    if (e.at("type").as_string() != "output") continue;
+    if (e.at("name").as_string() == "id") {
+      saw_id = true;
+      BOOST_TEST(e.at("value").as_string().size() == 32u, line);
+    }
+    if (e.at("name").as_string() == "value") {
+      saw_value = true;
+      BOOST_TEST(e.at("secret").as_bool());
+      BOOST_TEST(!e.contains("value"), line);
+    }
+  }
+  BOOST_TEST(saw_id);
+  BOOST_TEST(saw_value);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -32,4 +32,11 @@ std::string hex(const void* data, std::size_t size) {
   return out;
 }
 
+std::string count_of(std::size_t n, std::string_view singular, std::string_view plural) {
+  std::string out = std::to_string(n) + " ";
+  if (n == 1) return out.append(singular);
+  if (plural.empty()) return out.append(singular).append("s");
+  return out.append(plural);
+}
+
 }  // namespace pw::util

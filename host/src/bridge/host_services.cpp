@@ -114,12 +114,15 @@ pw_status svc_set_output(pw_call* call, pw_str name_str, pw_str value_json,
            {}});
       return PW_STATUS_BAD_INPUT;
     }
+    // A non-secret value goes with its event (masked like every event); a
+    // secret one is named only.
+    json::object event{{"step", ctx.step_id}, {"name", name}, {"secret", secret}};
+    if (!secret) event["value"] = value;
     {
       std::lock_guard lock(ctx.mutex);
       ctx.outputs[name] = std::move(value);
     }
-    ctx.run.events.emit(event::output_set,
-                        {{"step", ctx.step_id}, {"name", name}, {"secret", secret}});
+    ctx.run.events.emit(event::output_set, std::move(event));
     return PW_STATUS_OK;
   } catch (...) {
     return PW_STATUS_FAILED;

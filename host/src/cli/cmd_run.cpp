@@ -8,6 +8,8 @@
 #include <pipewright/host/cli/cli.hpp>
 #include <pipewright/host/engine/scheduler.hpp>
 #include <pipewright/sandbox.hpp>
+#include <pipewright/util/edit_distance.hpp>
+#include <pipewright/util/text.hpp>
 
 #include <cstdio>
 #include <future>
@@ -27,10 +29,7 @@ constexpr std::string_view default_cloudflare_base = "https://api.cloudflare.com
 struct ErrorPrinter {
   const Redactor& redactor;
   OutputFormat output;
-  void operator()(const std::string& message) const {
-    std::string text = redactor.redact(message);
-    std::fprintf(stderr, "%s\n", text.c_str());
-  }
+  void operator()(const std::string& message) const { print_message(message, output, &redactor); }
   void operator()(const Diagnostic& diagnostic) const { print_diagnostic(diagnostic, output, &redactor); }
 };
 
@@ -50,10 +49,15 @@ bool parse_inputs(const std::vector<std::string>& given, const Pipeline& pipelin
     auto spec = pipeline.inputs.find(name);
     if (spec == pipeline.inputs.end()) {
       std::string known;
-      for (const auto& [n, s] : pipeline.inputs) known += (known.empty() ? "" : ", ") + n;
-      error("pipewright: --input " + name + ": " + pipeline.file.string() +
-            " declares no input \"" + name + "\"; its inputs are: " +
-            (known.empty() ? "(none)" : known));
+      std::vector<std::string> names;
+      for (const auto& [n, s] : pipeline.inputs) {
+        known += (known.empty() ? "" : ", ") + n;
+        names.push_back(n);
+      }
+      const std::string guess = util::closest_match(name, names);
+      error("pipewright: --input " + name + ": " + pipeline.file.string() + " declares no input \"" + name +
+            "\"; its inputs are: " + (known.empty() ? "(none)" : known) +
+            (guess.empty() ? "" : "\n  hint: did you mean --input " + guess + "=" + text + "?"));
       ok = false;
       continue;
     }
@@ -225,7 +229,7 @@ int command_run(const RunOptions& options) {
 
   auto file = find_pipeline_file(options.target);
   if (!file) {
-    error(pipeline_not_found_message(options.target));
+    error(pipeline_not_found(options.target));
     return exit_code::usage;
   }
   LoadResult loaded = load_pipeline(*file);
@@ -256,8 +260,8 @@ int command_run(const RunOptions& options) {
   auto problems = validate_pipeline(pipeline, vctx);
   for (const auto& e : problems) error(e);
   if (!problems.empty()) {
-    error("pipewright: " + std::to_string(problems.size()) + " problem(s) in " +
-          pipeline.file.string() + "; nothing was run");
+    error("pipewright: " + util::count_of(problems.size(), "problem") + " in " + pipeline.file.string() +
+          "; nothing was run");
     return exit_code::usage;
   }
   std::vector<std::string> missing;

@@ -15,4 +15,8 @@ bool iequals(std::string_view a, std::string_view b);
 std::string hex(const void* data, std::size_t size);
 inline std::string hex(std::string_view bytes) { return hex(bytes.data(), bytes.size()); }
 
+// "1 step", "3 steps": a count with its noun, plural unless it is one
+// (`plural` when the noun does not just take an "s").
+std::string count_of(std::size_t n, std::string_view singular, std::string_view plural = {});
+
 }  // namespace pw::util

@@ -48,6 +48,12 @@ struct PluginsOptions {
   OutputFormat output = OutputFormat::text;
 };
 
+struct PipelinesOptions {
+  std::string action = "list";  // list | show
+  std::string name;             // for show
+  OutputFormat output = OutputFormat::text;
+};
+
 struct SandboxOptions {
   std::string listen = "127.0.0.1:8787";
   std::string state;
@@ -60,6 +66,7 @@ struct SandboxOptions {
 int command_run(const RunOptions& options);
 int command_validate(const ValidateOptions& options);
 int command_plugins(const PluginsOptions& options);
+int command_pipelines(const PipelinesOptions& options);
 struct SandboxEnvOptions {
   std::string state;  // a sandbox state directory
 };
