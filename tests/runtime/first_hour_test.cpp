@@ -216,3 +216,111 @@ BOOST_AUTO_TEST_CASE(output_events_carry_values_unless_secret) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(terminal_manners)
+
+// The run's stdout as a terminal shows it: pipewright runs under script(1),
+// on a pseudo-terminal, bounded to 30 s.
+std::string on_a_terminal(const TempDir& dir, const std::string& args, std::map<std::string, std::string> env) {
+  pw::test::SpawnOptions o;
+  o.argv = {"timeout", "30", "script", "-qec", pw::test::pipewright_bin() + " " + args, "/dev/null"};
+  o.search_path = true;
+  o.cwd = dir.path;
+  o.env = std::move(env);
+  o.stdout_file = dir.path / "terminal.out";
+  o.stderr_file = dir.path / "terminal.err";
+  pw::test::ChildProcess child(o);
+  BOOST_TEST(child.wait() == 0, dir.read("terminal.out") << dir.read("terminal.err"));
+  return dir.read("terminal.out");
+}
+
+BOOST_AUTO_TEST_CASE(colour_on_a_terminal_unless_no_color_and_never_into_a_pipe) {
+  TempDir dir;
+  auto file = dir.write("p.json", R"({"pipewright": 1, "steps": [{"id": "a", "uses": "core.echo"}]})");
+  const std::map<std::string, std::string> utf8{{"LANG", "C.UTF-8"}, {"LC_ALL", ""}, {"TERM", "xterm"}, {"NO_COLOR", ""}};
+  const std::string coloured = on_a_terminal(dir, "run " + file.string(), utf8);
+  BOOST_TEST(coloured.find("\x1b[32m✓\x1b[0m a") != std::string::npos, coloured);
+  BOOST_TEST(coloured.find("\x1b[32mrun succeeded\x1b[0m") != std::string::npos, coloured);
+  auto no_color = utf8;
+  no_color["NO_COLOR"] = "1";
+  const std::string plain = on_a_terminal(dir, "run " + file.string(), no_color);
+  BOOST_TEST(plain.find("\x1b[") == std::string::npos, plain);
+  BOOST_TEST(plain.find("✓ a") != std::string::npos, plain);
+  auto piped = run(dir, {"run", file.string()}, utf8);
+  BOOST_TEST(piped.out.find("\x1b[") == std::string::npos, piped.out);
+  BOOST_TEST(piped.out.find("✓ a") != std::string::npos, piped.out);
+}
+
+BOOST_AUTO_TEST_CASE(ascii_symbols_without_a_utf8_locale_or_on_a_dumb_terminal) {
+  TempDir dir;
+  auto file = dir.write("p.json", R"({"pipewright": 1, "steps": [{"id": "a", "uses": "core.echo"}]})");
+  for (const auto& env : std::vector<std::map<std::string, std::string>>{
+           {{"LANG", "C"}, {"LC_ALL", ""}, {"LC_CTYPE", ""}, {"TERM", "xterm"}},
+           {{"LANG", "C.UTF-8"}, {"LC_ALL", ""}, {"TERM", "dumb"}}}) {
+    auto r = run(dir, {"run", file.string()}, env);
+    BOOST_TEST(r.exit_code == 0, log_of(r));
+    for (const char* symbol : {"▶", "✓", "→", "—"}) BOOST_TEST(r.out.find(symbol) == std::string::npos, r.out);
+    BOOST_TEST(r.out.find("> p (1 step)") != std::string::npos, r.out);
+    BOOST_TEST(r.out.find("ok a") != std::string::npos, r.out);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(counts_match_what_is_shown_and_plurals_are_right) {
+  TempDir dir;
+  auto one = dir.write("one.json", R"({"pipewright": 1, "steps": [{"id": "a", "uses": "core.echo"}]})");
+  auto v = run(dir, {"validate", one.string()});
+  BOOST_TEST(v.out.find("valid (1 step)") != std::string::npos, log_of(v));
+  auto created = run(dir, {"run", "create-token", "--sandbox"}, {{"LANG", "C.UTF-8"}, {"LC_ALL", ""}});
+  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, log_of(created));
+  BOOST_TEST(created.out.find("▶ create-token (3 steps, 2 auths)") != std::string::npos, created.out);
+  std::size_t shown = 0;
+  std::istringstream lines(created.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("→ ", 0) == 0) ++shown;
+  BOOST_TEST(shown == 5u, created.out);
+}
+
+BOOST_AUTO_TEST_CASE(identities_are_shown_and_secrets_masked) {
+  TempDir dir;
+  auto r = run(dir, {"run", "create-token", "--sandbox", "-v"});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, log_of(r));
+  BOOST_TEST(r.out.find("Global API Key accepted for demo@pipewright.dev") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("token: ***") != std::string::npos, r.out);
+  const std::string saved = dir.read(".pipewright/sandbox/.env");
+  const std::string token = saved.substr(saved.find("CLOUDFLARE_API_TOKEN=") + 21, 20);
+  BOOST_TEST(r.out.find(token) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(structured_outputs_are_text_not_json_in_text_mode) {
+  TempDir dir;
+  auto file = dir.write("p.json", R"({"pipewright": 1,
+    "steps": [{"id": "a", "uses": "core.echo", "with": {"values": {
+      "ownership": {"type": "txt", "name": "_cf-custom-hostname.shop.acme-bakery.net", "value": "abc-123"},
+      "records": [{"http_url": "http://shop.acme-bakery.net/.well-known/x", "http_body": "body"}],
+      "results": [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}, {"n": 5}]}}}],
+    "outputs": {"ownership": "${{ steps.a.outputs.ownership }}", "records": "${{ steps.a.outputs.records }}",
+                "results": "${{ steps.a.outputs.results }}"}})");
+  auto r = run(dir, {"run", file.string()});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, log_of(r));
+  BOOST_TEST(r.out.find("{\"") == std::string::npos, r.out);
+  BOOST_TEST(r.out.find("  ownership:\n    type: txt\n    name: _cf-custom-hostname.shop.acme-bakery.net\n    value: abc-123") !=
+                 std::string::npos,
+             r.out);
+  BOOST_TEST(r.out.find("    -\n      http_url: http://shop.acme-bakery.net/.well-known/x\n      http_body: body") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("results: 5 entries (--output json lists them)") != std::string::npos, r.out);
+}
+
+BOOST_AUTO_TEST_CASE(help_names_choices_as_words_and_shows_an_example) {
+  TempDir dir;
+  for (const char* command : {"run", "validate", "pipelines", "plugins", "sandbox"}) {
+    auto h = run(dir, {command, "--help"});
+    BOOST_TEST(h.exit_code == 0);
+    BOOST_TEST(h.out.find("ENUM") == std::string::npos, h.out);
+    BOOST_TEST(h.out.find("->") == std::string::npos, h.out);
+    BOOST_TEST(h.out.find("Example") != std::string::npos, command << ":\n" << h.out);
+  }
+  auto h = run(dir, {"run", "--help"});
+  BOOST_TEST(h.out.find("--output text|json") != std::string::npos, h.out);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

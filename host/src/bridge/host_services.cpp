@@ -29,7 +29,8 @@ void register_strings(Redactor& redactor, const json::value& value) {
   } else if (value.is_array()) {
     for (const auto& v : value.as_array()) register_strings(redactor, v);
   } else if (value.is_object()) {
-    for (const auto& kv : value.as_object()) register_strings(redactor, kv.value());
+    for (const auto& kv : value.as_object())
+      if (!is_identity_header(kv.key())) register_strings(redactor, kv.value());
   } else if (!value.is_null()) {
     // A secret number or boolean is masked as the text it prints as.
     redactor.add(json::serialize(value));

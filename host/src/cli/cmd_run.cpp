@@ -324,6 +324,7 @@ int command_run(const RunOptions& options) {
   events.emit(event::run_started, {{"pipeline", name},
                                    {"file", pipeline.file.string()},
                                    {"steps", static_cast<std::int64_t>(pipeline.steps.size())},
+                                   {"auths", static_cast<std::int64_t>(pipeline.auths.size())},
                                    {"sandbox", options.sandbox}});
   for (const auto& note : sandbox_notes)
     events.emit(event::log, {{"step", "sandbox"}, {"level", "info"}, {"message", note}});

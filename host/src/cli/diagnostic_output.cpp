@@ -1,5 +1,7 @@
 #include "diagnostic_output.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 
 namespace pw {
@@ -15,7 +17,14 @@ void print_diagnostic(const Diagnostic& diagnostic, OutputFormat output, const R
     std::fflush(stdout);
     return;
   }
-  std::fprintf(stderr, "%s\n", render_text(diagnostic, mask).c_str());
+  std::string text = render_text(diagnostic, mask);
+  // The severity word in colour on a terminal (text_style_for says when).
+  const std::string word = std::string(severity_name(diagnostic.severity)) + ": ";
+  if (auto at = text.find(word); at != std::string::npos && text_style_for(STDERR_FILENO).colour)
+    text.replace(at, word.size() - 2,
+                 std::string(diagnostic.severity == Severity::error ? "\x1b[31m" : "\x1b[33m") +
+                     std::string(severity_name(diagnostic.severity)) + "\x1b[0m");
+  std::fprintf(stderr, "%s\n", text.c_str());
 }
 
 Diagnostic usage_diagnostic(std::string_view message) {
