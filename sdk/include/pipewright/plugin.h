@@ -228,7 +228,9 @@ typedef struct pw_host_services_v1 {
  *   {"step_id": "...", "plugin": "...", "workdir": "/abs/dir",
  *    "cache_dir": "/abs/dir" | "",
  *    "base_urls": {"cloudflare": "https://api.cloudflare.com/client/v4"},
- *    "auth": "name"?, "attempt": 1}
+ *    "auth": "name"?, "attempt": 1, "sandbox_dir": "/abs/dir"?}
+ * `sandbox_dir` is present in a --sandbox run: the embedded sandbox's state
+ * directory, where credentials the run writes belong.
  * `cache_dir` is a directory the plugin may keep caches in between runs
  * (make a subdirectory of your own, and create it: it may not exist yet);
  * nothing in it may be needed for correctness. It is $PIPEWRIGHT_CACHE_DIR,
