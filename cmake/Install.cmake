@@ -28,3 +28,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/conf/ DESTINATION ${PIPEWRIGHT_SHARE_INS
         FILES_MATCHING PATTERN "*.json" PATTERN "*.jsonc")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/worker/ DESTINATION ${PIPEWRIGHT_SHARE_INSTALL_DIR}/worker
         FILES_MATCHING PATTERN "*.js")
+# Something for deploy-tenant to deploy: share/pipewright/examples/site, and
+# the tenants example of deploy-tenants in the trees that have it.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/site DESTINATION ${PIPEWRIGHT_SHARE_INSTALL_DIR}/examples)
+if(EXISTS ${PROJECT_SOURCE_DIR}/examples/tenants)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/tenants DESTINATION ${PIPEWRIGHT_SHARE_INSTALL_DIR}/examples)
+endif()

@@ -37,7 +37,7 @@ cat <<EOT
 
 Where things are:
   working directory   $work
-  saved token         $work/.env   (CLOUDFLARE_API_TOKEN; the value is never printed)
+  saved token         $state/.env   (CLOUDFLARE_API_TOKEN, kept with the sandbox state; never printed)
   deployed site       $work/site   (the copy of examples/site that was uploaded, tenant "northwind")
   sandbox state       $state   (SQLite and R2 object bodies)
   hash cache          $work/cache   (MD5s of the site's files, so a re-run reads none of them)

@@ -191,6 +191,10 @@ std::optional<std::string> Parsed::get(std::string_view key) const {
   return std::nullopt;
 }
 
+bool written_by_sandbox(std::string_view text) {
+  return text.substr(0, sandbox_marker.size()) == sandbox_marker;
+}
+
 bool is_valid_key(std::string_view key) {
   if (key.empty() || !key_start(key.front())) return false;
   return std::all_of(key.begin(), key.end(), key_char);

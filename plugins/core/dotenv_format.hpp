@@ -41,6 +41,15 @@ struct Parsed {
 
 bool is_valid_key(std::string_view key);
 
+// The first line of a .env file a --sandbox run wrote: its values work only
+// against the sandbox, so a later sandbox run may replace them, and no real
+// run should trust them.
+inline constexpr std::string_view sandbox_marker =
+    "# written by a pipewright --sandbox run: these values work only against its sandbox";
+
+// Whether `text` starts with sandbox_marker.
+bool written_by_sandbox(std::string_view text);
+
 // Parses .env text. Malformed lines become errors; the rest is still read.
 Parsed parse(std::string_view text);
 

@@ -98,6 +98,28 @@ void write_all(int fd, std::string_view data, const std::string& where) {
   }
 }
 
+bool inside(const fs::path& file, const fs::path& dir) {
+  auto rel = file.lexically_relative(dir);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// A sandbox run never replaces a value in a file no sandbox run wrote: it
+// may be a real credential (a production token in the project's .env).
+void refuse_real_credentials(const fs::path& target, const std::string& original,
+                             const std::vector<std::pair<std::string, std::string>>& values) {
+  if (original.empty() || pw::dotenv::written_by_sandbox(original)) return;
+  const auto parsed = pw::dotenv::parse(original);
+  for (const auto& [key, value] : values) {
+    auto current = parsed.get(key);
+    if (current && !current->empty() && *current != value)
+      throw Failure("refusing to replace " + key + " in " + target.string() +
+                        " during a --sandbox run: no sandbox run wrote that file, so its value may be a real credential",
+                    "write the sandbox's value elsewhere (leave `path` relative to keep it in the sandbox state), "
+                    "or remove " + key + " from " + target.string() + " yourself",
+                    "/path");
+  }
+}
+
 struct DotenvWrite {
   static constexpr pipewright::Kind kind = pipewright::Kind::step;
   static constexpr const char* name = "core.dotenv.write";
@@ -107,7 +129,7 @@ struct DotenvWrite {
   static constexpr const char* params_schema = R"json({
     "type": "object",
     "properties": {
-      "path": {"type": "string", "minLength": 1, "description": "the .env file; relative to the workdir"},
+      "path": {"type": "string", "minLength": 1, "description": "the .env file; relative to the workdir (in a --sandbox run: to the sandbox state)"},
       "values": {
         "type": "object",
         "additionalProperties": {"type": ["string", "number", "boolean"]},
@@ -133,12 +155,24 @@ struct DotenvWrite {
     if (path_value == nullptr || !path_value->is_string() || path_value->as_string().empty())
       throw Failure("path must be a non-empty string", {}, "/path");
     fs::path target(std::string(path_value->as_string()));
+    const auto context = pipewright::context_object(call);
+    // A --sandbox run keeps its .env with the sandbox state: a relative path
+    // is resolved there, never in the working directory.
+    fs::path sandbox_dir;
+    if (const auto* d = context.if_contains("sandbox_dir"); d && d->is_string())
+      sandbox_dir = fs::path(std::string(d->as_string())).lexically_normal();
+    const bool named = target.is_absolute();
     if (target.is_relative()) {
-      const auto context = pipewright::context_object(call);
+      fs::path base;
       if (const auto* w = context.if_contains("workdir"); w && w->is_string())
-        target = fs::path(std::string(w->as_string())) / target;
+        base = fs::path(std::string(w->as_string()));
+      target = (sandbox_dir.empty() ? base : sandbox_dir) / target;
     }
     target = target.lexically_normal();
+    if (!sandbox_dir.empty() && !named && !inside(target, sandbox_dir))
+      throw Failure("in a --sandbox run a relative path stays in the sandbox state " + sandbox_dir.string() +
+                        "; " + std::string(path_value->as_string()) + " leaves it",
+                    "give an absolute path to write a sandbox .env anywhere else", "/path");
     // Write through a symlink (a linked .env stays linked) rather than replace it.
     std::error_code link_ec;
     if (fs::is_symlink(target, link_ec)) {
@@ -162,7 +196,10 @@ struct DotenvWrite {
       buffer << in.rdbuf();
       original = buffer.str();
     }
-    const std::string text = pw::dotenv::update(original, values);
+    if (!sandbox_dir.empty()) refuse_real_credentials(target, original, values);
+    std::string text = pw::dotenv::update(original, values);
+    if (!sandbox_dir.empty() && !pw::dotenv::written_by_sandbox(text))
+      text = std::string(pw::dotenv::sandbox_marker) + "\n" + text;
     boost::json::array keys;
     for (const auto& [key, value] : values) keys.emplace_back(key);
     const auto mode_now = static_cast<mode_t>(status.permissions() & fs::perms::mask);

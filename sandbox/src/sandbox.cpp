@@ -15,6 +15,7 @@
 
 #include "hooks/hooks.hpp"
 #include "iam/identity_store.hpp"
+#include "state_settings.hpp"
 #include "products/product_modules.hpp"
 #include "server/dispatcher.hpp"
 #include "server/endpoint_inventory.hpp"
@@ -141,6 +142,7 @@ void Server::start() {
   for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.threads); ++i)
     impl_->threads.emplace_back([ioc = impl_->ioc.get()] { ioc->run(); });
   impl_->running = true;
+  if (impl_->options.state_dir) write_state_settings(*impl_->options.state_dir, client_settings(*this));
 }
 
 void Server::stop() {

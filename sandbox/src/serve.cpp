@@ -23,27 +23,24 @@ int serve_until_signalled(const Options& options, bool json_output) {
     std::cerr << "pipewright sandbox: " << e.what() << "\n";
     return 2;
   }
-  const Identity& id = server.identity();
+  const auto settings = client_settings(server);
   if (json_output) {
-    boost::json::object o{{"base_url", server.base_url()},   {"port", server.port()},
-                          {"r2_s3_endpoint", server.r2_s3_endpoint()},
-                          {"s3_port", server.s3_port()},
-                          {"user_id", id.user_id},           {"email", id.email},
-                          {"global_key", id.global_key},     {"account_id", id.account_id},
-                          {"account_name", id.account_name}, {"zone_id", id.zone_id},
-                          {"zone_name", id.zone_name}};
+    boost::json::object o{{"port", server.port()}, {"s3_port", server.s3_port()}};
+    for (const auto& s : settings)
+      if (!o.contains(s.key)) o[s.key] = s.value;
     std::cout << boost::json::serialize(o) << std::endl;
   } else {
-    std::cout << "pipewright sandbox listening on " << server.base_url() << "\n"
-              << "  CLOUDFLARE_BASE_URL=" << server.base_url() << "\n"
-              << "  CLOUDFLARE_R2_ENDPOINT=" << server.r2_s3_endpoint()
-              << "   (R2's S3 API, path-style; region auto)\n"
-              << "  CLOUDFLARE_EMAIL=" << id.email << "\n"
-              << "  CLOUDFLARE_API_KEY=" << id.global_key << "   (demo global key)\n"
-              << "  CLOUDFLARE_ACCOUNT_ID=" << id.account_id << "   (" << id.account_name << ")\n"
-              << "  zone " << id.zone_name << " = " << id.zone_id << "\n"
-              << "  user id " << id.user_id << "\n"
-              << "Press Ctrl-C to stop." << std::endl;
+    const std::string state = options.state_dir ? options.state_dir->string() : std::string();
+    std::cout << "# pipewright sandbox listening on " << server.base_url() << " ("
+              << (state.empty() ? std::string("state in memory") : "state in " + state) << ")\n"
+              << "# Paste these lines into a shell"
+              << (state.empty() ? std::string()
+                                : ", or run: eval \"$(pipewright sandbox env --state " + shell_quote(state) + ")\"")
+              << "\n";
+    for (const auto& s : settings)
+      if (!s.env.empty()) std::cout << "export " << s.env << "=" << shell_quote(s.value) << "\n";
+    std::cout << "# CLOUDFLARE_R2_ENDPOINT is R2's S3 API (path-style, region auto).\n"
+              << "# Press Ctrl-C to stop." << std::endl;
   }
   signals.async_wait([](const boost::system::error_code&, int) {});
   signals_context.run();

@@ -91,10 +91,10 @@ BOOST_AUTO_TEST_CASE(the_flow_finishes_under_faults_and_makes_everything_once) {
       BOOST_TEST(throttled > 0u);
       BOOST_TEST(retried >= throttled);
 
-      const std::string token = token_in(work.path() / ".env");
+      const std::string token = token_in(state / ".env");
       BOOST_REQUIRE(token.size() > 20u);
       BOOST_TEST(all_output.find(token) == std::string::npos, "the token is in the run's output");
-      BOOST_TEST(files_holding(work.path(), token, work.path() / ".env").empty(),
+      BOOST_TEST(files_holding(work.path(), token, state / ".env").empty(),
                  "the token is in a file other than .env");
 
       pw::sandbox::Options options;

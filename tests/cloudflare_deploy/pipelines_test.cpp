@@ -282,21 +282,23 @@ BOOST_AUTO_TEST_CASE(with_sandbox_state_the_token_is_in_no_output_no_file_and_no
 
   auto text_run = run_process(conf_pipeline("create-test-deploy.json"), flow_inputs, with({"-v"}), &env);
   BOOST_REQUIRE_MESSAGE(text_run.exit_code == 0, text_run.out + text_run.err);
-  const auto created = token_in(work.path() / ".env");
+  // A sandbox run keeps its .env with the sandbox state, never in the working directory.
+  BOOST_TEST(!fs::exists(work.path() / ".env"));
+  const auto created = token_in(state / ".env");
   auto json_run =
       run_process(conf_pipeline("create-test-deploy.json"), rolling_inputs, with({"--output", "json"}), &env);
   BOOST_REQUIRE_MESSAGE(json_run.exit_code == 0, json_run.out + json_run.err);
-  const auto rolled = token_in(work.path() / ".env");
+  const auto rolled = token_in(state / ".env");
   BOOST_REQUIRE(created.size() > 20u);
   BOOST_REQUIRE(rolled.size() > 20u);
   BOOST_REQUIRE(created != rolled);
-  BOOST_TEST(only_owner_reads_and_writes(work.path() / ".env"));
+  BOOST_TEST(only_owner_reads_and_writes(state / ".env"));
 
   std::map<std::string, std::string> outputs{{"text run stdout", text_run.out},
                                              {"text run stderr", text_run.err},
                                              {"json run stdout", json_run.out},
                                              {"json run stderr", json_run.err}};
-  const auto everywhere = files_under(work.path(), work.path() / ".env");
+  const auto everywhere = files_under(work.path(), state / ".env");
   BOOST_TEST(everywhere.count(state / "sandbox.db") == 1u);
   for (const auto& [where, bytes] : outputs) {
     BOOST_TEST(bytes.find(created) == std::string::npos, "the created token is in " << where);

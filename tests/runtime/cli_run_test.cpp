@@ -339,14 +339,18 @@ BOOST_AUTO_TEST_CASE(validate_output_json_gives_each_problem_and_the_verdict_as_
                         R"({"pipewright": 1, "steps": [{"id": "a", "uses": "core.echo", "neds": []}]})");
   auto r = run(dir, {"validate", file.string(), "--output", "json"});
   BOOST_TEST(r.exit_code == 2, r.out << r.err);
-  const auto problem = boost::json::parse(r.err.substr(0, r.err.find('\n'))).as_object();
+  // Everything on stdout, one event per line: each problem, then the verdict.
+  BOOST_TEST(r.err.empty(), r.err);
+  const auto problem = boost::json::parse(r.out.substr(0, r.out.find('\n'))).as_object();
+  BOOST_TEST(problem.at("type").as_string() == "diagnostic");
   BOOST_TEST(problem.at("severity").as_string() == "error");
   BOOST_TEST(problem.at("summary").as_string() == "unknown key \"neds\" in step");
   BOOST_TEST(problem.at("hint").as_string() == "did you mean \"needs\"?");
   BOOST_TEST(problem.at("file").as_string() == file.string());
   BOOST_TEST(problem.at("line").as_int64() == 1);
   BOOST_TEST(problem.at("column").as_int64() == 62);
-  const auto verdict = boost::json::parse(r.out).as_object();
+  const auto verdict = boost::json::parse(r.out.substr(r.out.find('\n') + 1)).as_object();
+  BOOST_TEST(verdict.at("type").as_string() == "validated");
   BOOST_TEST(verdict.at("valid").as_bool() == false);
   BOOST_TEST(verdict.at("problems").as_int64() == 1);
 }
@@ -405,7 +409,7 @@ BOOST_AUTO_TEST_CASE(a_secret_pipeline_output_is_masked_and_the_json_stays_valid
   BOOST_TEST(done->at("outputs").at("token").as_string() == "***");
 }
 
-BOOST_AUTO_TEST_CASE(sandbox_supplies_the_demo_identity_unless_the_user_set_it) {
+BOOST_AUTO_TEST_CASE(sandbox_identity_replaces_real_settings_and_says_which) {
   TempDir dir;
   auto file = dir.write("p.json", R"({
     "pipewright": 1,
@@ -430,7 +434,9 @@ BOOST_AUTO_TEST_CASE(sandbox_supplies_the_demo_identity_unless_the_user_set_it) 
   const Events mine_events(mine.out);
   const auto* mine_done = mine_events.find("run_finished");
   BOOST_REQUIRE(mine_done);
-  BOOST_TEST(mine_done->at("outputs").at("email").as_string() == "ops@acme-bakery.net");
+  // A sandbox run never sends what the shell holds for the real API.
+  BOOST_TEST(mine_done->at("outputs").at("email").as_string() == "demo@pipewright.dev");
+  BOOST_TEST(mine.out.find("replace CLOUDFLARE_EMAIL from your environment") != std::string::npos, mine.out);
 }
 
 // The embedded sandbox's S3 door reaches the run as CLOUDFLARE_R2_ENDPOINT,

@@ -18,11 +18,11 @@ using namespace pw::sandbox::test;
 
 namespace {
 
-// `out` has a line "  <start>", alone or followed by a space and a note.
-bool prints_line(const std::string& out, const std::string& start) {
+// `out` has the line `line`.
+bool prints_line(const std::string& out, const std::string& line) {
   std::istringstream lines(out);
   for (std::string l; std::getline(lines, l);)
-    if (l == "  " + start || l.starts_with("  " + start + " ")) return true;
+    if (l == line) return true;
   return false;
 }
 
@@ -52,21 +52,27 @@ BOOST_AUTO_TEST_SUITE(sandbox_cli)
 BOOST_AUTO_TEST_CASE(text_output_prints_the_base_url_and_demo_identity) {
   TempDir dir;
   SandboxProcess sandbox(dir.path(), "text", {});
-  const std::string out = sandbox.wait_for_output("Press Ctrl-C to stop.");
+  const std::string out = sandbox.wait_for_output("# Press Ctrl-C to stop.");
   std::smatch m;
-  BOOST_TEST_REQUIRE(std::regex_search(out, m, std::regex(R"(listening on (http://127\.0\.0\.1:(\d+)/client/v4)\n)")), out);
+  BOOST_TEST_REQUIRE(std::regex_search(out, m, std::regex(R"(listening on (http://127\.0\.0\.1:(\d+)/client/v4) )")), out);
   const std::string base_url = m[1];
   TestClient client("127.0.0.1", static_cast<std::uint16_t>(std::stoi(m[2])));
   auto hook = client.get("/__sandbox/identity");
   BOOST_TEST_REQUIRE(hook.status == 200u);
   const auto& id = hook.result().as_object();
   BOOST_TEST(text(id, "email") == "demo@pipewright.dev");
+  // Exactly the names the pipelines and the real clients read, as export lines.
   for (const auto& line :
-       {"CLOUDFLARE_BASE_URL=" + base_url, "CLOUDFLARE_EMAIL=" + text(id, "email"), "CLOUDFLARE_API_KEY=" + text(id, "global_key"),
-        "CLOUDFLARE_ACCOUNT_ID=" + text(id, "account_id") + "   (" + text(id, "account_name") + ")",
-        "zone " + text(id, "zone_name") + " = " + text(id, "zone_id"), "user id " + text(id, "user_id")}) {
-    BOOST_TEST(prints_line(out, line), "no line \"  " << line << "\" in:\n" << out);
+       {"export CLOUDFLARE_API_BASE_URL=" + base_url, "export CLOUDFLARE_BASE_URL=" + base_url,
+        "export CLOUDFLARE_EMAIL=" + text(id, "email"), "export CLOUDFLARE_GLOBAL_KEY=" + text(id, "global_key"),
+        "export CLOUDFLARE_API_KEY=" + text(id, "global_key"), "export CLOUDFLARE_ACCOUNT_ID=" + text(id, "account_id"),
+        "export CLOUDFLARE_ZONE_ID=" + text(id, "zone_id"), "export CLOUDFLARE_ZONE_NAME=" + text(id, "zone_name")}) {
+    BOOST_TEST(prints_line(out, line), "no line \"" << line << "\" in:\n" << out);
   }
+  // Every other line is a shell comment: the whole banner can be pasted.
+  std::istringstream lines(out);
+  for (std::string l; std::getline(lines, l);)
+    BOOST_TEST((l.starts_with("export ") || l.starts_with("# ")), l);
   // The printed URL and key are the ones that work.
   auto zones = client.get("/zones", global_key(id));
   BOOST_TEST(zones.status == 200u);
@@ -80,7 +86,7 @@ BOOST_AUTO_TEST_CASE(both_outputs_name_the_r2_s3_endpoint) {
   TempDir dir;
   SandboxProcess text_sandbox(dir.path(), "s3-text", {});
   const std::string out = text_sandbox.wait_for_output("Press Ctrl-C to stop.");
-  BOOST_TEST(std::regex_search(out, std::regex(R"(\n  CLOUDFLARE_R2_ENDPOINT=http://127\.0\.0\.1:\d+   \(R2's S3 API)")), out);
+  BOOST_TEST(std::regex_search(out, std::regex(R"(\nexport CLOUDFLARE_R2_ENDPOINT=http://127\.0\.0\.1:\d+\n)")), out);
   BOOST_TEST(text_sandbox.stop() == 0);
 
   SandboxProcess sandbox(dir.path(), "s3-json", {"--output", "json"});

@@ -29,7 +29,8 @@ void register_strings(Redactor& redactor, const json::value& value) {
   } else if (value.is_array()) {
     for (const auto& v : value.as_array()) register_strings(redactor, v);
   } else if (value.is_object()) {
-    for (const auto& kv : value.as_object()) register_strings(redactor, kv.value());
+    for (const auto& kv : value.as_object())
+      if (!is_identity_header(kv.key())) register_strings(redactor, kv.value());
   } else if (!value.is_null()) {
     // A secret number or boolean is masked as the text it prints as.
     redactor.add(json::serialize(value));
@@ -114,6 +115,18 @@ pw_status svc_set_output(pw_call* call, pw_str name_str, pw_str value_json,
     // Registered before anything else happens with the value, so no later
     // message can carry it. The strings inside, not the JSON text: masking
     // a quoted literal whole would break the JSON event lines.
+    // An auth's credentials: what the host injects or signs with is masked
+    // (an identity header such as the email excepted) and never shown.
+    const bool credential = ctx.resolves_auth && (name == "headers" || name == "s3_credentials");
+    if (credential && !secret && !ec && value.is_object()) {
+      for (const auto& kv : value.as_object()) {
+        if (name == "headers" && is_identity_header(kv.key())) continue;
+        if (name == "s3_credentials" && kv.key() == "access_key_id") continue;
+        register_strings(ctx.run.redactor, kv.value());
+      }
+    } else if (credential && !secret) {
+      ctx.run.redactor.add(view(value_json));
+    }
     if (secret) {
       if (ec)
         ctx.run.redactor.add(view(value_json));
@@ -132,12 +145,15 @@ pw_status svc_set_output(pw_call* call, pw_str name_str, pw_str value_json,
            {}});
       return PW_STATUS_BAD_INPUT;
     }
+    // A non-secret value goes with its event (masked like every event); a
+    // secret one is named only.
+    json::object event{{"step", ctx.step_id}, {"name", name}, {"secret", secret || credential}};
+    if (!secret && !credential) event["value"] = value;
     {
       std::lock_guard lock(ctx.mutex);
       ctx.outputs[name] = std::move(value);
     }
-    ctx.run.events.emit(event::output_set,
-                        {{"step", ctx.step_id}, {"name", name}, {"secret", secret}});
+    ctx.run.events.emit(event::output_set, std::move(event));
     return PW_STATUS_OK;
   } catch (...) {
     return PW_STATUS_FAILED;

@@ -3,6 +3,7 @@
 #include <pipewright/host/bridge/host_services.hpp>
 #include <pipewright/host/cli/cli.hpp>
 #include <pipewright/host/isolation/confinement.hpp>
+#include <pipewright/util/edit_distance.hpp>
 
 #include <cstdio>
 #include <string>
@@ -92,10 +93,12 @@ int list(const PluginRegistry& registry, OutputFormat format) {
 int show(const PluginRegistry& registry, const std::string& name) {
   const LoadedPlugin* p = registry.find(name);
   if (!p) {
-    std::fprintf(stderr,
-                 "pipewright: no plugin named \"%s\" is loaded\n"
-                 "  hint: `pipewright plugins list` shows the loaded ones\n",
-                 name.c_str());
+    std::vector<std::string> names;
+    for (const auto& loaded : registry.plugins()) names.push_back(loaded->name);
+    const std::string guess = util::closest_match(name, names);
+    std::fprintf(stderr, "pipewright: no plugin named \"%s\" is loaded\n  hint: %s\n", name.c_str(),
+                 guess.empty() ? "`pipewright plugins list` shows the loaded ones"
+                               : ("did you mean \"" + guess + "\"? (`pipewright plugins list` shows them all)").c_str());
     return exit_code::usage;
   }
   print(p->name + " " + p->version + " (" + std::string(kind_name(p->kind)) + ")");

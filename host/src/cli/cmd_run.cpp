@@ -8,6 +8,8 @@
 #include <pipewright/host/cli/cli.hpp>
 #include <pipewright/host/engine/scheduler.hpp>
 #include <pipewright/sandbox.hpp>
+#include <pipewright/util/edit_distance.hpp>
+#include <pipewright/util/text.hpp>
 
 #include <cstdio>
 #include <future>
@@ -27,10 +29,7 @@ constexpr std::string_view default_cloudflare_base = "https://api.cloudflare.com
 struct ErrorPrinter {
   const Redactor& redactor;
   OutputFormat output;
-  void operator()(const std::string& message) const {
-    std::string text = redactor.redact(message);
-    std::fprintf(stderr, "%s\n", text.c_str());
-  }
+  void operator()(const std::string& message) const { print_message(message, output, &redactor); }
   void operator()(const Diagnostic& diagnostic) const { print_diagnostic(diagnostic, output, &redactor); }
 };
 
@@ -50,10 +49,15 @@ bool parse_inputs(const std::vector<std::string>& given, const Pipeline& pipelin
     auto spec = pipeline.inputs.find(name);
     if (spec == pipeline.inputs.end()) {
       std::string known;
-      for (const auto& [n, s] : pipeline.inputs) known += (known.empty() ? "" : ", ") + n;
-      error("pipewright: --input " + name + ": " + pipeline.file.string() +
-            " declares no input \"" + name + "\"; its inputs are: " +
-            (known.empty() ? "(none)" : known));
+      std::vector<std::string> names;
+      for (const auto& [n, s] : pipeline.inputs) {
+        known += (known.empty() ? "" : ", ") + n;
+        names.push_back(n);
+      }
+      const std::string guess = util::closest_match(name, names);
+      error("pipewright: --input " + name + ": " + pipeline.file.string() + " declares no input \"" + name +
+            "\"; its inputs are: " + (known.empty() ? "(none)" : known) +
+            (guess.empty() ? "" : "\n  hint: did you mean --input " + guess + "=" + text + "?"));
       ok = false;
       continue;
     }
@@ -132,6 +136,52 @@ fs::path cache_directory(const Environment& env) {
   return {};
 }
 
+// A --sandbox run keeps what is its own (the sandbox state, the .env its
+// pipelines write, its caches) in one directory: ./.pipewright/sandbox
+// unless --sandbox-state names another. Empty without --sandbox.
+fs::path sandbox_directory(const RunOptions& options) {
+  if (!options.sandbox) return {};
+  if (options.sandbox_state.empty()) return fs::current_path() / ".pipewright" / "sandbox";
+  return fs::absolute(options.sandbox_state).lexically_normal();
+}
+
+bool inside(const fs::path& file, const fs::path& dir) {
+  auto rel = fs::absolute(file).lexically_normal().lexically_relative(dir);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// In a --sandbox run the sandbox answers for every Cloudflare setting it
+// has: what the shell or a .env holds for the real API is never sent to it.
+// An API token counts only when it comes from a .env a sandbox run wrote;
+// returns what was set aside, for the run to say.
+std::vector<std::string> use_sandbox_settings(EnvironmentLoad& env, const sandbox::Server& server,
+                                              const fs::path& state) {
+  std::vector<std::string> notes;
+  std::string replaced;
+  for (const auto& s : sandbox::client_settings(server)) {
+    if (s.env.empty()) continue;
+    if (auto mine = env.environment.get(s.env); mine && *mine != s.value)
+      replaced += (replaced.empty() ? "" : ", ") + s.env;
+    env.environment.set(s.env, s.value);
+  }
+  if (!replaced.empty())
+    notes.push_back("the sandbox's own settings replace " + replaced + " from your environment");
+  Environment own;
+  for (const auto& f : env.files)
+    if (inside(f, state) || written_by_sandbox(f)) own.load_file(f);
+  for (const char* name : {"CLOUDFLARE_API_TOKEN"}) {
+    auto issued = own.get(name);
+    if (auto given = env.environment.get(name); given && given != issued)
+      notes.push_back(std::string(name) + " from your environment or a .env no sandbox run wrote is not used: "
+                      "the sandbox did not issue it");
+    if (issued)
+      env.environment.set(name, *issued);
+    else
+      env.environment.erase(name);
+  }
+  return notes;
+}
+
 }  // namespace
 
 int command_run(const RunOptions& options) {
@@ -141,7 +191,9 @@ int command_run(const RunOptions& options) {
   Redactor redactor;
   ErrorPrinter error{redactor, options.output};
 
-  EnvironmentLoad env = load_environment(options.env_files);
+  const fs::path sandbox_dir = sandbox_directory(options);
+  EnvironmentLoad env =
+      load_environment(options.env_files, options.sandbox ? sandbox_dir / ".env" : fs::path(".env"));
   for (const auto& e : env.errors) error("pipewright: " + e);
   if (!env.errors.empty()) return exit_code::usage;
 
@@ -150,7 +202,7 @@ int command_run(const RunOptions& options) {
   std::future<std::unique_ptr<sandbox::Server>> starting;
   if (options.sandbox) {
     sandbox::Options so;
-    if (!options.sandbox_state.empty()) so.state_dir = fs::path(options.sandbox_state);
+    so.state_dir = sandbox_dir;
     so.faults = options.sandbox_faults;
     starting = std::async(std::launch::async, [so] {
       auto started = std::make_unique<sandbox::Server>(so);
@@ -162,6 +214,7 @@ int command_run(const RunOptions& options) {
   registry.scan(PluginRegistry::search_path(options.plugin_paths));
 
   std::unique_ptr<sandbox::Server> server;
+  std::vector<std::string> sandbox_notes;
   if (options.sandbox) {
     try {
       server = starting.get();
@@ -170,21 +223,13 @@ int command_run(const RunOptions& options) {
             "\n  hint: check --sandbox-state and --sandbox-faults");
       return exit_code::usage;
     }
-    const sandbox::Identity& id = server->identity();
-    env.environment.set_default("CLOUDFLARE_EMAIL", id.email);
-    env.environment.set_default("CLOUDFLARE_GLOBAL_KEY", id.global_key);
-    env.environment.set_default("CLOUDFLARE_ACCOUNT_ID", id.account_id);
-    env.environment.set_default("CLOUDFLARE_ZONE_ID", id.zone_id);
-    env.environment.set_default("CLOUDFLARE_ZONE_NAME", id.zone_name);
-    // Set, not defaulted: the run's S3 requests must reach this sandbox, not
-    // an R2 endpoint from the caller's environment.
-    env.environment.set("CLOUDFLARE_R2_ENDPOINT", server->r2_s3_endpoint());
+    sandbox_notes = use_sandbox_settings(env, *server, sandbox_dir);
   }
   if (auto key = env.environment.get("CLOUDFLARE_GLOBAL_KEY")) redactor.add(*key);
 
   auto file = find_pipeline_file(options.target);
   if (!file) {
-    error(pipeline_not_found_message(options.target));
+    error(pipeline_not_found(options.target));
     return exit_code::usage;
   }
   LoadResult loaded = load_pipeline(*file);
@@ -215,8 +260,8 @@ int command_run(const RunOptions& options) {
   auto problems = validate_pipeline(pipeline, vctx);
   for (const auto& e : problems) error(e);
   if (!problems.empty()) {
-    error("pipewright: " + std::to_string(problems.size()) + " problem(s) in " +
-          pipeline.file.string() + "; nothing was run");
+    error("pipewright: " + util::count_of(problems.size(), "problem") + " in " + pipeline.file.string() +
+          "; nothing was run");
     return exit_code::usage;
   }
   std::vector<std::string> missing;
@@ -229,7 +274,11 @@ int command_run(const RunOptions& options) {
   bool ok = true;
   HttpClientOptions http_opts = http_options(options, error, ok);
   if (!ok) return exit_code::usage;
-  const fs::path cache_dir = cache_directory(environment);
+  fs::path cache_dir = cache_directory(environment);
+  // A sandbox run's caches describe the sandbox's objects: they stay with its
+  // state, unless PIPEWRIGHT_CACHE_DIR names a place for every run.
+  if (options.sandbox && !cache_dir.empty() && !environment.get("PIPEWRIGHT_CACHE_DIR"))
+    cache_dir = sandbox_dir / "cache";
   // Every pipewright process of this user on the machine draws on one
   // budget per API and credential; the embedded sandbox, on a port of its
   // own that no other process can reach, needs no file for it.
@@ -243,6 +292,8 @@ int command_run(const RunOptions& options) {
                  budget,             fs::current_path(),
                  cloudflare_base(environment, server.get()), options.isolation,
                  cache_dir,          options.isolation_strict};
+
+  run.sandbox_dir = sandbox_dir;
 
   ChildPipelineLoader load_child = [&](std::string_view uses, const fs::path& from,
                                        std::string& why) -> std::shared_ptr<const Pipeline> {
@@ -273,7 +324,10 @@ int command_run(const RunOptions& options) {
   events.emit(event::run_started, {{"pipeline", name},
                                    {"file", pipeline.file.string()},
                                    {"steps", static_cast<std::int64_t>(pipeline.steps.size())},
+                                   {"auths", static_cast<std::int64_t>(pipeline.auths.size())},
                                    {"sandbox", options.sandbox}});
+  for (const auto& note : sandbox_notes)
+    events.emit(event::log, {{"step", "sandbox"}, {"level", "info"}, {"message", note}});
   auto started = std::chrono::steady_clock::now();
   PipelineInvocation invocation{pipeline, std::move(inputs), root, "", load_child};
   PipelineResult result = run_pipeline(run, invocation);

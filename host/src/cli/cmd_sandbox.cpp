@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <optional>
 
 namespace pw {
 
@@ -61,6 +62,32 @@ int command_sandbox(const SandboxOptions& options) {
     std::fprintf(stderr, "pipewright: the sandbox could not start: %s\n", e.what());
     return exit_code::usage;
   }
+}
+
+int command_sandbox_env(const SandboxEnvOptions& options) {
+  std::optional<sandbox::StateSettings> state;
+  try {
+    state = sandbox::read_state_settings(options.state);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pipewright: %s\n", e.what());
+    return exit_code::usage;
+  }
+  const std::string dir = sandbox::shell_quote(options.state);
+  if (!state) {
+    std::fprintf(stderr,
+                 "pipewright: no sandbox has served the state %s yet\n"
+                 "  hint: start one with `pipewright sandbox --state %s`, then run this again\n",
+                 options.state.c_str(), dir.c_str());
+    return exit_code::usage;
+  }
+  for (const auto& s : state->settings)
+    if (!s.env.empty()) std::printf("export %s=%s\n", s.env.c_str(), sandbox::shell_quote(s.value).c_str());
+  if (!state->running)
+    std::fprintf(stderr,
+                 "pipewright: the sandbox of %s is not running (these are the settings it last served with)\n"
+                 "  hint: `pipewright sandbox --state %s` serves it again; give --listen with the port above to keep the URL\n",
+                 options.state.c_str(), dir.c_str());
+  return exit_code::ok;
 }
 
 }  // namespace pw

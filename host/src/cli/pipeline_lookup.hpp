@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pw {
 
@@ -30,6 +31,7 @@ class PluginCatalog {
  public:
   explicit PluginCatalog(const PluginRegistry& registry);
   const PluginInfo* find(std::string_view name) const;
+  std::vector<std::string> names() const;
 
  private:
   std::map<std::string, PluginInfo, std::less<>> plugins_;
@@ -37,7 +39,19 @@ class PluginCatalog {
 
 ValidationContext make_validation_context(const PluginCatalog& catalog);
 
-// Where the message for a missing pipeline goes: what was looked for where.
-std::string pipeline_not_found_message(std::string_view file_or_name);
+// A ready pipeline: its NAME and the file that name runs.
+struct ReadyPipeline {
+  std::string name;
+  std::filesystem::path file;
+};
+// Every name `run NAME` accepts, sorted, each with the file it finds.
+std::vector<ReadyPipeline> ready_pipelines();
+
+// FILE|NAME arguments holding a '/' or an extension are paths, never names.
+bool looks_like_path(std::string_view file_or_name);
+
+// Why FILE|NAME found nothing: a missing file (and its missing directory),
+// or an unknown name with the closest ready one.
+Diagnostic pipeline_not_found(std::string_view file_or_name);
 
 }  // namespace pw

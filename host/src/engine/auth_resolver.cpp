@@ -31,6 +31,7 @@ const AuthState* PipelineRun::resolve_auth(const std::string& name, std::string&
         PluginCall call;
         call.display_id = id;
         call.plugin = plugin;
+        call.resolves_auth = true;
         call.with = evaluate_template(json::value(spec.with), scope);
         r = call_plugin(call, scope_);
       } catch (const ExpressionError& e) {
@@ -46,7 +47,7 @@ const AuthState* PipelineRun::resolve_auth(const std::string& name, std::string&
       } else {
         for (const auto& kv : headers->as_object()) {
           if (!kv.value().is_string()) continue;
-          run_.redactor.add(kv.value().as_string());
+          if (!is_identity_header(kv.key())) run_.redactor.add(kv.value().as_string());
           state.headers.emplace_back(std::string(kv.key()), std::string(kv.value().as_string()));
         }
       }

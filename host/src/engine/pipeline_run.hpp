@@ -34,6 +34,7 @@ struct PluginCall {
   const AuthState* auth = nullptr;
   RetrySpec retry;
   std::optional<std::chrono::milliseconds> timeout;
+  bool resolves_auth = false;  // see CallContext::resolves_auth
 };
 
 class PipelineRun {

@@ -42,6 +42,7 @@ std::string context_json(const RunContext& run, const PluginCall& call, int atte
   if (!call.auth_name.empty()) context["auth"] = call.auth_name;
   // What the host can sign with for this step (ABI 1.4, request "sign").
   if (call.auth && call.auth->signing) context["signing"] = json::array{"aws-sigv4"};
+  if (!run.sandbox_dir.empty()) context["sandbox_dir"] = run.sandbox_dir.string();
   return json::serialize(context);
 }
 
@@ -64,6 +65,7 @@ StepResult PipelineRun::call_plugin(const PluginCall& call, const CancelScope& p
     ctx.step_id = call.display_id;
     ctx.plugin = call.plugin;
     ctx.workdir = run_.workdir;
+    ctx.resolves_auth = call.resolves_auth;
     if (call.auth) {
       ctx.auth_headers = call.auth->headers;
       ctx.signing = call.auth->signing;

@@ -54,12 +54,22 @@ std::optional<std::string> Environment::get(std::string_view name) const {
   return it->second;
 }
 
-EnvironmentLoad load_environment(const std::vector<fs::path>& env_files) {
-  EnvironmentLoad load{Environment::from_process(), {}};
-  std::vector<fs::path> files = env_files;
+bool written_by_sandbox(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string first;
+  std::getline(in, first);
+  return dotenv::written_by_sandbox(first);
+}
+
+void Environment::erase(std::string_view name) {
+  if (auto it = values_.find(name); it != values_.end()) values_.erase(it);
+}
+
+EnvironmentLoad load_environment(const std::vector<fs::path>& env_files, const fs::path& default_file) {
+  EnvironmentLoad load{Environment::from_process(), {}, env_files};
   std::error_code ec;
-  if (files.empty() && fs::is_regular_file(".env", ec)) files.emplace_back(".env");
-  for (const auto& f : files)
+  if (load.files.empty() && fs::is_regular_file(default_file, ec)) load.files.push_back(default_file);
+  for (const auto& f : load.files)
     if (auto error = load.environment.load_file(f)) load.errors.push_back(*error);
   return load;
 }

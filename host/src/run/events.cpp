@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <pipewright/util/text.hpp>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 
@@ -41,26 +44,82 @@ std::string seconds(std::int64_t ms) {
   return buf;
 }
 
-std::string step_finished_line(const json::object& e) {
+// A symbol in Unicode or in ASCII, coloured when the style says so.
+struct Paint {
+  const TextStyle& style;
+  std::string symbol(std::string_view unicode, std::string_view ascii) const {
+    return std::string(style.unicode ? unicode : ascii);
+  }
+  std::string red(const std::string& text) const { return wrap("31", text); }
+  std::string yellow(const std::string& text) const { return wrap("33", text); }
+  std::string green(const std::string& text) const { return wrap("32", text); }
+  std::string bold(const std::string& text) const { return wrap("1", text); }
+  std::string wrap(std::string_view code, const std::string& text) const {
+    return style.colour ? "\x1b[" + std::string(code) + "m" + text + "\x1b[0m" : text;
+  }
+  std::string severity(const std::string& level) const {
+    if (level == "error") return red(level);
+    if (level == "warning" || level == "warn") return yellow(level);
+    return level;
+  }
+};
+
+std::string step_finished_line(const json::object& e, const Paint& paint) {
   std::string status = str(e, "status");
   std::string id = str(e, "step");
   std::string took = " (" + seconds(num(e, "duration_ms")) + ")";
   std::string error = str(e, "error");
-  if (status == "ok") return "✓ " + id + took;
+  if (status == "ok") return paint.green(paint.symbol("✓", "ok")) + " " + id + took;
   if (status == "skipped")
     return "- " + id + " skipped" + (error.empty() ? "" : ": " + error);
-  if (status == "cancelled") return "⊘ " + id + " cancelled" + took;
-  std::string line = "✗ " + id + (error.empty() ? "" : ": " + error) + took;
-  if (e.contains("continued")) line += " — continuing (continue_on_error)";
+  if (status == "cancelled") return paint.yellow(paint.symbol("⊘", "--")) + " " + id + " cancelled" + took;
+  std::string line = paint.red(paint.symbol("✗", "x")) + " " + id + (error.empty() ? "" : ": " + error) + took;
+  if (e.contains("continued")) line += paint.symbol(" — ", " - ") + "continuing (continue_on_error)";
   return line;
 }
 
-std::string diagnostic_line(const json::object& e) {
-  std::string line = "  " + str(e, "step") + ": " + str(e, "severity") + ": " + str(e, "summary");
+std::string diagnostic_line(const json::object& e, const Paint& paint) {
+  std::string line = "  " + str(e, "step") + ": " + paint.severity(str(e, "severity")) + ": " + str(e, "summary");
   if (auto d = str(e, "detail"); !d.empty()) line += "\n    " + d;
   if (auto p = str(e, "pointer"); !p.empty()) line += "\n    at with" + p;
   if (auto h = str(e, "hint"); !h.empty()) line += "\n    hint: " + h;
   return line;
+}
+
+std::string scalar_text(const json::value& v) {
+  if (v.is_string()) return std::string(v.as_string());
+  if (v.is_null()) return "-";
+  return json::serialize(v);
+}
+
+// A value as indented "key: value" lines, for a person: an object's members
+// one per line, a list of scalars on one line, a short list of objects item
+// by item, a long one only counted (--output json has it whole).
+void append_value(std::string& out, const json::value& v, const std::string& indent) {
+  if (const auto* o = v.if_object()) {
+    if (o->empty()) return void(out += " -");
+    for (const auto& [key, member] : *o) {
+      out += "\n" + indent + std::string(key) + ":";
+      append_value(out, member, indent + "  ");
+    }
+    return;
+  }
+  if (const auto* a = v.if_array()) {
+    const bool scalars = std::all_of(a->begin(), a->end(), [](const json::value& x) { return !x.is_structured(); });
+    if (a->empty()) return void(out += " none");
+    if (scalars) {
+      std::string joined;
+      for (const auto& x : *a) joined += (joined.empty() ? "" : ", ") + scalar_text(x);
+      return void(out += " " + joined);
+    }
+    if (a->size() > 3) return void(out += " " + std::to_string(a->size()) + " entries (--output json lists them)");
+    for (const auto& x : *a) {
+      out += "\n" + indent + "-";
+      append_value(out, x, indent + "  ");
+    }
+    return;
+  }
+  out += " " + scalar_text(v);
 }
 
 // The pipeline's outputs, one per line: what the run produced or found.
@@ -68,15 +127,12 @@ std::string outputs_block(const json::object& e) {
   const auto* outputs = e.if_contains("outputs");
   if (outputs == nullptr || !outputs->is_object() || outputs->as_object().empty()) return {};
   std::string block = "\noutputs:";
-  for (const auto& [key, value] : outputs->as_object()) {
-    block += "\n  " + std::string(key) + ": ";
-    block += value.is_string() ? std::string(value.as_string()) : json::serialize(value);
-  }
+  append_value(block, *outputs, "  ");
   return block;
 }
 
 // What a run that stopped got done and left undone, one step a line.
-std::string account_block(const json::object& e) {
+std::string account_block(const json::object& e, const Paint& paint) {
   const auto* account = e.if_contains("account");
   if (!account || !account->is_array() || account->as_array().empty()) return {};
   std::string block = "\nwhen the run stopped:";
@@ -89,19 +145,29 @@ std::string account_block(const json::object& e) {
     }
     block += "\n  " + str(a, "step") + ": " + str(a, "status");
     if (auto done = str(a, "done"); !done.empty()) block += ", " + done;
-    if (auto error = str(a, "error"); !error.empty() && str(a, "done") != "not started") block += " — " + error;
+    if (auto error = str(a, "error"); !error.empty() && str(a, "done") != "not started") block += paint.symbol(" — ", " - ") + error;
   }
   return block;
 }
 
-std::string run_finished_line(const json::object& e) {
-  std::string line = outputs_block(e) + account_block(e) + "\n" + str(e, "ok") + " ok, " + str(e, "failed") + " failed, " +
+std::string run_finished_line(const json::object& e, const Paint& paint) {
+  std::string line = outputs_block(e) + account_block(e, paint) + "\n" + str(e, "ok") + " ok, " + str(e, "failed") + " failed, " +
                      str(e, "skipped") + " skipped, " + str(e, "cancelled") + " cancelled in " +
-                     seconds(num(e, "duration_ms")) + " — ";
+                     seconds(num(e, "duration_ms")) + paint.symbol(" — ", " - ");
   std::string status = str(e, "status");
-  if (status == "ok") return line + "run succeeded";
-  if (status == "interrupted") return line + "run interrupted";
-  return line + "run failed";
+  if (status == "ok") return line + paint.green("run succeeded");
+  if (status == "interrupted") return line + paint.yellow("run interrupted");
+  return line + paint.red("run failed");
+}
+
+bool utf8_locale() {
+  for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') continue;
+    const std::string lower = util::lower(v);
+    return lower.find("utf-8") != std::string::npos || lower.find("utf8") != std::string::npos;
+  }
+  return false;
 }
 
 double real(const json::object& e, std::string_view key) {
@@ -121,7 +187,7 @@ std::string bytes_text(double bytes) {
 // A transfer (it reports bytes) or a wait for the rate budget is shown at
 // every verbosity: the host passes such reports on about once a second.
 // Other progress is shown with -v.
-std::string progress_line(const json::object& e, int verbosity) {
+std::string progress_line(const json::object& e, int verbosity, const Paint& paint) {
   const bool transfer = e.contains("bytes_total") && num(e, "total") > 0;
   const bool waiting = e.contains("waiting_s");
   if (!transfer && !waiting && verbosity < 1) return {};
@@ -136,54 +202,70 @@ std::string progress_line(const json::object& e, int verbosity) {
     line += " " + m;
   }
   if (waiting)
-    line += " — waiting " + seconds(static_cast<std::int64_t>(real(e, "waiting_s") * 1000.0)) +
+    line += paint.symbol(" — ", " - ") + "waiting " + seconds(static_cast<std::int64_t>(real(e, "waiting_s") * 1000.0)) +
             " for the rate budget";
   return line;
 }
 
 }  // namespace
 
-std::string render_text(const json::object& e, int verbosity) {
+TextStyle text_style_for(int fd) {
+  const char* term = std::getenv("TERM");
+  const bool dumb = term != nullptr && std::string_view(term) == "dumb";
+  const char* no_color = std::getenv("NO_COLOR");
+  TextStyle style;
+  style.colour = ::isatty(fd) == 1 && !dumb && (no_color == nullptr || *no_color == '\0');
+  style.unicode = !dumb && utf8_locale();
+  return style;
+}
+
+std::string render_text(const json::object& e, int verbosity, const TextStyle& style) {
+  const Paint paint{style};
   std::string type = str(e, "type");
-  if (type == event::run_started)
-    return "▶ " + str(e, "pipeline") + " (" + str(e, "steps") + " steps)";
-  if (type == event::run_finished) return run_finished_line(e);
+  if (type == event::run_started) {
+    // Every step and auth the run shows at the top level is counted.
+    std::string counted = util::count_of(static_cast<std::size_t>(num(e, "steps")), "step");
+    if (num(e, "auths") > 0) counted += ", " + util::count_of(static_cast<std::size_t>(num(e, "auths")), "auth");
+    return paint.bold(paint.symbol("▶", ">") + " " + str(e, "pipeline")) + " (" + counted + ")";
+  }
+  if (type == event::run_finished) return run_finished_line(e, paint);
   if (type == event::step_started) {
     std::string attempt = num(e, "attempt") > 1 ? " attempt " + str(e, "attempt") : "";
-    return "→ " + str(e, "step") + " (" + str(e, "plugin") + ")" + attempt;
+    return paint.symbol("→", "->") + " " + str(e, "step") + " (" + str(e, "plugin") + ")" + attempt;
   }
-  if (type == event::step_finished) return step_finished_line(e);
+  if (type == event::step_finished) return step_finished_line(e, paint);
   if (type == event::step_retried)
-    return "↻ " + str(e, "step") + " attempt " + str(e, "attempt") + " failed: " +
-           str(e, "error") + "; retrying in " + seconds(num(e, "delay_ms"));
+    return paint.yellow(paint.symbol("↻", "retry")) + " " + str(e, "step") + " attempt " + str(e, "attempt") +
+           " failed: " + str(e, "error") + "; retrying in " + seconds(num(e, "delay_ms"));
   if (type == event::log) {
     std::string level = str(e, "level");
     if (level == "debug" && verbosity < 1) return {};
-    std::string prefix = level == "info" ? "" : level + ": ";
+    std::string prefix = level == "info" ? "" : paint.severity(level) + ": ";
     return "  " + str(e, "step") + ": " + prefix + str(e, "message");
   }
   if (type == event::waiting)
-    return "  ⏳ " + str(e, "step") + ": " + str(e, "reason") + " (" + str(e, "host") + "), " +
-           seconds(num(e, "wait_ms"));
+    return "  " + paint.symbol("⏳", "wait") + " " + str(e, "step") + ": " + str(e, "reason") + " (" +
+           str(e, "host") + "), " + seconds(num(e, "wait_ms"));
   // A retry is said at every verbosity: the step is waiting, and why.
   if (type == event::http && num(e, "retry_in_ms") > 0 && verbosity < 1) {
     std::string why = num(e, "status") == 429 ? "rate limited (429)"
                       : num(e, "status") != 0 ? "answered " + str(e, "status")
                                               : str(e, "error");
-    return "  ↻ " + str(e, "step") + ": " + str(e, "method") + " " + str(e, "path") + " " + why +
+    return "  " + paint.yellow(paint.symbol("↻", "retry")) + " " + str(e, "step") + ": " + str(e, "method") + " " +
+           str(e, "path") + " " + why +
            "; retrying in " + seconds(num(e, "retry_in_ms")) + " (attempt " +
            std::to_string(num(e, "attempt") + 1) + ")";
   }
   if (type == event::http) {
     if (verbosity < 1) return {};
     std::string line = "    " + str(e, "step") + " " + str(e, "method") + " " + str(e, "host") +
-                       str(e, "path") + " → " + str(e, "status") + " (" +
+                       str(e, "path") + " " + paint.symbol("→", "->") + " " + str(e, "status") + " (" +
                        seconds(num(e, "duration_ms")) + ", attempt " + str(e, "attempt") + ")";
     if (auto err = str(e, "error"); !err.empty()) line += " " + err;
     return line;
   }
-  if (type == event::progress) return progress_line(e, verbosity);
-  if (type == event::diagnostic) return diagnostic_line(e);
+  if (type == event::progress) return progress_line(e, verbosity, paint);
+  if (type == event::diagnostic) return diagnostic_line(e, paint);
   if (type == event::output_set) {
     if (verbosity < 1) return {};
     return "  " + str(e, "step") + ": output " + str(e, "name") +
@@ -201,6 +283,7 @@ EventStream::EventStream(const Redactor& redactor, OutputFormat format, int verb
     : redactor_(redactor), format_(format), verbosity_(verbosity), writer_(std::move(writer)) {
   if (!writer_) {
     to_stdout_ = true;
+    style_ = text_style_for(STDOUT_FILENO);
     every_line_ = ::isatty(STDOUT_FILENO) == 1;
     writer_ = [](std::string_view line) {
       std::fwrite(line.data(), 1, line.size(), stdout);
@@ -324,7 +407,7 @@ void EventStream::emit(std::string_view type, json::object fields) {
   e["type"] = type;
   e["ts"] = now_ms();
   for (auto& kv : fields) e[kv.key()] = std::move(kv.value());
-  std::string line = format_ == OutputFormat::json ? render_json(e) : render_text(e, verbosity_);
+  std::string line = format_ == OutputFormat::json ? render_json(e) : render_text(e, verbosity_, style_);
   if (line.empty()) {
     std::lock_guard lock(mutex_);
     remember(type, e);

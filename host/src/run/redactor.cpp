@@ -1,4 +1,5 @@
 #include <pipewright/host/run/redactor.hpp>
+#include <pipewright/util/text.hpp>
 
 #include <boost/json.hpp>
 
@@ -61,5 +62,7 @@ bool Redactor::empty() const {
   std::lock_guard lock(mutex_);
   return secrets_.empty();
 }
+
+bool is_identity_header(std::string_view name) { return util::iequals(name, "X-Auth-Email"); }
 
 }  // namespace pw

@@ -312,7 +312,11 @@ struct CustomHostname {
     std::string detail = "status " + cf::string_at(last, "status") + ", certificate " +
                          cf::string_at(ssl_of(last), "status");
     if (const auto* errors = cf::array_at(last, "verification_errors"); errors && !errors->empty())
-      detail += "\nverification errors: " + json::serialize(*errors);
+    {
+      std::string said;
+      for (const auto& e : *errors) said += (said.empty() ? "" : "; ") + (e.is_string() ? std::string(e.as_string()) : json::serialize(e));
+      detail += "\nverification errors: " + said;
+    }
     if (const auto* ov = cf::object_at(last, "ownership_verification"))
       detail += "\nprove ownership with the DNS record " + cf::string_at(*ov, "type") + " " +
                 cf::string_at(*ov, "name") + " = " + cf::string_at(*ov, "value");

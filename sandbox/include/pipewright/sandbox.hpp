@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pw::sandbox {
 
@@ -98,6 +99,35 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// One value a client needs to use the sandbox. `key` names it in the JSON
+// banner and in DIR/sandbox.json; `env` is the variable it is exported as
+// (empty: JSON only). One key may be exported under several names.
+struct ClientSetting {
+  std::string key;
+  std::string env;
+  std::string value;
+  bool secret = false;  // a (demo) credential: shown in the banner, masked in run logs
+};
+
+// The settings of a started server, in banner order: the one list the
+// banner, `pipewright sandbox env` and `pipewright run --sandbox` read, so
+// a value added here reaches all of them.
+std::vector<ClientSetting> client_settings(const Server& server);
+
+// What DIR/sandbox.json says (written when a server with a state starts):
+// the settings it served with, and whether its process still runs.
+struct StateSettings {
+  std::vector<ClientSetting> settings;
+  long pid = 0;
+  bool running = false;
+};
+// nullopt when no server has started on that state yet; throws
+// std::runtime_error when the file is there but unreadable.
+std::optional<StateSettings> read_state_settings(const std::filesystem::path& state_dir);
+
+// `value` as one shell word (single-quoted unless it is plainly safe).
+std::string shell_quote(std::string_view value);
 
 // `pipewright sandbox`: starts a server, prints the base URL and the demo
 // identity (text, or one JSON object with json_output), serves until

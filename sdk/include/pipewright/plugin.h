@@ -242,10 +242,13 @@ typedef struct pw_host_services_v1 {
  *    "cache_dir": "/abs/dir" | "",
  *    "base_urls": {"cloudflare": "https://api.cloudflare.com/client/v4",
  *                  "r2_s3": "http://127.0.0.1:8788"?},
- *    "auth": "name"?, "signing": ["aws-sigv4"]?, "attempt": 1}
+ *    "auth": "name"?, "signing": ["aws-sigv4"]?, "attempt": 1,
+ *    "sandbox_dir": "/abs/dir"?}
  * "r2_s3" (since 1.4) is $CLOUDFLARE_R2_ENDPOINT when set; "signing"
  * (since 1.4) is present when the step's auth set the secret output
  * "s3_credentials": {"access_key_id": "...", "secret_access_key": "..."}.
+ * `sandbox_dir` (since 1.4) is present in a --sandbox run: the embedded
+ * sandbox's state directory, where credentials the run writes belong.
  * `cache_dir` is a directory the plugin may keep caches in between runs
  * (make a subdirectory of your own, and create it: it may not exist yet);
  * nothing in it may be needed for correctness. It is $PIPEWRIGHT_CACHE_DIR,

@@ -19,4 +19,8 @@ inline std::string hex(std::string_view bytes) { return hex(bytes.data(), bytes.
 // & < > " ' become entity references, everything else is kept.
 std::string xml_escape(std::string_view text);
 
+// "1 step", "3 steps": a count with its noun, plural unless it is one
+// (`plural` when the noun does not just take an "s").
+std::string count_of(std::size_t n, std::string_view singular, std::string_view plural = {});
+
 }  // namespace pw::util

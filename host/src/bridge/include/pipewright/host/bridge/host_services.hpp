@@ -36,6 +36,9 @@ class CallContext {
   HeaderList auth_headers;  // injected into every request; never shown
   std::optional<SigningCredentials> signing;  // for requests with "sign": "aws-sigv4"
   std::filesystem::path workdir;
+  // The call resolves an auth: its "headers" and "s3_credentials" outputs
+  // are credentials, masked and never shown whatever the plugin marked.
+  bool resolves_auth = false;
 
   // Filled by the plugin's calls; guarded by `mutex` because a plugin may
   // call services from several of its own threads.

@@ -49,6 +49,12 @@ struct PluginsOptions {
   OutputFormat output = OutputFormat::text;
 };
 
+struct PipelinesOptions {
+  std::string action = "list";  // list | show
+  std::string name;             // for show
+  OutputFormat output = OutputFormat::text;
+};
+
 struct SandboxOptions {
   std::string listen = "127.0.0.1:8787";
   // R2's S3 API listens on this port of the same address; unset: the
@@ -64,7 +70,15 @@ struct SandboxOptions {
 int command_run(const RunOptions& options);
 int command_validate(const ValidateOptions& options);
 int command_plugins(const PluginsOptions& options);
+int command_pipelines(const PipelinesOptions& options);
+struct SandboxEnvOptions {
+  std::string state;  // a sandbox state directory
+};
+
 int command_sandbox(const SandboxOptions& options);
+// `pipewright sandbox env --state DIR`: the export lines of the sandbox that
+// serves (or last served) DIR.
+int command_sandbox_env(const SandboxEnvOptions& options);
 int run_cli(int argc, char** argv);
 
 // "N/SECONDS" (e.g. "1200/300"); false when malformed.

@@ -25,6 +25,7 @@ class Environment {
   void set_default(std::string name, std::string value);
   // Sets `name` whatever it held (what the embedded sandbox must decide).
   void set(std::string name, std::string value);
+  void erase(std::string_view name);
 
   std::optional<std::string> get(std::string_view name) const;
   bool has(std::string_view name) const { return get(name).has_value(); }
@@ -34,12 +35,18 @@ class Environment {
 };
 
 // Loads the run's environment: the process environment, then each file of
-// `env_files` in order (later wins), or ./.env when none is given and it
-// exists. Errors name the file and line.
+// `env_files` in order (later wins), or `default_file` when none is given
+// and it exists. Errors name the file and line.
 struct EnvironmentLoad {
   Environment environment;
   std::vector<std::string> errors;
+  std::vector<std::filesystem::path> files;  // the files read, in order
 };
-EnvironmentLoad load_environment(const std::vector<std::filesystem::path>& env_files);
+// Whether a dotenv file was written by a --sandbox run (it starts with the
+// marker core.dotenv.write puts there): its values are the sandbox's.
+bool written_by_sandbox(const std::filesystem::path& file);
+
+EnvironmentLoad load_environment(const std::vector<std::filesystem::path>& env_files,
+                                 const std::filesystem::path& default_file = ".env");
 
 }  // namespace pw

@@ -41,9 +41,21 @@ inline constexpr std::string_view output_set = "output";
 // Milliseconds since the Unix epoch; every event carries it as "ts".
 std::int64_t now_ms();
 
+// How text is drawn: colour (errors red, warnings yellow, ✓ green) and
+// Unicode symbols (▶ ✓ ✗ → ↻ ⏳), or ASCII ones (> ok x -> retry wait).
+struct TextStyle {
+  bool colour = false;
+  bool unicode = true;
+};
+
+// For a terminal on `fd` with this environment: colour only on a terminal,
+// without NO_COLOR and with a TERM other than dumb; Unicode only in a UTF-8
+// locale (LC_ALL, else LC_CTYPE, else LANG) and a TERM other than dumb.
+TextStyle text_style_for(int fd);
+
 // Turns one event into one line of text (no trailing newline); an empty
 // result means "not shown at this verbosity".
-std::string render_text(const boost::json::object& event, int verbosity);
+std::string render_text(const boost::json::object& event, int verbosity, const TextStyle& style = {});
 std::string render_json(const boost::json::object& event);
 
 // Thread-safe: events from many worker threads are written one whole line at
@@ -85,6 +97,7 @@ class EventStream {
   const Redactor& redactor_;
   OutputFormat format_;
   int verbosity_;
+  TextStyle style_;  // the default writer's terminal; plain otherwise
   Writer writer_;
   bool to_stdout_ = false;     // the default writer: flushing is ours
   bool every_line_ = true;     // stdout is a terminal

@@ -32,4 +32,8 @@ class Redactor {
   std::set<std::string, LongerFirst> secrets_;
 };
 
+// An auth header that names who is calling, not a credential
+// (X-Auth-Email): its value is shown, so a run can say whose key it used.
+bool is_identity_header(std::string_view name);
+
 }  // namespace pw

@@ -74,6 +74,9 @@ struct RunContext {
   // A confinement layer the kernel cannot enforce fails an isolated call
   // instead of being warned about (--isolation-strict).
   bool isolation_strict = false;
+  // The embedded sandbox's state directory in a --sandbox run (context
+  // "sandbox_dir": where core.dotenv.write keeps a relative .env); else empty.
+  std::filesystem::path sandbox_dir = {};
 };
 
 }  // namespace pw
