@@ -30,6 +30,7 @@ int serve_until_signalled(const Options& options, bool json_output) {
                           {"global_key", id.global_key},     {"account_id", id.account_id},
                           {"account_name", id.account_name}, {"zone_id", id.zone_id},
                           {"zone_name", id.zone_name}};
+    if (!server.edge_url().empty()) o["edge_url"] = server.edge_url();
     std::cout << boost::json::serialize(o) << std::endl;
   } else {
     std::cout << "pipewright sandbox listening on " << server.base_url() << "\n"
@@ -38,7 +39,10 @@ int serve_until_signalled(const Options& options, bool json_output) {
               << "  CLOUDFLARE_API_KEY=" << id.global_key << "   (demo global key)\n"
               << "  CLOUDFLARE_ACCOUNT_ID=" << id.account_id << "   (" << id.account_name << ")\n"
               << "  zone " << id.zone_name << " = " << id.zone_id << "\n"
-              << "  user id " << id.user_id << "\n"
+              << "  user id " << id.user_id << "\n";
+    if (!server.edge_url().empty())
+      std::cout << "  edge_url=" << server.edge_url() << "   (deployed Workers, by Host header)\n";
+    std::cout
               << "Press Ctrl-C to stop." << std::endl;
   }
   signals.async_wait([](const boost::system::error_code&, int) {});

@@ -152,6 +152,9 @@ int command_run(const RunOptions& options) {
     sandbox::Options so;
     if (!options.sandbox_state.empty()) so.state_dir = fs::path(options.sandbox_state);
     so.faults = options.sandbox_faults;
+    // The deployed Workers are served too when workerd is here (the
+    // served-site check reaches them through CLOUDFLARE_EDGE_URL).
+    if (sandbox::workerd_available()) so.edge_listen = "127.0.0.1:0";
     starting = std::async(std::launch::async, [so] {
       auto started = std::make_unique<sandbox::Server>(so);
       started->start();
@@ -176,6 +179,7 @@ int command_run(const RunOptions& options) {
     env.environment.set_default("CLOUDFLARE_ACCOUNT_ID", id.account_id);
     env.environment.set_default("CLOUDFLARE_ZONE_ID", id.zone_id);
     env.environment.set_default("CLOUDFLARE_ZONE_NAME", id.zone_name);
+    if (!server->edge_url().empty()) env.environment.set_default("CLOUDFLARE_EDGE_URL", server->edge_url());
   }
   if (auto key = env.environment.get("CLOUDFLARE_GLOBAL_KEY")) redactor.add(*key);
 

@@ -49,6 +49,9 @@ struct Options {
   // Open connections; more are answered 503 and closed. nginx's own default,
   // which stays well under a 1024-descriptor limit.
   std::size_t max_connections = 512;
+  // "ADDRESS:PORT" to serve the deployed Workers on (the local edge,
+  // docs/sandbox.md); empty: no edge. Needs workerd (find_workerd order).
+  std::string edge_listen;
   // Receives one line per request: method, path, status, credential id.
   // Never a secret.
   std::function<void(std::string_view)> request_log;
@@ -79,6 +82,7 @@ class Server {
 
   std::uint16_t port() const;
   std::string base_url() const;  // "http://127.0.0.1:PORT/client/v4"
+  std::string edge_url() const;  // "http://127.0.0.1:PORT", empty without an edge
   // Connections being served now (not those refused over the cap).
   std::size_t open_connections() const;
   const Identity& identity() const;
@@ -91,6 +95,10 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Whether the edge can run here: workerd found through PIPEWRIGHT_WORKERD,
+// PATH, or the copy ./dev installs into the build tree.
+bool workerd_available();
 
 // `pipewright sandbox`: starts a server, prints the base URL and the demo
 // identity (text, or one JSON object with json_output), serves until
