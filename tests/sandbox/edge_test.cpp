@@ -1,0 +1,177 @@
+// The local edge (`pipewright sandbox --edge`): what a deploy left in a
+// sandbox state is served by Host header, the deployed Worker running in
+// workerd, through the real binary and the real plugins.
+#include "sandbox_process.hpp"
+#include "test_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/test/unit_test.hpp>
+#include <pipewright/sandbox.hpp>
+
+#include <cstdlib>
+
+namespace fs = std::filesystem;
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using namespace pw::sandbox;
+
+namespace {
+
+struct Fetched {
+  unsigned status = 0;
+  std::string body, content_type;
+};
+
+// One GET to the edge with the given Host header.
+Fetched fetch(std::uint16_t port, const std::string& host, const std::string& target) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket socket(ioc);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, host);
+  req.keep_alive(false);
+  http::write(socket, req);
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64ull << 20);
+  http::read(socket, buffer, parser);
+  auto res = parser.release();
+  return {res.result_int(), res.body(), std::string(res[http::field::content_type])};
+}
+
+std::uint16_t port_of(const std::string& url) { return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))); }
+
+// The URL path of a site file: every segment percent-encoded.
+std::string url_path(const fs::path& relative) {
+  std::string out;
+  for (const auto& segment : relative) {
+    out += '/';
+    for (unsigned char c : segment.string()) {
+      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        static const char* hex = "0123456789ABCDEF";
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+  }
+  return out;
+}
+
+struct DeployedState {
+  fs::path dir = fs::temp_directory_path() / ("pw-edge-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+  fs::path site = fs::path(PW_TEST_SOURCE_DIR) / "examples" / "site";
+  DeployedState() {
+    fs::create_directories(dir);
+    fs::copy(site, dir / "site", fs::copy_options::recursive);
+    pw::test::ProcessOptions run;
+    run.args = {"run", "create-test-deploy", "--sandbox", "--sandbox-state", (dir / "state").string(),
+                "--input", "site=site", "--input", "wait_active=true"};
+    run.cwd = dir;
+    run.env = {{"PIPEWRIGHT_CACHE_DIR", "off"}};
+    auto r = pw::test::run_pipewright(run);
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
+  }
+  ~DeployedState() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+struct workerd_installed {
+  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result r(workerd_available());
+    r.message() << "workerd not found (PIPEWRIGHT_WORKERD, PATH, or ./dev build installs it with npm)";
+    return r;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(edge, *boost::unit_test::precondition(workerd_installed()))
+
+BOOST_AUTO_TEST_CASE(serves_every_file_of_the_deployed_site_byte_for_byte_and_404_for_an_unknown_host) {
+  DeployedState deployed;
+  test::SandboxProcess sandbox(deployed.dir, "edge",
+                               {"--state", (deployed.dir / "state").string(), "--edge", "127.0.0.1:0", "--output", "json"});
+  auto identity = sandbox.json_identity();
+  BOOST_REQUIRE(identity.contains("edge_url"));
+  const auto port = port_of(std::string(identity.at("edge_url").as_string()));
+  std::size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(deployed.site)) {
+    if (!entry.is_regular_file()) continue;
+    const auto relative = fs::relative(entry.path(), deployed.site);
+    auto got = fetch(port, "shop.northwind-bakery.net", url_path(relative));
+    BOOST_TEST(got.status == 200u, relative << ": " << got.status << " " << got.body.substr(0, 200));
+    BOOST_TEST((got.body == pw::test::read_file(entry.path())), relative << " differs");
+    ++files;
+  }
+  BOOST_TEST(files >= 9u);
+  auto home = fetch(port, "shop.northwind-bakery.net", "/");
+  BOOST_TEST(home.status == 200u);
+  BOOST_TEST(home.body == pw::test::read_file(deployed.site / "index.html"));
+  BOOST_TEST(home.content_type == "text/html; charset=utf-8");
+  auto missing = fetch(port, "shop.northwind-bakery.net", "/no/such/page.html");
+  BOOST_TEST(missing.status == 404u);
+  BOOST_TEST(missing.body == pw::test::read_file(deployed.site / "404.html"));
+  BOOST_TEST(fetch(port, "unknown.customer-site.net", "/").status == 404u);
+  BOOST_TEST(sandbox.err().find(identity.at("global_key").as_string().c_str()) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_redeployed_worker_and_a_route_without_a_script_are_picked_up_without_a_restart) {
+  DeployedState deployed;
+  test::SandboxProcess sandbox(deployed.dir, "edge",
+                               {"--state", (deployed.dir / "state").string(), "--edge", "127.0.0.1:0", "--output", "json"});
+  auto identity = sandbox.json_identity();
+  const auto port = port_of(std::string(identity.at("edge_url").as_string()));
+  BOOST_TEST(fetch(port, "shop.northwind-bakery.net", "/").status == 200u);
+
+  test::TestClient api("127.0.0.1", static_cast<std::uint16_t>(identity.at("port").as_int64()));
+  test::Headers global{{"X-Auth-Email", std::string(identity.at("email").as_string())},
+                       {"X-Auth-Key", std::string(identity.at("global_key").as_string())}};
+  const std::string boundary = "pwedgeboundary";
+  const std::string body = "--" + boundary +
+                           "\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n"
+                           "{\"main_module\":\"v2.js\",\"compatibility_date\":\"2026-01-15\","
+                           "\"bindings\":[{\"type\":\"plain_text\",\"name\":\"GREETING\",\"text\":\"second version\"}]}\r\n"
+                           "--" + boundary +
+                           "\r\nContent-Disposition: form-data; name=\"v2.js\"; filename=\"v2.js\"\r\n"
+                           "Content-Type: application/javascript+module\r\n\r\n"
+                           "export default { fetch(req, env) { return new Response(env.GREETING + ' for ' + "
+                           "new URL(req.url).hostname); } };\r\n--" + boundary + "--\r\n";
+  auto headers = global;
+  headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
+  auto put = api.request("PUT", "/accounts/" + std::string(identity.at("account_id").as_string()) +
+                                    "/workers/scripts/pipewright-site-router", headers, body);
+  BOOST_REQUIRE_MESSAGE(put.status == 200u, put.body);
+  auto second = fetch(port, "shop.northwind-bakery.net", "/");
+  BOOST_TEST(second.status == 200u);
+  BOOST_TEST(second.body == "second version for shop.northwind-bakery.net");
+
+  // A more specific route without a script keeps the Worker off that host.
+  const std::string zone = std::string(identity.at("zone_name").as_string());
+  auto route = api.post("/zones/" + std::string(identity.at("zone_id").as_string()) + "/workers/routes",
+                        json::object{{"pattern", "www." + zone + "/*"}}, global);
+  BOOST_REQUIRE_MESSAGE(route.status == 200u, route.body);
+  BOOST_TEST(fetch(port, "www." + zone, "/").status == 404u);
+  BOOST_TEST(fetch(port, "blog." + zone, "/").body == "second version for blog." + zone);
+}
+
+BOOST_AUTO_TEST_CASE(without_workerd_the_edge_fails_with_one_line_saying_how_to_get_it) {
+  pw::test::ProcessOptions o;
+  o.args = {"sandbox", "--listen", "127.0.0.1:0", "--edge", "127.0.0.1:0"};
+  o.env = {{"PIPEWRIGHT_WORKERD", "/nonexistent/workerd"}};
+  o.timeout = std::chrono::seconds(10);
+  auto r = pw::test::run_pipewright(o);
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("workerd") != std::string::npos);
+  BOOST_TEST(r.err.find("npm install workerd") != std::string::npos);
+  BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
