@@ -12,6 +12,7 @@
 #include <pipewright/sandbox.hpp>
 
 #include <cstdlib>
+#include <fstream>
 
 namespace fs = std::filesystem;
 namespace http = boost::beast::http;
@@ -160,6 +161,37 @@ BOOST_AUTO_TEST_CASE(a_redeployed_worker_and_a_route_without_a_script_are_picked
   BOOST_REQUIRE_MESSAGE(route.status == 200u, route.body);
   BOOST_TEST(fetch(port, "www." + zone, "/").status == 404u);
   BOOST_TEST(fetch(port, "blog." + zone, "/").body == "second version for blog." + zone);
+}
+
+BOOST_AUTO_TEST_CASE(the_served_site_check_fails_naming_the_path_when_the_worker_maps_hostnames_wrongly) {
+  DeployedState deployed;
+  // The site router, but every hostname mapped to a tenant that has no site.
+  std::string router = pw::test::read_file(fs::path(PW_TEST_SOURCE_DIR) / "worker" / "site-router.js");
+  const std::string from = "const fromMetadata = request.cf?.hostMetadata?.tenant;";
+  BOOST_REQUIRE(router.find(from) != std::string::npos);
+  router.replace(router.find(from), from.size(), "const fromMetadata = \"someone-else\";");
+  std::ofstream(deployed.dir / "broken.js") << router;
+  auto run = [&](std::vector<std::string> args) {
+    pw::test::ProcessOptions o;
+    o.args = std::move(args);
+    o.cwd = deployed.dir;
+    o.env = {{"PIPEWRIGHT_CACHE_DIR", "off"}};
+    return pw::test::run_pipewright(o);
+  };
+  const std::string state = (deployed.dir / "state").string();
+  auto infra = run({"run", "deploy-infrastructure", "--sandbox", "--sandbox-state", state, "--input",
+                    "worker_module=broken.js"});
+  BOOST_REQUIRE_MESSAGE(infra.exit_code == 0, infra.out + infra.err);
+  auto tenant = run({"run", "deploy-tenant", "--sandbox", "--sandbox-state", state, "--input", "site=site", "--input",
+                     "tenant=northwind", "--input", "domain=shop.northwind-bakery.net"});
+  const std::string said = tenant.out + tenant.err;
+  BOOST_TEST(tenant.exit_code != 0, said);
+  BOOST_TEST(said.find("not served as uploaded") != std::string::npos, said);
+  BOOST_TEST(said.find("/css/site.css: expected 200 with css/site.css, served 404") != std::string::npos, said);
+  // Unchecked, the same deploy passes.
+  auto unchecked = run({"run", "deploy-tenant", "--sandbox", "--sandbox-state", state, "--input", "site=site", "--input",
+                        "tenant=northwind", "--input", "domain=shop.northwind-bakery.net", "--input", "check_site=false"});
+  BOOST_TEST(unchecked.exit_code == 0, unchecked.out + unchecked.err);
 }
 
 BOOST_AUTO_TEST_CASE(without_workerd_the_edge_fails_with_one_line_saying_how_to_get_it) {
