@@ -4,10 +4,6 @@
 #include "sandbox_process.hpp"
 #include "test_client.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/test/unit_test.hpp>
 #include <pipewright/sandbox.hpp>
 
@@ -15,54 +11,10 @@
 #include <fstream>
 
 namespace fs = std::filesystem;
-namespace http = boost::beast::http;
 namespace json = boost::json;
 using namespace pw::sandbox;
 
 namespace {
-
-struct Fetched {
-  unsigned status = 0;
-  std::string body, content_type;
-};
-
-// One GET to the edge with the given Host header.
-Fetched fetch(std::uint16_t port, const std::string& host, const std::string& target) {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket socket(ioc);
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, host);
-  req.keep_alive(false);
-  http::write(socket, req);
-  boost::beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64ull << 20);
-  http::read(socket, buffer, parser);
-  auto res = parser.release();
-  return {res.result_int(), res.body(), std::string(res[http::field::content_type])};
-}
-
-std::uint16_t port_of(const std::string& url) { return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))); }
-
-// The URL path of a site file: every segment percent-encoded.
-std::string url_path(const fs::path& relative) {
-  std::string out;
-  for (const auto& segment : relative) {
-    out += '/';
-    for (unsigned char c : segment.string()) {
-      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-        out += static_cast<char>(c);
-      } else {
-        static const char* hex = "0123456789ABCDEF";
-        out += '%';
-        out += hex[c >> 4];
-        out += hex[c & 15];
-      }
-    }
-  }
-  return out;
-}
 
 struct DeployedState {
   fs::path dir = fs::temp_directory_path() / ("pw-edge-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
@@ -102,25 +54,25 @@ BOOST_AUTO_TEST_CASE(serves_every_file_of_the_deployed_site_byte_for_byte_and_40
                                {"--state", (deployed.dir / "state").string(), "--edge", "127.0.0.1:0", "--output", "json"});
   auto identity = sandbox.json_identity();
   BOOST_REQUIRE(identity.contains("edge_url"));
-  const auto port = port_of(std::string(identity.at("edge_url").as_string()));
+  const auto port = test::url_port(std::string(identity.at("edge_url").as_string()));
   std::size_t files = 0;
   for (const auto& entry : fs::recursive_directory_iterator(deployed.site)) {
     if (!entry.is_regular_file()) continue;
     const auto relative = fs::relative(entry.path(), deployed.site);
-    auto got = fetch(port, "shop.northwind-bakery.net", url_path(relative));
+    auto got = test::edge_get(port, "shop.northwind-bakery.net", test::url_path(relative));
     BOOST_TEST(got.status == 200u, relative << ": " << got.status << " " << got.body.substr(0, 200));
     BOOST_TEST((got.body == pw::test::read_file(entry.path())), relative << " differs");
     ++files;
   }
   BOOST_TEST(files >= 9u);
-  auto home = fetch(port, "shop.northwind-bakery.net", "/");
+  auto home = test::edge_get(port, "shop.northwind-bakery.net", "/");
   BOOST_TEST(home.status == 200u);
   BOOST_TEST(home.body == pw::test::read_file(deployed.site / "index.html"));
   BOOST_TEST(home.content_type == "text/html; charset=utf-8");
-  auto missing = fetch(port, "shop.northwind-bakery.net", "/no/such/page.html");
+  auto missing = test::edge_get(port, "shop.northwind-bakery.net", "/no/such/page.html");
   BOOST_TEST(missing.status == 404u);
   BOOST_TEST(missing.body == pw::test::read_file(deployed.site / "404.html"));
-  BOOST_TEST(fetch(port, "unknown.customer-site.net", "/").status == 404u);
+  BOOST_TEST(test::edge_get(port, "unknown.customer-site.net", "/").status == 404u);
   BOOST_TEST(sandbox.err().find(identity.at("global_key").as_string().c_str()) == std::string::npos);
 }
 
@@ -129,8 +81,8 @@ BOOST_AUTO_TEST_CASE(a_redeployed_worker_and_a_route_without_a_script_are_picked
   test::SandboxProcess sandbox(deployed.dir, "edge",
                                {"--state", (deployed.dir / "state").string(), "--edge", "127.0.0.1:0", "--output", "json"});
   auto identity = sandbox.json_identity();
-  const auto port = port_of(std::string(identity.at("edge_url").as_string()));
-  BOOST_TEST(fetch(port, "shop.northwind-bakery.net", "/").status == 200u);
+  const auto port = test::url_port(std::string(identity.at("edge_url").as_string()));
+  BOOST_TEST(test::edge_get(port, "shop.northwind-bakery.net", "/").status == 200u);
 
   test::TestClient api("127.0.0.1", static_cast<std::uint16_t>(identity.at("port").as_int64()));
   test::Headers global{{"X-Auth-Email", std::string(identity.at("email").as_string())},
@@ -150,7 +102,7 @@ BOOST_AUTO_TEST_CASE(a_redeployed_worker_and_a_route_without_a_script_are_picked
   auto put = api.request("PUT", "/accounts/" + std::string(identity.at("account_id").as_string()) +
                                     "/workers/scripts/pipewright-site-router", headers, body);
   BOOST_REQUIRE_MESSAGE(put.status == 200u, put.body);
-  auto second = fetch(port, "shop.northwind-bakery.net", "/");
+  auto second = test::edge_get(port, "shop.northwind-bakery.net", "/");
   BOOST_TEST(second.status == 200u);
   BOOST_TEST(second.body == "second version for shop.northwind-bakery.net");
 
@@ -159,8 +111,8 @@ BOOST_AUTO_TEST_CASE(a_redeployed_worker_and_a_route_without_a_script_are_picked
   auto route = api.post("/zones/" + std::string(identity.at("zone_id").as_string()) + "/workers/routes",
                         json::object{{"pattern", "www." + zone + "/*"}}, global);
   BOOST_REQUIRE_MESSAGE(route.status == 200u, route.body);
-  BOOST_TEST(fetch(port, "www." + zone, "/").status == 404u);
-  BOOST_TEST(fetch(port, "blog." + zone, "/").body == "second version for blog." + zone);
+  BOOST_TEST(test::edge_get(port, "www." + zone, "/").status == 404u);
+  BOOST_TEST(test::edge_get(port, "blog." + zone, "/").body == "second version for blog." + zone);
 }
 
 BOOST_AUTO_TEST_CASE(the_served_site_check_fails_naming_the_path_when_the_worker_maps_hostnames_wrongly) {
