@@ -76,6 +76,57 @@ BOOST_AUTO_TEST_CASE(serves_every_file_of_the_deployed_site_byte_for_byte_and_40
   BOOST_TEST(sandbox.err().find(identity.at("global_key").as_string().c_str()) == std::string::npos);
 }
 
+// The site-router Worker itself (worker/site-router.js), as deployed and run
+// by workerd: host -> tenant, paths, 404 page, caching headers.
+BOOST_AUTO_TEST_CASE(the_site_router_in_workerd_maps_hosts_to_tenants_and_serves_paths_with_caching_headers) {
+  DeployedState deployed;
+  test::SandboxProcess sandbox(deployed.dir, "edge",
+                               {"--state", (deployed.dir / "state").string(), "--edge", "127.0.0.1:0", "--output", "json"});
+  auto identity = sandbox.json_identity();
+  const auto port = test::url_port(std::string(identity.at("edge_url").as_string()));
+  const std::string shop = "shop.northwind-bakery.net";
+  const auto& site = deployed.site;
+
+  auto about = test::edge_get(port, shop, "/about/");
+  BOOST_TEST(about.status == 200u);
+  BOOST_TEST(about.body == pw::test::read_file(site / "about" / "index.html"));
+  auto redirect = test::edge_get(port, shop, "/about");
+  BOOST_TEST(redirect.status == 301u);
+  BOOST_TEST(std::string(redirect.headers["Location"]) == "http://" + shop + "/about/");
+  auto nested = test::edge_get(port, shop, "/docs/guides/ordering.html");
+  BOOST_TEST(nested.body == pw::test::read_file(site / "docs" / "guides" / "ordering.html"));
+  BOOST_TEST(test::edge_get(port, shop, "/css/site.css").content_type == "text/css; charset=utf-8");
+  BOOST_TEST(test::edge_get(port, shop, "/img/logo.png").content_type == "image/png");
+  BOOST_TEST(test::edge_get(port, shop, "/docs%2Fguides%2Fordering.html").status == 400u);
+
+  auto home = test::edge_get(port, shop, "/");
+  const std::string etag(home.headers["ETag"]);
+  BOOST_TEST(etag.size() == 34u);
+  BOOST_TEST(std::string(home.headers["Cache-Control"]) == "public, max-age=0, must-revalidate");
+  auto again = test::edge_get(port, shop, "/", {{"If-None-Match", etag}});
+  BOOST_TEST(again.status == 304u);
+  BOOST_TEST(again.body.empty());
+  auto missing = test::edge_get(port, shop, "/gone.html");
+  BOOST_TEST(missing.status == 404u);
+  BOOST_TEST(std::string(missing.headers["Cache-Control"]) == "no-store");
+
+  // A zone hostname has no custom-hostname metadata: the router reads the
+  // mapping object _hostnames/<host>; without one nothing is served.
+  const std::string zone_host = "www." + std::string(identity.at("zone_name").as_string());
+  auto unmapped = test::edge_get(port, zone_host, "/");
+  BOOST_TEST(unmapped.status == 404u);
+  BOOST_TEST(unmapped.body.find("No site is deployed for " + zone_host) != std::string::npos);
+  test::TestClient api("127.0.0.1", static_cast<std::uint16_t>(identity.at("port").as_int64()));
+  test::Headers global{{"X-Auth-Email", std::string(identity.at("email").as_string())},
+                       {"X-Auth-Key", std::string(identity.at("global_key").as_string())},
+                       {"Content-Type", "application/json"}};
+  auto mapped = api.request("PUT", "/accounts/" + std::string(identity.at("account_id").as_string()) +
+                                       "/r2/buckets/pipewright-sites/objects/_hostnames/" + zone_host,
+                            global, R"({"tenant":"northwind"})");
+  BOOST_REQUIRE_MESSAGE(mapped.status == 200u, mapped.body);
+  BOOST_TEST(test::edge_get(port, zone_host, "/").body == pw::test::read_file(site / "index.html"));
+}
+
 BOOST_AUTO_TEST_CASE(a_redeployed_worker_and_a_route_without_a_script_are_picked_up_without_a_restart) {
   DeployedState deployed;
   test::SandboxProcess sandbox(deployed.dir, "edge",

@@ -76,14 +76,17 @@ class SandboxProcess {
 struct EdgeAnswer {
   unsigned status = 0;
   std::string body, content_type;
+  boost::beast::http::fields headers;
 };
-inline EdgeAnswer edge_get(std::uint16_t port, const std::string& host, const std::string& target) {
+inline EdgeAnswer edge_get(std::uint16_t port, const std::string& host, const std::string& target,
+                           const std::vector<std::pair<std::string, std::string>>& headers = {}) {
   namespace http = boost::beast::http;
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::socket socket(ioc);
   socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, host);
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.keep_alive(false);
   http::write(socket, req);
   boost::beast::flat_buffer buffer;
@@ -91,7 +94,9 @@ inline EdgeAnswer edge_get(std::uint16_t port, const std::string& host, const st
   parser.body_limit(64ull << 20);
   http::read(socket, buffer, parser);
   auto res = parser.release();
-  return {res.result_int(), res.body(), std::string(res[http::field::content_type])};
+  EdgeAnswer out{res.result_int(), res.body(), std::string(res[http::field::content_type]), {}};
+  for (const auto& f : res) out.headers.insert(f.name_string(), f.value());
+  return out;
 }
 
 // The port of "http://127.0.0.1:PORT".
