@@ -84,14 +84,21 @@ struct DeployFixture {
   fs::path site;
 
   DeployFixture() : DeployFixture(sandbox::Options{}) {}
-  explicit DeployFixture(sandbox::Options options) : sandbox(std::move(options)), site(work.path() / "site") {
+  // The sandbox serves the deployed Workers too (when workerd is here), so
+  // deploy-tenant's served-site check reaches them through the edge.
+  static sandbox::Options with_edge(sandbox::Options options) {
+    if (sandbox::workerd_available()) options.edge_listen = "127.0.0.1:0";
+    return options;
+  }
+  explicit DeployFixture(sandbox::Options options)
+      : sandbox(with_edge(std::move(options))), site(work.path() / "site") {
     fs::copy(source_dir() / "examples" / "site", site, fs::copy_options::recursive);
   }
 
   const sandbox::Identity& id() const { return sandbox.id(); }
 
   std::map<std::string, std::string> environment() const {
-    return {{"CLOUDFLARE_API_BASE_URL", sandbox.server.base_url()},
+    std::map<std::string, std::string> env{{"CLOUDFLARE_API_BASE_URL", sandbox.server.base_url()},
             {"CLOUDFLARE_EMAIL", id().email},
             {"CLOUDFLARE_GLOBAL_KEY", id().global_key},
             {"CLOUDFLARE_ACCOUNT_ID", id().account_id},
@@ -99,6 +106,8 @@ struct DeployFixture {
             {"CLOUDFLARE_ZONE_NAME", id().zone_name},
             // r2.upload's hash cache stays in the test's directory.
             {"PIPEWRIGHT_CACHE_DIR", (work.path() / "cache").string()}};
+    if (!sandbox.server.edge_url().empty()) env["CLOUDFLARE_EDGE_URL"] = sandbox.server.edge_url();
+    return env;
   }
 
   // `pipewright run <pipeline> --input k=v... <extra...>` in the working

@@ -185,7 +185,9 @@ Target Edge::Impl::resolve(const std::string& host_header, const std::string& pa
 Child& Edge::Impl::child_for(const std::string& account, const std::string& script, const DeployedWorker& w) {
   const std::string key = account + "/" + script;
   Child& c = children[key];
-  if (c.pid > 0 && c.version == w.version_id && ::waitpid(c.pid, nullptr, WNOHANG) == 0) return c;
+  // A child that exited is reaped here, so its pid is never signalled again.
+  if (c.pid > 0 && ::waitpid(c.pid, nullptr, WNOHANG) == c.pid) c.pid = -1;
+  if (c.pid > 0 && c.version == w.version_id) return c;
   kill_child(c);
   c.version = w.version_id;
   c.dir = work_dir / (script + "-" + w.version_id);
