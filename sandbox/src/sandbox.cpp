@@ -20,6 +20,7 @@
 #include "iam/identity_store.hpp"
 #include "products/product_modules.hpp"
 #include "server/dispatcher.hpp"
+#include "server/endpoint_inventory.hpp"
 #include "server/listener.hpp"
 #include "server/module.hpp"
 #include "server/runtime.hpp"
@@ -72,6 +73,7 @@ void Server::Impl::open_state() {
       runtime->hostname_activators.emplace_back(fn);
     }
   }
+  add_endpoint_inventory(router);
   state->identity = identity = seed_identity(state->db, options.seed_file);
   try {
     runtime->faults.set(options.faults);

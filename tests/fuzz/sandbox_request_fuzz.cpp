@@ -7,6 +7,7 @@
 #include "products/product_modules.hpp"
 #include "products/workers_multipart.hpp"
 #include "server/dispatcher.hpp"
+#include "server/endpoint_inventory.hpp"
 #include "server/module.hpp"
 #include "server/runtime.hpp"
 #include "server/state.hpp"
@@ -66,6 +67,7 @@ const sb::Router& router() {
     sb::Router r;
     for (const auto& m : all_modules())
       if (m.add_endpoints) m.add_endpoints(r);
+    sb::add_endpoint_inventory(r);
     return r;
   }();
   return routes;

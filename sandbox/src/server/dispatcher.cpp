@@ -105,7 +105,7 @@ Handled Dispatcher::handle(Request& req, const std::optional<Router::Match>& mat
     return out;
   }
 
-  bool api_route = match && !match->route->hook;
+  bool api_route = match && !match->route->hook && !match->route->not_emulated;
   auto who = authenticate(state_.db, state_.tokens, req,
                           api_route && match->route->options.verify_endpoint);
   entry.credential = who ? who->credential_id() : "";
@@ -116,6 +116,8 @@ Handled Dispatcher::handle(Request& req, const std::optional<Router::Match>& mat
     resp = fail(429, 971, "Please wait and consider throttling your request speed");
   else if (!who)
     resp = std::move(who.error());
+  else if (match && match->route->not_emulated)
+    resp = not_emulated(req.method, match->route->pattern);
   else if (!api_route)
     resp = no_route(req.path);
   else

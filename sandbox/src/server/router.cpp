@@ -54,9 +54,13 @@ void Router::add_hook(std::string_view method, std::string_view pattern, Handler
   add_route(method, std::string(hook_prefix) + std::string(pattern), std::move(handler), {}, true);
 }
 
+void Router::add_inventory(std::string_view method, std::string_view pattern) {
+  add_route(method, std::string(api_prefix) + std::string(pattern), nullptr, {}, false, true);
+}
+
 void Router::add_route(std::string_view method, std::string full_pattern, Handler handler,
-                       RouteOptions options, bool hook) {
-  Route r{std::string(method), full_pattern, {}, std::move(handler), options, hook};
+                       RouteOptions options, bool hook, bool not_emulated) {
+  Route r{std::string(method), full_pattern, {}, std::move(handler), options, hook, not_emulated};
   for (auto seg : split_path(full_pattern)) {
     using Kind = Route::Segment::Kind;
     if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
@@ -140,21 +144,41 @@ PathParams capture(const Route& r, const std::vector<std::string_view>& parts, s
 
 }  // namespace
 
+const Route* Router::best_match(const std::vector<std::size_t>& candidates,
+                               const std::vector<std::string_view>& parts, std::string_view path,
+                               bool not_emulated, std::vector<int>& best_score) const {
+  const Route* best = nullptr;
+  std::vector<int> score;
+  best_score.clear();
+  for (auto index : candidates) {
+    const auto& r = routes_[index];
+    if (r.not_emulated != not_emulated || !score_route(r, parts, path, score)) continue;
+    if (!best || score > best_score) {
+      best = &r;
+      std::swap(best_score, score);
+    }
+  }
+  return best;
+}
+
 std::optional<Router::Match> Router::match(std::string_view method, std::string_view path) const {
   const std::vector<std::size_t>* candidates = nullptr;
   for (const auto& [m, indices] : by_method_)
     if (m == method) candidates = &indices;
   if (!candidates) return std::nullopt;
   auto parts = split_path(path);
-  const Route* best = nullptr;
-  std::vector<int> best_score, score;
-  for (auto index : *candidates) {
-    const auto& r = routes_[index];
-    if (!score_route(r, parts, path, score)) continue;
-    if (!best || score > best_score) {
-      best = &r;
-      std::swap(best_score, score);
-    }
+  std::vector<int> served_score, inventory_score;
+  const Route* best = best_match(*candidates, parts, path, false, served_score);
+  // An inventory endpoint with a literal where the served route has a
+  // parameter is the more specific one (…/custom_hostnames/fallback_origin
+  // over …/custom_hostnames/{id}); id and plain parameters count alike, so
+  // a served route always wins over its own inventory entry.
+  if (const Route* known = best_match(*candidates, parts, path, true, inventory_score)) {
+    auto coarse = [](std::vector<int> s) {
+      for (auto& d : s) d = d == 2 ? 1 : d;
+      return s;
+    };
+    if (!best || coarse(inventory_score) > coarse(served_score)) best = known;
   }
   if (!best) return std::nullopt;
   return Match{best, capture(*best, parts, path)};

@@ -117,6 +117,27 @@ Response no_route(std::string_view path) {
             {7000, "No route for that URI", {}}});
 }
 
+Response not_emulated(std::string_view method, std::string_view pattern) {
+  // The route pattern without the router's markers: {zone_id:id} -> {zone_id}.
+  std::string p;
+  constexpr std::string_view prefix = "/client/v4";
+  if (pattern.starts_with(prefix)) pattern.remove_prefix(prefix.size());
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern.substr(i).starts_with(":id}")) {
+      p += '}';
+      i += 3;
+    } else if (pattern.substr(i).starts_with("*}")) {
+      p += '}';
+      i += 1;
+    } else {
+      p += pattern[i];
+    }
+  }
+  return fail(501, 10501,
+              std::string(method) + " " + p +
+                  " is a Cloudflare API endpoint that the pipewright sandbox does not emulate");
+}
+
 Response auth_error() { return fail(403, 10000, "Authentication error"); }
 Response user_level_denied() {
   return fail(403, 9109, "Unauthorized to access requested resource");

@@ -158,15 +158,19 @@ Response delete_bucket(RequestContext& ctx) {
                          account, *jurisdiction, name)
           .step())
     return fail(409, 10008, "The bucket you tried to delete is not empty.");
+  Transaction tx(ctx.state.db);
   ctx.state.db.query("DELETE FROM r2_buckets WHERE account_id=?1 AND jurisdiction=?2 AND name=?3", account,
                      *jurisdiction, name)
       .run();
+  remove_r2_bucket_configs(ctx.state, account, *jurisdiction, name);
+  tx.commit();
   return ok(json::object{});
 }
 
 void add_endpoints(Router& r) {
   add_r2_bucket_endpoints(r);
   add_r2_object_endpoints(r);
+  add_r2_bucket_config_endpoints(r);
 }
 
 }  // namespace
@@ -184,6 +188,7 @@ CREATE TABLE IF NOT EXISTS r2_objects(
   blob_id TEXT NOT NULL,  -- the body's file in the ObjectStore
   PRIMARY KEY(account_id, jurisdiction, bucket, key));
 )sql");
+  install_r2_bucket_config_schema(db);
 }
 
 void add_r2_bucket_endpoints(Router& r) {

@@ -14,6 +14,11 @@ namespace pw::sandbox {
 void install_r2_schema(Db& db);
 void add_r2_bucket_endpoints(Router& r);
 void add_r2_object_endpoints(Router& r);
+// CORS, lifecycle and lock rules (r2_bucket_config_endpoints.cpp).
+void install_r2_bucket_config_schema(Db& db);
+void add_r2_bucket_config_endpoints(Router& r);
+void remove_r2_bucket_configs(State& state, std::string_view account, std::string_view jurisdiction,
+                              std::string_view bucket);
 
 // The jurisdiction a request addresses (header cf-r2-jurisdiction, default
 // "default"), or the 400 to send for an unknown one.

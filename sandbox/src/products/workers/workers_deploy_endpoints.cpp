@@ -47,17 +47,6 @@ Response get_service(RequestContext& ctx) {
       {"environments", json::array{}}});
 }
 
-Response list_secrets(RequestContext& ctx) {
-  auto script = script_for(ctx, workers_read);
-  if (!script) return std::move(script.error());
-  json::array out;
-  if (auto v = find_version(ctx.state, ctx.param("account_id"), script->name, script->current_version))
-    for (const auto& b : public_bindings(v->metadata))
-      if (b.is_object() && b.as_object().at("type") == "secret_text")
-        out.push_back(json::object{{"name", b.as_object().at("name")}, {"type", "secret_text"}});
-  return ok(std::move(out));
-}
-
 json::object deployment_json(Statement& s) {
   // columns: id, created_on, source, author_email, versions, annotations
   return json::object{{"id", s.text(0)},
@@ -76,9 +65,22 @@ Response list_deployments(RequestContext& ctx) {
       "SELECT id, created_on, source, author_email, versions, annotations FROM workers_deployments "
       "WHERE account_id=?1 AND script=?2 ORDER BY created_on DESC, rowid DESC",
       ctx.param("account_id"), script->name);
-  json::array out;
-  while (s.step()) out.push_back(deployment_json(s));
-  return ok(json::object{{"deployments", std::move(out)}});
+  json::array all;
+  while (s.step()) all.push_back(deployment_json(s));
+  // wrangler reads `deployments`, the TS SDK 7 pages through `items`: both
+  // carry the same page. Without page/per_page the page is the whole list.
+  const bool paged_request = ctx.request.query_param("page") || ctx.request.query_param("per_page");
+  auto page = page_request(ctx.request, paged_request ? 10 : std::max<std::int64_t>(1, static_cast<std::int64_t>(all.size())), 1,
+                           std::max<std::int64_t>(100, static_cast<std::int64_t>(all.size())));
+  json::array items;
+  const auto first = static_cast<std::size_t>((page.page - 1) * page.per_page);
+  for (std::size_t i = first; i < all.size() && i < first + static_cast<std::size_t>(page.per_page); ++i)
+    items.push_back(all[i]);
+  json::object info{{"page", page.page},
+                    {"per_page", page.per_page},
+                    {"count", items.size()},
+                    {"total_count", all.size()}};
+  return ok(json::object{{"deployments", items}, {"items", items}}, std::move(info));
 }
 
 Response create_deployment(RequestContext& ctx) {
@@ -125,26 +127,128 @@ Response upload_version(RequestContext& ctx) {
   if (!script) return std::move(script.error());
   auto v = store_upload(ctx, ctx.param("account_id"), script->name);
   if (!v) return std::move(v.error());
-  json::object runtime{{"compatibility_date", v->metadata.contains("compatibility_date") ? v->metadata.at("compatibility_date") : json::value("")},
-                       {"compatibility_flags", v->metadata.contains("compatibility_flags") ? v->metadata.at("compatibility_flags") : json::value(json::array{})},
-                       {"usage_model", "standard"},
-                       {"limits", json::object{{"cpu_ms", 30000}}}};
-  return ok(json::object{
-      {"id", v->id},
-      {"number", v->number},
-      {"metadata", json::object{{"created_on", v->created_on},
-                                {"modified_on", v->created_on},
-                                {"source", v->source},
-                                {"author_id", ctx.who().user_id},
-                                {"author_email", v->author_email},
-                                {"has_preview", false}}},
-      {"annotations", v->metadata.contains("annotations") ? v->metadata.at("annotations") : json::value(json::object{})},
-      {"resources", json::object{{"script", json::object{{"etag", v->etag},
-                                                         {"handlers", v->handlers},
-                                                         {"last_deployed_from", script->last_deployed_from}}},
-                                 {"bindings", public_bindings(v->metadata)},
-                                 {"script_runtime", std::move(runtime)}}},
-      {"startup_time_ms", 0}});
+  return ok(version_json(ctx.state, *v, *script));
+}
+
+// Newest first, page pagination (default 10 per page); wrangler reads result.items.
+// Every stored version can be deployed, so `deployable=true` changes nothing.
+Response list_versions(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_read);
+  if (!script) return std::move(script.error());
+  const auto& account = ctx.param("account_id");
+  auto s = ctx.state.db.query("SELECT id FROM workers_versions WHERE account_id=?1 AND script=?2 ORDER BY number DESC",
+                              account, script->name);
+  std::vector<std::string> ids;
+  while (s.step()) ids.push_back(s.text(0));
+  auto page = page_request(ctx.request, 10, 1, 100);
+  json::array items;
+  const auto first = static_cast<std::size_t>((page.page - 1) * page.per_page);
+  for (std::size_t i = first; i < ids.size() && i < first + static_cast<std::size_t>(page.per_page); ++i)
+    if (auto v = find_version(ctx.state, account, script->name, ids[i])) items.push_back(version_json(ctx.state, *v, *script));
+  json::object info{{"page", page.page},
+                    {"per_page", page.per_page},
+                    {"count", items.size()},
+                    {"total_count", ids.size()},
+                    {"total_pages", (static_cast<std::int64_t>(ids.size()) + page.per_page - 1) / page.per_page}};
+  return ok(json::object{{"items", std::move(items)}}, std::move(info));
+}
+
+Response version_not_found() { return fail(404, 10007, "workers.api.error.version_not_found"); }
+
+Response get_version(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_read);
+  if (!script) return std::move(script.error());
+  auto v = find_version(ctx.state, ctx.param("account_id"), script->name, ctx.param("version_id"));
+  if (!v) return version_not_found();
+  return ok(version_json(ctx.state, *v, *script));
+}
+
+Response get_deployment(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_read);
+  if (!script) return std::move(script.error());
+  auto s = ctx.state.db.query(
+      "SELECT id, created_on, source, author_email, versions, annotations FROM workers_deployments "
+      "WHERE account_id=?1 AND script=?2 AND id=?3",
+      ctx.param("account_id"), script->name, ctx.param("deployment_id"));
+  if (!s.step()) return fail(404, 10007, "workers.api.error.deployment_not_found");
+  return ok(deployment_json(s));
+}
+
+// The latest deployment is what runs: it cannot be deleted (deploy another first).
+Response delete_deployment(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_write);
+  if (!script) return std::move(script.error());
+  const auto& account = ctx.param("account_id");
+  const auto& id = ctx.param("deployment_id");
+  auto latest = ctx.state.db.query(
+      "SELECT id FROM workers_deployments WHERE account_id=?1 AND script=?2 ORDER BY created_on DESC, rowid DESC LIMIT 1",
+      account, script->name);
+  if (latest.step() && latest.text(0) == id)
+    return fail(400, 10230, "The latest deployment of a Worker cannot be deleted; deploy another version first.");
+  if (!ctx.state.db.query("DELETE FROM workers_deployments WHERE account_id=?1 AND script=?2 AND id=?3", account,
+                          script->name, id)
+           .run())
+    return fail(404, 10007, "workers.api.error.deployment_not_found");
+  return ok(nullptr);
+}
+
+// `wrangler delete` removes a Worker through its service (force=true: also
+// when other Workers bind to it, which the sandbox does not track).
+Response delete_service(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_write, true);
+  if (!script) return std::move(script.error());
+  remove_script(ctx.state, ctx.param("account_id"), script->name);
+  return ok(json::object{});
+}
+
+// The deployed metadata of every other script of the account, for the
+// reference lookups `wrangler delete` makes before deleting.
+std::vector<std::pair<std::string, json::object>> other_deployed(RequestContext& ctx, const std::string& script) {
+  const auto& account = ctx.param("account_id");
+  std::vector<std::pair<std::string, json::object>> out;
+  auto s = ctx.state.db.query("SELECT name, current_version FROM workers_scripts WHERE account_id=?1 AND name<>?2 ORDER BY name",
+                              account, script);
+  while (s.step())
+    if (auto v = find_version(ctx.state, account, s.text(0), s.text(1))) out.emplace_back(s.text(0), std::move(v->metadata));
+  return out;
+}
+
+// Who depends on the script: other scripts' service bindings to it.
+Response get_references(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_read);
+  if (!script) return std::move(script.error());
+  json::array incoming;
+  for (const auto& [name, metadata] : other_deployed(ctx, script->name))
+    for (const auto& b : public_bindings(metadata))
+      if (const auto* o = b.if_object(); o && o->contains("service") && o->at("type") == "service" &&
+                                         o->at("service") == json::value(script->name))
+        incoming.push_back(json::object{{"service", name}, {"environment", "production"}, {"name", o->at("name")}});
+  return ok(json::object{{"services", json::object{{"incoming", std::move(incoming)},
+                                                   {"outgoing", json::array{}},
+                                                   {"pages_function", false}}},
+                         {"durable_objects", json::array{}},
+                         {"dispatch_outbounds", json::array{}}});
+}
+
+// Scripts whose tail_consumers name this one.
+Response get_tail_producers(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_read);
+  if (!script) return std::move(script.error());
+  json::array producers;
+  for (const auto& [name, metadata] : other_deployed(ctx, script->name))
+    if (const auto* t = metadata.if_contains("tail_consumers"); t && t->is_array())
+      for (const auto& c : t->as_array())
+        if (c.is_object() && c.as_object().contains("service") && c.as_object().at("service") == json::value(script->name))
+          producers.push_back(json::object{{"producer", json::object{{"service", name}, {"environment", "production"}}}});
+  return ok(std::move(producers));
+}
+
+// KV is not emulated: every account has no namespace. `wrangler delete` lists
+// them to remove a Workers Sites namespace, so the list must answer.
+Response list_kv_namespaces(RequestContext& ctx) {
+  const auto& account = ctx.param("account_id");
+  if (auto denied = ctx.require(workers_read, Resource::account(account))) return std::move(*denied);
+  return paged(json::array{}, page_request(ctx.request, 20, 5, 1000));
 }
 
 Response get_settings(RequestContext& ctx) {
@@ -205,6 +309,23 @@ Response get_account_subdomain(RequestContext& ctx) {
   while (!sub.empty() && sub.back() == '-') sub.pop_back();
   if (sub.empty()) sub = account.substr(0, 12);
   return ok(json::object{{"subdomain", sub}});
+}
+
+Response get_schedules(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_read);
+  if (!script) return std::move(script.error());
+  const auto* schedules = script->settings.if_contains("schedules");
+  return ok(json::object{{"schedules", schedules ? *schedules : json::value(json::array{})}});
+}
+
+Response delete_script_subdomain(RequestContext& ctx) {
+  auto script = script_for(ctx, workers_write);
+  if (!script) return std::move(script.error());
+  ctx.state.db
+      .query("UPDATE workers_scripts SET subdomain_enabled=0, previews_enabled=0 WHERE account_id=?1 AND name=?2",
+             ctx.param("account_id"), script->name)
+      .run();
+  return ok(json::object{{"enabled", false}, {"previews_enabled", false}});
 }
 
 Response put_schedules(RequestContext& ctx) {
@@ -304,20 +425,57 @@ Response put_script_workers_routes(RequestContext& ctx) {
 
 }  // namespace
 
+json::object version_json(State& state, const VersionRow& v, const ScriptRow& script) {
+  std::string author_id;
+  if (auto u = state.db.query("SELECT id FROM users WHERE email=?1", v.author_email); u.step()) author_id = u.text(0);
+  const auto field = [&](std::string_view key, json::value fallback) {
+    return v.metadata.contains(key) ? v.metadata.at(key) : fallback;
+  };
+  json::object runtime{{"compatibility_date", field("compatibility_date", "")},
+                       {"compatibility_flags", field("compatibility_flags", json::array{})},
+                       {"usage_model", "standard"},
+                       {"limits", json::object{{"cpu_ms", 30000}}}};
+  return json::object{
+      {"id", v.id},
+      {"number", v.number},
+      {"metadata", json::object{{"created_on", v.created_on},
+                                {"modified_on", v.created_on},
+                                {"source", v.source},
+                                {"author_id", author_id},
+                                {"author_email", v.author_email},
+                                {"hasPreview", false}}},
+      {"annotations", field("annotations", json::object{})},
+      {"resources", json::object{{"script", json::object{{"etag", v.etag},
+                                                         {"handlers", v.handlers},
+                                                         {"last_deployed_from", script.last_deployed_from}}},
+                                 {"bindings", public_bindings(v.metadata)},
+                                 {"script_runtime", std::move(runtime)}}},
+      {"startup_time_ms", 0}};
+}
+
 void add_workers_deploy_endpoints(Router& r) {
   const std::string s = "/accounts/{account_id:id}/workers/scripts/{script_name}";
   RouteOptions upload;
   upload.body_limit = 64ull << 20;
   r.add("GET", "/accounts/{account_id:id}/workers/services/{script_name}", get_service);
   r.add("GET", "/accounts/{account_id:id}/workers/subdomain", get_account_subdomain);
-  r.add("GET", s + "/secrets", list_secrets);
+  r.add("DELETE", "/accounts/{account_id:id}/workers/services/{script_name}", delete_service);
+  r.add("GET", "/accounts/{account_id:id}/storage/kv/namespaces", list_kv_namespaces);
+  r.add("GET", "/accounts/{account_id:id}/workers/tails/by-consumer/{script_name}", get_tail_producers);
+  r.add("GET", s + "/references", get_references);
   r.add("GET", s + "/deployments", list_deployments);
   r.add("POST", s + "/deployments", create_deployment);
+  r.add("GET", s + "/deployments/{deployment_id}", get_deployment);
+  r.add("DELETE", s + "/deployments/{deployment_id}", delete_deployment);
   r.add("POST", s + "/versions", upload_version, upload);
+  r.add("GET", s + "/versions", list_versions);
+  r.add("GET", s + "/versions/{version_id}", get_version);
   r.add("GET", s + "/script-settings", get_settings);
   r.add("PATCH", s + "/script-settings", patch_settings);
   r.add("GET", s + "/subdomain", get_script_subdomain);
   r.add("POST", s + "/subdomain", post_script_subdomain);
+  r.add("DELETE", s + "/subdomain", delete_script_subdomain);
+  r.add("GET", s + "/schedules", get_schedules);
   r.add("PUT", s + "/schedules", put_schedules);
   r.add("GET", s + "/routes", get_script_workers_routes);
   r.add("PUT", s + "/routes", put_script_workers_routes);

@@ -45,6 +45,8 @@ std::vector<std::pair<std::string, const MultipartPart*>> modules_of(const std::
   return out;
 }
 
+}  // namespace
+
 std::optional<std::string> check_bindings(RequestContext& ctx, const std::string& account, const json::value* b) {
   if (!b || b->is_null()) return std::nullopt;
   if (!b->is_array()) return "metadata.bindings must be an array";
@@ -83,6 +85,8 @@ std::optional<std::string> check_bindings(RequestContext& ctx, const std::string
   }
   return std::nullopt;
 }
+
+namespace {
 
 json::array handlers_of(std::string_view main_source) {
   json::array h{"fetch"};
@@ -144,9 +148,11 @@ Response put_script(RequestContext& ctx) {
                         "': use at most 63 lower-case letters, digits, '-' and '_', not starting with '-'");
   auto version = store_upload(ctx, account, name);
   if (!version) return std::move(version.error());
-  std::string deployment = deploy_version(ctx, account, name, version->id, json::object{});
+  deploy_version(ctx, account, name, version->id, json::object{});
   auto script = find_script(ctx.state, account, name);
-  return ok(script_json(*script, *version, deployment));
+  // The field is named deployment_id but holds the version id (wrangler
+  // prints it as "Current Version ID").
+  return ok(script_json(*script, *version, version->id));
 }
 
 Response list_scripts(RequestContext& ctx) {
@@ -200,23 +206,14 @@ Response delete_script(RequestContext& ctx) {
   if (auto denied = ctx.require(workers_write, Resource::account(account))) return std::move(*denied);
   const auto& name = ctx.param("script_name");
   if (!find_script(ctx.state, account, name)) return script_not_found();
-  std::vector<std::string> blobs;
-  {
-    auto s = ctx.state.db.query("SELECT blob_id FROM workers_versions WHERE account_id=?1 AND script=?2", account, name);
-    while (s.step()) blobs.push_back(s.text(0));
-  }
-  Transaction tx(ctx.state.db);
-  for (std::string_view table : {"workers_versions", "workers_deployments"})
-    ctx.state.db.query("DELETE FROM " + std::string(table) + " WHERE account_id=?1 AND script=?2", account, name).run();
-  ctx.state.db.query("DELETE FROM workers_scripts WHERE account_id=?1 AND name=?2", account, name).run();
-  tx.commit();
-  for (const auto& b : blobs) ctx.state.objects.remove(b);
+  remove_script(ctx.state, account, name);
   return ok(nullptr);
 }
 
 void add_endpoints(Router& r) {
   add_workers_script_endpoints(r);
   add_workers_deploy_endpoints(r);
+  add_workers_secret_endpoints(r);
 }
 
 }  // namespace
@@ -249,6 +246,7 @@ void add_workers_script_endpoints(Router& r) {
   r.add("GET", "/accounts/{account_id:id}/workers/scripts", list_scripts);
   r.add("PUT", "/accounts/{account_id:id}/workers/scripts/{script_name}", put_script, upload);
   r.add("GET", "/accounts/{account_id:id}/workers/scripts/{script_name}", get_script);
+  r.add("GET", "/accounts/{account_id:id}/workers/scripts/{script_name}/content/v2", get_script);
   r.add("DELETE", "/accounts/{account_id:id}/workers/scripts/{script_name}", delete_script);
 }
 
@@ -346,6 +344,45 @@ Outcome<VersionRow> store_upload(RequestContext& ctx, const std::string& account
                account, script, random_hex(32), now, v.source, v.id)
         .run();
   tx.commit();
+  return v;
+}
+
+void remove_script(State& state, const std::string& account, const std::string& name) {
+  std::vector<std::string> blobs;
+  {
+    auto s = state.db.query("SELECT blob_id FROM workers_versions WHERE account_id=?1 AND script=?2", account, name);
+    while (s.step()) blobs.push_back(s.text(0));
+  }
+  Transaction tx(state.db);
+  for (std::string_view table : {"workers_versions", "workers_deployments"})
+    state.db.query("DELETE FROM " + std::string(table) + " WHERE account_id=?1 AND script=?2", account, name).run();
+  state.db.query("DELETE FROM workers_scripts WHERE account_id=?1 AND name=?2", account, name).run();
+  tx.commit();
+  for (const auto& b : blobs) state.objects.remove(b);
+}
+
+VersionRow redeploy_with_metadata(RequestContext& ctx, const std::string& account, const std::string& script,
+                                  const VersionRow& base, json::object metadata, const json::object& annotations) {
+  VersionRow v = base;
+  v.id = random_uuid();
+  v.created_on = now_rfc3339(true);
+  v.source = upload_source(ctx.request);
+  v.author_email = author_email(ctx.state, ctx.who());
+  v.metadata = std::move(metadata);
+  {
+    auto n = ctx.state.db.query(
+        "SELECT COALESCE(MAX(number),0)+1 FROM workers_versions WHERE account_id=?1 AND script=?2", account, script);
+    v.number = n.step() ? n.integer(0) : 1;
+  }
+  // Each version owns its upload file (deleting a script removes them all).
+  v.blob_id = ctx.state.objects.write(read_blob(ctx.state, base.blob_id));
+  ctx.state.db
+      .query("INSERT INTO workers_versions(account_id,script,id,number,created_on,source,author_email,blob_id,"
+             "content_type,etag,metadata,handlers,has_modules) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+             account, script, v.id, v.number, v.created_on, v.source, v.author_email, v.blob_id, v.content_type,
+             v.etag, json::serialize(v.metadata), json::serialize(v.handlers), static_cast<int>(v.has_modules))
+      .run();
+  deploy_version(ctx, account, script, v.id, annotations);
   return v;
 }
 

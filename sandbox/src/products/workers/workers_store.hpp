@@ -17,6 +17,7 @@ namespace pw::sandbox {
 void install_workers_schema(Db& db);
 void add_workers_script_endpoints(Router& r);
 void add_workers_deploy_endpoints(Router& r);
+void add_workers_secret_endpoints(Router& r);
 
 inline const GroupNames workers_read{"Workers Scripts Read", "Workers Scripts Write"};
 inline const GroupNames workers_write{"Workers Scripts Write"};
@@ -52,6 +53,20 @@ Outcome<VersionRow> store_upload(RequestContext& ctx, const std::string& account
 // returns the deployment id.
 std::string deploy_version(RequestContext& ctx, const std::string& account, const std::string& script,
                            const std::string& version_id, const boost::json::object& annotations);
+
+// Stores a copy of `base` (same modules) with `metadata` as a new version and
+// deploys it: how secret and settings changes reach the running Worker.
+// Returns the new version.
+VersionRow redeploy_with_metadata(RequestContext& ctx, const std::string& account, const std::string& script,
+                                  const VersionRow& base, boost::json::object metadata,
+                                  const boost::json::object& annotations);
+// Checks metadata.bindings of an upload; a message saying what is wrong, or nullopt.
+std::optional<std::string> check_bindings(RequestContext& ctx, const std::string& account,
+                                          const boost::json::value* bindings);
+// Deletes the script, its versions, deployments and stored uploads.
+void remove_script(State& state, const std::string& account, const std::string& script);
+// A version as GET …/versions/{id} shows it (also the answer to POST …/versions).
+boost::json::object version_json(State& state, const VersionRow& v, const ScriptRow& script);
 
 // Bindings as the API shows them: secret_text values removed.
 boost::json::array public_bindings(const boost::json::object& metadata);

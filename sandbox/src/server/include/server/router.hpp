@@ -45,6 +45,9 @@ struct Route {
   Handler handler;
   RouteOptions options;
   bool hook = false;  // under /__sandbox: no auth, loopback only
+  // A real Cloudflare endpoint from the inventory that no product serves:
+  // answered 501, never 7003 (docs/sandbox.md "Endpoint inventory").
+  bool not_emulated = false;
 };
 
 class Router {
@@ -57,17 +60,25 @@ class Router {
            RouteOptions options = {});
   // Test hook; `pattern` is relative to /__sandbox, e.g. "/faults".
   void add_hook(std::string_view method, std::string_view pattern, Handler handler);
+  // An endpoint of the real API (relative to /client/v4) that may have no
+  // handler: its Route has not_emulated set. It wins only where it is more
+  // specific than every matching served route (see match()).
+  void add_inventory(std::string_view method, std::string_view pattern);
 
   struct Match {
     const Route* route;
     PathParams params;
   };
-  // `path` is the raw (percent-encoded) path without the query.
+  // `path` is the raw (percent-encoded) path without the query. A served
+  // route wins unless an inventory endpoint is more specific.
   std::optional<Match> match(std::string_view method, std::string_view path) const;
 
  private:
   void add_route(std::string_view method, std::string full_pattern, Handler handler,
-                 RouteOptions options, bool hook);
+                 RouteOptions options, bool hook, bool not_emulated = false);
+  const Route* best_match(const std::vector<std::size_t>& candidates,
+                          const std::vector<std::string_view>& parts, std::string_view path,
+                          bool not_emulated, std::vector<int>& best_score) const;
   // Indices into routes_ by method: a request is compared with its method's
   // routes only.
   std::vector<std::pair<std::string, std::vector<std::size_t>>> by_method_;

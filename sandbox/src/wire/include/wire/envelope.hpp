@@ -43,6 +43,8 @@ Response fail(unsigned status, std::int64_t code, std::string message);
 
 // The common refusals, worded as Cloudflare words them.
 Response no_route(std::string_view path);  // 400 7003 + 7000
+// 501 10501: a real endpoint (from the inventory) that the sandbox does not serve.
+Response not_emulated(std::string_view method, std::string_view pattern);
 Response auth_error();                     // 403 10000 "Authentication error"
 Response user_level_denied();              // 403 9109 "Unauthorized to access requested resource"
 Response malformed_json();                 // 400 6007
