@@ -31,6 +31,29 @@ status=0
 (cd "$work" && "$bin" run "$root/conf/create-test-deploy.json" --sandbox --sandbox-state "$state" \
   --plugin-path "$build/plugins" --input site=site --input wait_active=true "$@") || status=$?
 
+# The page as a visitor gets it: the deployed Worker, run by workerd behind
+# `pipewright sandbox --edge`, serving the state the run left behind.
+site_summary="  (pipewright sandbox --edge needs workerd: ./dev build installs it with npm)"
+if [[ $status -eq 0 ]]; then
+  edge_out=$work/edge.out
+  "$bin" sandbox --state "$state" --edge 127.0.0.1:0 --output json >"$edge_out" 2>"$work/edge.err" &
+  edge_pid=$!
+  for _ in $(seq 100); do
+    grep -q edge_url "$edge_out" 2>/dev/null && break
+    kill -0 "$edge_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  edge_port=$(sed -n 's/.*"edge_url":"http:\/\/127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$edge_out")
+  if [[ -n $edge_port ]]; then
+    page=$(exec 3<>"/dev/tcp/127.0.0.1/$edge_port" &&
+      printf 'GET / HTTP/1.0\r\nHost: shop.northwind-bakery.net\r\n\r\n' >&3 && cat <&3) || page=
+    title=$(sed -n 's:.*<title>\(.*\)</title>.*:\1:p' <<<"$page" | head -n 1)
+    site_summary="  <title> of https://shop.northwind-bakery.net/ through the local edge: \"$title\""
+  fi
+  kill "$edge_pid" 2>/dev/null || true
+  wait "$edge_pid" 2>/dev/null || true
+fi
+
 rerun="cd $work && PIPEWRIGHT_CACHE_DIR=cache $bin run $root/conf/deploy-tenant.json --sandbox --sandbox-state sandbox-state \\
       --plugin-path $build/plugins --input site=site --input tenant=northwind --input domain=shop.northwind-bakery.net"
 cat <<EOT
@@ -42,6 +65,12 @@ Where things are:
   sandbox state       $state   (SQLite and R2 object bodies)
   hash cache          $work/cache   (MD5s of the site's files, so a re-run reads none of them)
   pipelines           $root/conf/create-test-deploy.json and the files it uses
+
+The tenant's site, served by the deployed Worker (workerd) for its hostname:
+$site_summary
+  keep serving it (every zone route and active custom hostname of the state, by Host header):
+    $bin sandbox --state $state --edge 127.0.0.1:8789 &
+    curl -H 'Host: shop.northwind-bakery.net' http://127.0.0.1:8789/
 
 Try next:
   deploy the tenant again (uploads nothing, creates nothing; edit a file in site/ to upload just it):

@@ -22,7 +22,7 @@ std::vector<ClientSetting> client_settings(const Server& server) {
   const std::string base = server.base_url();
   // Both base-URL names and both global-key names: wrangler and the
   // pipelines read the first, the TypeScript SDK and cloudflare-go the second.
-  return {{"base_url", "CLOUDFLARE_API_BASE_URL", base, false},
+  std::vector<ClientSetting> settings{{"base_url", "CLOUDFLARE_API_BASE_URL", base, false},
           {"base_url", "CLOUDFLARE_BASE_URL", base, false},
           {"email", "CLOUDFLARE_EMAIL", id.email, false},
           {"global_key", "CLOUDFLARE_GLOBAL_KEY", id.global_key, true},
@@ -33,6 +33,9 @@ std::vector<ClientSetting> client_settings(const Server& server) {
           {"r2_s3_endpoint", "CLOUDFLARE_R2_ENDPOINT", server.r2_s3_endpoint(), false},
           {"account_name", "", id.account_name, false},
           {"user_id", "", id.user_id, false}};
+  if (auto edge = server.edge_url(); !edge.empty())
+    settings.insert(settings.end() - 2, ClientSetting{"edge_url", "CLOUDFLARE_EDGE_URL", edge, false});
+  return settings;
 }
 
 std::string shell_quote(std::string_view value) {

@@ -13,6 +13,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <stdlib.h>
+
+#include "edge/edge.hpp"
 #include "hooks/hooks.hpp"
 #include "iam/identity_store.hpp"
 #include "state_settings.hpp"
@@ -49,6 +52,8 @@ struct Server::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::vector<Module> modules;
+  std::unique_ptr<Edge> edge;
+  std::optional<std::filesystem::path> edge_temp_dir;  // removed at stop
   bool running = false;
 
   void open_state();
@@ -91,6 +96,20 @@ void Server::Impl::listen() {
   state_strand.emplace(asio::make_strand(*ioc));
   listener.bind(*ioc);
   s3_listener.bind(*ioc);
+  if (options.edge_listen.empty()) return;
+  auto workerd = find_workerd();
+  if (!workerd) throw std::runtime_error(workerd_missing_message());
+  std::filesystem::path dir;
+  if (options.state_dir) {
+    dir = *options.state_dir / "edge";
+  } else {
+    std::string pattern = (std::filesystem::temp_directory_path() / "pipewright-edge-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary directory for the edge");
+    dir = pattern;
+    edge_temp_dir = dir;
+  }
+  edge = std::make_unique<Edge>(*state, *state_strand, *workerd, dir, listener.port());
+  edge->bind(*ioc, options.edge_listen);
 }
 
 template <class Fn>
@@ -115,6 +134,7 @@ void Server::start() {
     impl_->open_state();
     impl_->listen();
   } catch (...) {
+    impl_->edge.reset();
     impl_->listener.close();
     impl_->s3_listener.close();
     // A strand unlinks itself from its io_context's service when destroyed:
@@ -139,6 +159,7 @@ void Server::start() {
   asio::post(*impl_->state_strand, [state = impl_->state.get()] { state->db.warm_up(); });
   impl_->listener.accept(*impl_->dispatcher, impl_->state->objects, *impl_->state_strand);
   impl_->s3_listener.accept(*impl_->s3_dispatcher, impl_->state->objects, *impl_->state_strand);
+  if (impl_->edge) impl_->edge->start();
   for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.threads); ++i)
     impl_->threads.emplace_back([ioc = impl_->ioc.get()] { ioc->run(); });
   impl_->running = true;
@@ -154,6 +175,12 @@ void Server::stop() {
   impl_->ioc->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  impl_->edge.reset();  // kills the workerd children
+  if (impl_->edge_temp_dir) {
+    std::error_code ec;
+    std::filesystem::remove_all(*impl_->edge_temp_dir, ec);
+    impl_->edge_temp_dir.reset();
+  }
   impl_->listener.close();
   impl_->s3_listener.close();
   impl_->state_strand.reset();  // before the io_context it belongs to
@@ -194,6 +221,10 @@ std::string Server::r2_s3_endpoint() const {
   return "http://" + client_host(impl_->options.listen_address) + ":" +
          std::to_string(impl_->s3_listener.port());
 }
+
+bool workerd_available() { return find_workerd().has_value(); }
+
+std::string Server::edge_url() const { return impl_->edge ? impl_->edge->url() : std::string(); }
 
 const Identity& Server::identity() const { return impl_->identity; }
 

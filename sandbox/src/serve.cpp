@@ -39,8 +39,11 @@ int serve_until_signalled(const Options& options, bool json_output) {
               << "\n";
     for (const auto& s : settings)
       if (!s.env.empty()) std::cout << "export " << s.env << "=" << shell_quote(s.value) << "\n";
-    std::cout << "# CLOUDFLARE_R2_ENDPOINT is R2's S3 API (path-style, region auto).\n"
-              << "# Press Ctrl-C to stop." << std::endl;
+    std::cout << "# CLOUDFLARE_R2_ENDPOINT is R2's S3 API (path-style, region auto).\n";
+    if (!server.edge_url().empty())
+      std::cout << "# CLOUDFLARE_EDGE_URL serves the deployed Workers by Host header, e.g.\n"
+                << "#   curl -H 'Host: <a routed hostname>' " << server.edge_url() << "/\n";
+    std::cout << "# Press Ctrl-C to stop." << std::endl;
   }
   signals.async_wait([](const boost::system::error_code&, int) {});
   signals_context.run();

@@ -85,7 +85,14 @@ struct DeployFixture {
   fs::path site;
 
   DeployFixture() : DeployFixture(sandbox::Options{}) {}
-  explicit DeployFixture(sandbox::Options options) : sandbox(std::move(options)), site(work.path() / "site") {
+  // The sandbox serves the deployed Workers too (when workerd is here), so
+  // deploy-tenant's served-site check reaches them through the edge.
+  static sandbox::Options with_edge(sandbox::Options options) {
+    if (sandbox::workerd_available()) options.edge_listen = "127.0.0.1:0";
+    return options;
+  }
+  explicit DeployFixture(sandbox::Options options)
+      : sandbox(with_edge(std::move(options))), site(work.path() / "site") {
     fs::copy(source_dir() / "examples" / "site", site, fs::copy_options::recursive);
   }
 
@@ -105,6 +112,7 @@ struct DeployFixture {
             {"CLOUDFLARE_ZONE_NAME", id().zone_name},
             // r2.upload's hash cache stays in the test's directory.
             {"PIPEWRIGHT_CACHE_DIR", (work.path() / "cache").string()}});
+    if (!sandbox.server.edge_url().empty()) env["CLOUDFLARE_EDGE_URL"] = sandbox.server.edge_url();
     return env;
   }
 

@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(creating_the_route_meets_each_fault_and_makes_one_route) {
     FaultCase c;
     c.make_token();
     c.run_with_fault(kind, "POST", "/zones/*/workers/routes", conf_pipeline("deploy-infrastructure.json"), {});
-    BOOST_TEST(c.count_in(c.zone() + "/workers/routes", "pattern", "*." + c.id().zone_name + "/*") == 1u, kind);
+    BOOST_TEST(c.count_in(c.zone() + "/workers/routes", "pattern", "*/*") == 1u, kind);
   }
 }
 

@@ -122,6 +122,21 @@ BOOST_AUTO_TEST_CASE(deploy_pipelines_alone_use_the_token_saved_in_env) {
   BOOST_TEST(home.body == "<h1>new home page</h1>\n");
 }
 
+BOOST_AUTO_TEST_CASE(a_saas_zone_gets_a_fallback_origin_and_star_route_and_other_zones_a_narrower_route) {
+  auto flow = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
+  BOOST_REQUIRE_MESSAGE(flow.exit_code() == 0, flow.log());
+  BOOST_TEST(flow.text("route_pattern") == "*/*");
+  auto fallback = sandbox.client.get("/zones/" + id().zone_id + "/custom_hostnames/fallback_origin", global());
+  BOOST_REQUIRE_MESSAGE(fallback.status == 200u, fallback.body);
+  BOOST_TEST(fallback.result().at("origin").as_string() == "service." + id().zone_name);
+
+  auto narrow = run(conf_pipeline("deploy-infrastructure.json"), {{"saas_zone", "false"}});
+  BOOST_REQUIRE_MESSAGE(narrow.exit_code() == 0, narrow.log());
+  BOOST_TEST(narrow.text("route_pattern") == "*." + id().zone_name + "/*");
+  BOOST_TEST(narrow.log().find("deploy/fallback") != std::string::npos);
+  BOOST_TEST(narrow.log().find("its `if` condition is false") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_second_tenant_shares_the_bucket_under_its_own_prefix) {
   BOOST_REQUIRE(run(conf_pipeline("create-test-deploy.json"), flow_inputs).exit_code() == 0);
   auto other = run(conf_pipeline("deploy-tenant.json"),

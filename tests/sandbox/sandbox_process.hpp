@@ -5,6 +5,9 @@
 
 #include <sys/types.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
@@ -68,6 +71,57 @@ class SandboxProcess {
   std::filesystem::path out_, err_;
   pw::test::ChildProcess child_;  // stopped on destruction
 };
+
+// One GET to a local edge (`--edge`) for the virtual host `host`.
+struct EdgeAnswer {
+  unsigned status = 0;
+  std::string body, content_type;
+  boost::beast::http::fields headers;
+};
+inline EdgeAnswer edge_get(std::uint16_t port, const std::string& host, const std::string& target,
+                           const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket socket(ioc);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, host);
+  for (const auto& [name, value] : headers) req.set(name, value);
+  req.keep_alive(false);
+  http::write(socket, req);
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64ull << 20);
+  http::read(socket, buffer, parser);
+  auto res = parser.release();
+  EdgeAnswer out{res.result_int(), res.body(), std::string(res[http::field::content_type]), {}};
+  for (const auto& f : res) out.headers.insert(f.name_string(), f.value());
+  return out;
+}
+
+// The port of "http://127.0.0.1:PORT".
+inline std::uint16_t url_port(const std::string& url) {
+  return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+}
+
+// The URL path of a site file: each segment percent-encoded, '/' literal.
+inline std::string url_path(const std::filesystem::path& relative) {
+  std::string out;
+  for (const auto& segment : relative) {
+    out += '/';
+    for (unsigned char c : segment.string()) {
+      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        static const char* hex = "0123456789ABCDEF";
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+  }
+  return out;
+}
 
 // A "Vm…:" line of /proc/PID/status in KiB (VmRSS now, VmHWM its peak); -1
 // when absent.

@@ -169,4 +169,41 @@ BOOST_AUTO_TEST_CASE(lists_with_filters_and_page_pagination_patches_and_deletes)
   BOOST_TEST(f.client.get(zone_path(f.id(), "/custom_hostnames/not-an-id!"), f.global()).error_code() == 1435);
 }
 
+BOOST_AUTO_TEST_CASE(fallback_origin_is_set_read_and_deleted_with_its_status) {
+  SandboxFixture f(hook_only());
+  const std::string path = zone_path(f.id(), "/custom_hostnames/fallback_origin");
+  const std::string origin = "service." + f.id().zone_name;
+  auto none = f.client.get(path, f.global());
+  BOOST_TEST(none.status == 404u);
+  auto outside = f.client.put(path, json::serialize(json::object{{"origin", "service.elsewhere.net"}}), f.global());
+  BOOST_TEST(outside.status == 400u);
+  auto set = f.client.put(path, json::serialize(json::object{{"origin", origin}}), f.global());
+  BOOST_TEST_REQUIRE(set.status == 200u, set.body);
+  BOOST_TEST(set.result().at("origin").as_string() == origin);
+  BOOST_TEST(set.result().at("status").as_string() == "initializing");
+  // Without a proxied record the origin cannot deploy; the error says what to add.
+  f.server.activate_custom_hostnames();
+  auto pending = f.client.get(path, f.global());
+  BOOST_TEST(pending.result().at("status").as_string() == "pending_deployment");
+  BOOST_TEST(pending.result().at("errors").at(0).as_string().find("AAAA 100::") != std::string::npos);
+  auto record = f.client.post(zone_path(f.id(), "/dns_records"),
+                              json::object{{"type", "AAAA"}, {"name", origin}, {"content", "100::"}, {"proxied", true}},
+                              f.global());
+  BOOST_TEST_REQUIRE(record.status == 200u, record.body);
+  f.server.activate_custom_hostnames();
+  auto active = f.client.get(path, f.global());
+  BOOST_TEST(active.result().at("status").as_string() == "active");
+  BOOST_TEST(active.result().at("errors").as_array().empty());
+  // The same origin again changes nothing.
+  auto again = f.client.put(path, json::serialize(json::object{{"origin", origin}}), f.global());
+  BOOST_TEST(again.result().at("status").as_string() == "active");
+  auto reader = f.make_token({policy({"SSL and Certificates Read"}, zone_key(f.id().zone_id))});
+  BOOST_TEST(f.client.put(path, json::serialize(json::object{{"origin", origin}}), bearer(reader.value)).status == 403u);
+  BOOST_TEST(f.client.get(path, bearer(reader.value)).status == 200u);
+  auto gone = f.client.del(path, f.global());
+  BOOST_TEST(gone.status == 200u);
+  BOOST_TEST(gone.result().at("status").as_string() == "pending_deletion");
+  BOOST_TEST(f.client.get(path, f.global()).status == 404u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

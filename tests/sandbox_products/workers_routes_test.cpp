@@ -56,6 +56,20 @@ BOOST_AUTO_TEST_CASE(refuses_duplicate_patterns_and_hosts_outside_the_zone) {
   BOOST_TEST(scheme.error_code() == 10022);
 }
 
+BOOST_AUTO_TEST_CASE(accepts_every_documented_pattern_form) {
+  SandboxFixture f;
+  const std::string zone = f.id().zone_name;
+  for (const std::string& pattern : {std::string("*/*"), "*" + zone + "/*", zone + "/blog*", "shop." + zone + "/about",
+                                    zone + "/*"}) {
+    auto c = f.client.post(zone_path(f.id(), "/workers/routes"), json::object{{"pattern", pattern}, {"script", "w"}}, f.global());
+    BOOST_TEST(c.status == 200u, pattern << ": " << c.body);
+  }
+  for (const std::string& pattern : {zone + "/a*b", zone + "/?q=1", "shop.*." + zone + "/*"}) {
+    auto c = f.client.post(zone_path(f.id(), "/workers/routes"), json::object{{"pattern", pattern}}, f.global());
+    BOOST_TEST(c.error_code() == 10022, pattern << ": " << c.body);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(missing_pattern_probe_is_400_with_write_and_403_without) {
   SandboxFixture f;
   auto writer = f.make_token({policy({"Workers Routes Write"}, zone_key(f.id().zone_id))});

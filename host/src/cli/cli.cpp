@@ -173,6 +173,8 @@ int run_cli(int argc, char** argv) {
   sandbox_cmd->add_option("--seed", sandbox.seed, "JSON file with the demo identity and data");
   sandbox_cmd->add_option("--faults", sandbox.faults, "Fault injection spec");
   sandbox_cmd->add_option("--rate-limit", sandbox.rate_limit, "N/SECONDS per credential, or off");
+  sandbox_cmd->add_option("--edge", sandbox.edge,
+                          "ADDRESS:PORT: serve the deployed Workers by Host header (needs workerd)");
   add_output_option(*sandbox_cmd, sandbox.output);
   SandboxEnvOptions sandbox_env;
   auto* sandbox_env_cmd = sandbox_cmd->add_subcommand(

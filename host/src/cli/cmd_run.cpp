@@ -204,6 +204,9 @@ int command_run(const RunOptions& options) {
     sandbox::Options so;
     so.state_dir = sandbox_dir;
     so.faults = options.sandbox_faults;
+    // The deployed Workers are served too when workerd is here (the
+    // served-site check reaches them through CLOUDFLARE_EDGE_URL).
+    if (sandbox::workerd_available()) so.edge_listen = "127.0.0.1:0";
     starting = std::async(std::launch::async, [so] {
       auto started = std::make_unique<sandbox::Server>(so);
       started->start();

@@ -43,6 +43,7 @@ int command_sandbox(const SandboxOptions& options) {
   if (!options.state.empty()) so.state_dir = options.state;
   if (!options.seed.empty()) so.seed_file = options.seed;
   so.faults = options.faults;
+  so.edge_listen = options.edge;
   if (options.rate_limit == "off") {
     so.rate_limit_enabled = false;
   } else if (!options.rate_limit.empty()) {

@@ -47,8 +47,12 @@ void fill_head(bhttp::request<Body>& message, const RequestTarget& target,
   message.target(target.target);
   message.set(bhttp::field::host, target.host_header);
   message.set(bhttp::field::user_agent, "pipewright/" PIPEWRIGHT_VERSION);
-  for (const auto& [name, value] : request.headers)
+  for (const auto& [name, value] : request.headers) {
+    // A Host given by the plugin names the virtual host at the URL's
+    // address, like curl -H 'Host: …' (a site checked through a local edge).
+    if (util::iequals(name, "host") && !value.empty()) message.set(bhttp::field::host, value);
     if (!is_transport_header(name)) message.insert(name, value);
+  }
   message.keep_alive(true);
 }
 

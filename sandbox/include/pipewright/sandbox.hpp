@@ -53,6 +53,9 @@ struct Options {
   // Open connections; more are answered 503 and closed. nginx's own default,
   // which stays well under a 1024-descriptor limit.
   std::size_t max_connections = 512;
+  // "ADDRESS:PORT" to serve the deployed Workers on (the local edge,
+  // docs/sandbox.md); empty: no edge. Needs workerd (find_workerd order).
+  std::string edge_listen;
   // Receives one line per request: method, path, status, credential id.
   // Never a secret.
   std::function<void(std::string_view)> request_log;
@@ -87,6 +90,7 @@ class Server {
   // R2's S3 endpoint, "http://127.0.0.1:S3PORT": buckets of the demo
   // account path-style below it (what CLOUDFLARE_R2_ENDPOINT holds).
   std::string r2_s3_endpoint() const;
+  std::string edge_url() const;  // "http://127.0.0.1:PORT", empty without an edge
   // Connections being served now (not those refused over the cap).
   std::size_t open_connections() const;
   const Identity& identity() const;
@@ -128,6 +132,9 @@ std::optional<StateSettings> read_state_settings(const std::filesystem::path& st
 
 // `value` as one shell word (single-quoted unless it is plainly safe).
 std::string shell_quote(std::string_view value);
+// Whether the edge can run here: workerd found through PIPEWRIGHT_WORKERD,
+// PATH, or the copy ./dev installs into the build tree.
+bool workerd_available();
 
 // `pipewright sandbox`: starts a server, prints the base URL and the demo
 // identity (text, or one JSON object with json_output), serves until

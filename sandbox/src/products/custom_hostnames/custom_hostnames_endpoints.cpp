@@ -190,6 +190,7 @@ Response remove(RequestContext& ctx) {
 }
 
 void activate_all(State& state) {
+  activate_fallback_origins(state);
   for (const auto& row : read_rows(state.db.query("SELECT id, data, created_ms FROM ch_custom_hostnames"))) {
     json::object ch = json::parse(row.data).as_object();
     if (ch["status"] == "active") continue;
@@ -206,6 +207,7 @@ CREATE TABLE IF NOT EXISTS ch_custom_hostnames(
   data TEXT NOT NULL,           -- the API object as JSON
   UNIQUE(zone_id, hostname));
 )sql");
+  install_fallback_origin_schema(db);
 }
 
 void add_endpoints(Router& r) {
@@ -215,9 +217,24 @@ void add_endpoints(Router& r) {
   r.add("GET", base + "/{custom_hostname_id}", get);
   r.add("PATCH", base + "/{custom_hostname_id}", patch);
   r.add("DELETE", base + "/{custom_hostname_id}", remove);
+  add_fallback_origin_endpoints(r);
 }
 
 }  // namespace
+
+std::optional<ServedHostname> active_custom_hostname(State& state, std::string_view hostname) {
+  for (const auto& row : read_rows(state.db.query(
+           "SELECT id, data, created_ms FROM ch_custom_hostnames WHERE hostname=?1 ORDER BY created_ms", hostname))) {
+    json::object ch = load(state, row);
+    if (ch["status"] != "active") continue;
+    auto z = state.db.query("SELECT zone_id FROM ch_custom_hostnames WHERE id=?1", row.id);
+    if (!z.step()) continue;
+    ServedHostname out{z.text(0), json::object{}};
+    if (const auto* m = ch.if_contains("custom_metadata"); m && m->is_object()) out.custom_metadata = m->as_object();
+    return out;
+  }
+  return std::nullopt;
+}
 
 Module custom_hostnames_module() { return {"custom_hostnames", install_schema, add_endpoints, activate_all}; }
 

@@ -38,4 +38,13 @@ void patch_custom_hostname(boost::json::object& stored, const boost::json::objec
 // ownership verification values emptied, validation records dropped.
 void activate_custom_hostname(boost::json::object& stored);
 
+// The zone's fallback origin (fallback_origin_endpoints.cpp), part of the
+// custom hostnames module.
+class Db;
+class Router;
+struct State;
+void install_fallback_origin_schema(Db& db);
+void add_fallback_origin_endpoints(Router& r);
+void activate_fallback_origins(State& state);
+
 }  // namespace pw::sandbox

@@ -188,7 +188,53 @@ Response list_objects(RequestContext& ctx) {
 
 }  // namespace
 
+// What the edge's R2 binding shim reads (docs/sandbox.md, "The edge"):
+// the object with its R2 metadata in one header, no credential (a
+// loopback-only hook, like every /__sandbox/ path).
+Response edge_get_object(RequestContext& ctx) {
+  auto s = ctx.state.db.query(std::string(object_columns) +
+                                  " WHERE account_id=?1 AND jurisdiction='default' AND bucket=?2 AND key=?3",
+                              ctx.param("account_id"), ctx.param("bucket"), ctx.param("key"));
+  if (!s.step()) return fail(404, 10007, "The specified key does not exist.");
+  Response r;
+  json::object meta{{"key", s.text(0)},        {"size", s.integer(1)},
+                    {"etag", s.text(2)},       {"version", s.text(3)},
+                    {"uploaded", s.text(4)},   {"httpMetadata", json::parse(s.text(5))},
+                    {"customMetadata", json::parse(s.text(6))}, {"storageClass", s.text(7)}};
+  r.header("x-pw-r2-object", json::serialize(meta));
+  r.content_type = "application/octet-stream";
+  if (ctx.request.query_param("head")) return r;
+  r.file = ctx.state.objects.open(s.text(8));
+  if (!r.file) return internal_error();
+  return r;
+}
+
+// Keys after `cursor` under `prefix`, at most `limit` (1000 by default).
+Response edge_list_objects(RequestContext& ctx) {
+  const std::string prefix = ctx.request.query_param("prefix").value_or("");
+  const std::string after = ctx.request.query_param("cursor").value_or("");
+  std::int64_t limit = 1000;
+  if (auto l = ctx.request.query_param("limit")) limit = std::clamp<std::int64_t>(std::atoll(l->c_str()), 1, 1000);
+  auto s = ctx.state.db.query(std::string(object_columns) +
+                                  " WHERE account_id=?1 AND jurisdiction='default' AND bucket=?2 AND "
+                                  "substr(key,1,length(?3))=?3 AND key>?4 ORDER BY key LIMIT ?5",
+                              ctx.param("account_id"), ctx.param("bucket"), prefix, after, limit + 1);
+  json::array objects;
+  while (s.step())
+    objects.push_back(json::object{{"key", s.text(0)},      {"size", s.integer(1)},   {"etag", s.text(2)},
+                                   {"version", s.text(3)},  {"uploaded", s.text(4)},
+                                   {"httpMetadata", json::parse(s.text(5))},
+                                   {"customMetadata", json::parse(s.text(6))}, {"storageClass", s.text(7)}});
+  const bool truncated = objects.size() > static_cast<std::size_t>(limit);
+  if (truncated) objects.pop_back();
+  json::object out{{"objects", objects}, {"truncated", truncated}};
+  if (truncated) out["cursor"] = objects.back().as_object().at("key");
+  return ok(std::move(out));
+}
+
 void add_r2_object_endpoints(Router& r) {
+  r.add_hook("GET", "/r2/{account_id:id}/{bucket}", edge_list_objects);
+  r.add_hook("GET", "/r2/{account_id:id}/{bucket}/{key*}", edge_get_object);
   RouteOptions upload;
   upload.body_to_file = true;
   upload.body_limit = max_object_size + 1;  // so an oversize body gets R2's own message

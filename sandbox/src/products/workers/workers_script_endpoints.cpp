@@ -427,6 +427,34 @@ std::string upload_source(const Request& req) {
   return req.header("user-agent").value_or("").find("wrangler") != std::string::npos ? "wrangler" : "api";
 }
 
+std::optional<DeployedWorker> deployed_worker(State& state, std::string_view account, std::string_view script) {
+  auto row = find_script(state, account, script);
+  if (!row) return std::nullopt;
+  auto version = find_version(state, account, script, row->current_version);
+  if (!version) return std::nullopt;
+  const std::string body = read_blob(state, version->blob_id);
+  auto boundary = multipart_boundary(version->content_type);
+  auto parts = boundary ? parse_multipart(body, *boundary) : std::nullopt;
+  if (!parts) return std::nullopt;
+  DeployedWorker w;
+  w.version_id = version->id;
+  const auto& m = version->metadata;
+  w.es_modules = version->has_modules;
+  const auto* entry = m.if_contains(w.es_modules ? "main_module" : "body_part");
+  const std::string main = entry && entry->is_string() ? std::string(entry->as_string()) : "";
+  if (const auto* d = m.if_contains("compatibility_date"); d && d->is_string()) w.compatibility_date = d->as_string();
+  if (const auto* f = m.if_contains("compatibility_flags"); f && f->is_array())
+    for (const auto& flag : f->as_array())
+      if (flag.is_string()) w.compatibility_flags.emplace_back(flag.as_string());
+  if (const auto* b = m.if_contains("bindings"); b && b->is_array()) w.bindings = b->as_array();
+  for (const auto& [name, part] : modules_of(*parts)) {
+    DeployedWorker::Module mod{name, part->content_type, std::string(part->body)};
+    if (name == main || part->name == main) w.modules.insert(w.modules.begin(), std::move(mod));
+    else w.modules.push_back(std::move(mod));
+  }
+  return w;
+}
+
 Module workers_module() { return {"workers", install_workers_schema, add_endpoints, nullptr}; }
 
 }  // namespace pw::sandbox

@@ -14,8 +14,17 @@ std::optional<std::string> workers_route_pattern_problem(std::string_view patter
   if (std::any_of(pattern.begin(), pattern.end(),
                   [](char c) { return std::isspace(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80; }))
     return "pattern must not contain spaces or non-ASCII characters";
-  std::string host = util::lower(pattern.substr(0, pattern.find('/')));
+  const auto slash = pattern.find('/');
+  std::string host = util::lower(pattern.substr(0, slash));
   if (auto colon = host.find(':'); colon != std::string::npos) host.erase(colon);  // port
+  if (slash != std::string_view::npos) {
+    const std::string_view path = pattern.substr(slash);
+    if (path.find_first_of("?#") != std::string_view::npos) return "a pattern must not contain a query or a fragment";
+    if (auto star = path.find('*'); star != std::string_view::npos && star + 1 != path.size())
+      return "a '*' in the path is only allowed at its end";
+  }
+  // "*/*": every hostname the zone serves, custom hostnames included (SaaS zones).
+  if (host == "*") return std::nullopt;
   std::string_view bare = host;
   if (bare.starts_with("*.")) bare.remove_prefix(2);
   else if (bare.starts_with("*")) bare.remove_prefix(1);

@@ -64,6 +64,7 @@ struct SandboxOptions {
   std::string seed;
   std::string faults;
   std::string rate_limit;
+  std::string edge;  // ADDRESS:PORT for the local edge; empty: none
   OutputFormat output = OutputFormat::text;
 };
 
