@@ -258,6 +258,20 @@ BOOST_AUTO_TEST_CASE(deletes_stale_objects_of_its_prefix_only_when_asked) {
   BOOST_TEST(objects("test-sites", "acme2/").contains("acme2/index.html"));
 }
 
+BOOST_AUTO_TEST_CASE(stale_objects_are_kept_when_an_upload_failed) {
+  BOOST_REQUIRE(run(test_pipeline("tenant.json")).exit_code() == 0);
+  BOOST_REQUIRE(sandbox.client.put(objects_path("test-sites") + "/acme/old.html", std::string("old"),
+                                   {{"X-Auth-Email", id().email}, {"X-Auth-Key", id().global_key},
+                                    {"Content-Type", "text/html"}}).status == 200u);
+  write_file(site / "new.html", "<p>new</p>");
+  sandbox.server.set_faults("500=1,methods=PUT,path=/client/v4/accounts/*/objects/acme/new.html");
+  auto r = run(test_pipeline("tenant.json"), {{"delete_stale", "true"}});
+  sandbox.server.set_faults("");
+  BOOST_TEST(r.exit_code() == 1);
+  BOOST_TEST(r.log().find("kept 1 stale object(s)") != std::string::npos, r.log());
+  BOOST_TEST(objects("test-sites", "acme/").contains("acme/old.html"));
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_put_fails_the_step_naming_the_key_after_the_others_finish) {
   BOOST_REQUIRE(run(test_pipeline("infrastructure.json")).exit_code() == 0);  // the bucket
   sandbox.server.set_faults("500=1,methods=PUT,path=/client/v4/accounts/*/objects/acme/css/site.css");

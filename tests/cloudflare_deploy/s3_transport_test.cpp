@@ -95,6 +95,21 @@ BOOST_AUTO_TEST_CASE(stale_objects_are_deleted_through_delete_objects) {
   BOOST_TEST(objects("s3-sites", "acme/").count("acme/old/gone.html") == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(stale_objects_are_kept_when_an_upload_failed) {
+  write_file(site / "old" / "gone.html", "<p>old</p>");
+  BOOST_REQUIRE(run(test_pipeline("s3-upload.json")).exit_code() == 0);
+  fs::remove_all(site / "old");
+  write_file(site / "new.html", "<p>new</p>");
+  sandbox.server.set_faults("500=1,methods=PUT,path=/s3-sites/acme/new.html,seed=1");
+  auto r = run(test_pipeline("s3-upload.json"), {{"delete_stale", "true"}});
+  sandbox.server.set_faults("");
+  BOOST_TEST(r.exit_code() != 0);
+  BOOST_TEST(r.log().find("kept 1 stale object(s): 1 upload(s) failed, so nothing is deleted") != std::string::npos,
+             r.log());
+  BOOST_TEST(count(requests(r), "POST ") == 0u);  // no DeleteObjects
+  BOOST_TEST(objects("s3-sites", "acme/").count("acme/old/gone.html") == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_file_above_the_threshold_is_uploaded_in_parts_and_then_skipped) {
   std::string big(11 * 1024 * 1024 + 123, '\0');
   std::uint32_t x = 7;

@@ -51,6 +51,51 @@ BOOST_AUTO_TEST_CASE(refuses_what_is_not_a_list_page) {
   BOOST_TEST(error == "the listing is truncated but gives no continuation token");
 }
 
+BOOST_AUTO_TEST_CASE(refuses_hostile_xml_before_parsing_it) {
+  std::string error;
+  // Deep enough to overflow the stack of a recursive parser; must be refused, not parsed.
+  std::string deep;
+  for (int i = 0; i < 50000; ++i) deep += "<a>";
+  BOOST_TEST(!s3::parse_list_page(deep, error));
+  BOOST_TEST(error == "the S3 endpoint answered XML nested more than 16 deep");
+  BOOST_TEST(!s3::parse_error(deep));
+  // Quoted attribute values, comments and CDATA cannot hide open tags from the depth scan.
+  std::string hidden;
+  for (int i = 0; i < 40; ++i) hidden += "<a x=\"/>\"><!-- </a> --><![CDATA[</a>]]>";
+  BOOST_TEST(!s3::parse_list_page(hidden, error));
+  BOOST_TEST(error == "the S3 endpoint answered XML nested more than 16 deep");
+  std::string big = "<ListBucketResult>" + std::string(5u << 20, ' ') + "</ListBucketResult>";
+  BOOST_TEST(!s3::parse_list_page(big, error));
+  BOOST_TEST(error.find("bytes of XML, more than the 4194304 accepted") != std::string::npos);
+  // Sixteen levels with self-closed elements still parse.
+  std::string ok = "<ListBucketResult><IsTruncated>false</IsTruncated><Empty/>";
+  for (int i = 0; i < 14; ++i) ok += "<x>";
+  for (int i = 0; i < 14; ++i) ok += "</x>";
+  ok += "</ListBucketResult>";
+  BOOST_TEST(s3::parse_list_page(ok, error).has_value(), error);
+}
+
+BOOST_AUTO_TEST_CASE(a_listing_that_cycles_or_never_ends_is_stopped) {
+  auto page = [](std::string token) {
+    s3::ListPage p;
+    p.truncated = true;
+    p.next_token = std::move(token);
+    return p;
+  };
+  s3::ListingCursor cycling;
+  BOOST_TEST(!cycling.refuse_next(page("A")));
+  BOOST_TEST(!cycling.refuse_next(page("B")));
+  auto refused = cycling.refuse_next(page("A"));  // not the previous token, one from before
+  BOOST_REQUIRE(refused);
+  BOOST_TEST(*refused == "the S3 endpoint answered a continuation token it had already given");
+  s3::ListingCursor endless(3);
+  BOOST_TEST(!endless.refuse_next(page("1")));
+  BOOST_TEST(!endless.refuse_next(page("2")));
+  refused = endless.refuse_next(page("3"));
+  BOOST_REQUIRE(refused);
+  BOOST_TEST(*refused == "the listing did not end after 3 pages");
+}
+
 BOOST_AUTO_TEST_CASE(reads_error_answers) {
   auto e = s3::parse_error(
       "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated "
@@ -146,7 +191,14 @@ BOOST_AUTO_TEST_CASE(another_api_than_cloudflares_needs_an_explicit_r2_endpoint_
   auto named = context_with(true, "http://127.0.0.1:8787/client/v4", "http://127.0.0.1:8787/r2/");
   BOOST_TEST(site::choose_transport("auto", named, 4).transport == "s3");
   BOOST_TEST(site::s3_endpoint(named, "acc") == "http://127.0.0.1:8787/r2");
-  BOOST_TEST(site::s3_endpoint(context_with(true), "0123abcd") == "https://0123abcd.r2.cloudflarestorage.com");
+  BOOST_TEST(site::s3_endpoint(context_with(true), "0123456789abcdef0123456789abcdef") ==
+             "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com");
+}
+
+BOOST_AUTO_TEST_CASE(an_account_id_that_is_not_32_hex_digits_names_no_s3_host) {
+  for (const char* bad : {"0123abcd", "evil.example.com/x", "0123456789ABCDEF0123456789ABCDEF",
+                          "0123456789abcdef0123456789abcdef.attacker", ""})
+    BOOST_CHECK_THROW(site::s3_endpoint(context_with(true), bad), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(object_urls_are_path_style_with_keys_encoded_as_sigv4_canonicalises_them) {

@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -140,6 +142,31 @@ BOOST_AUTO_TEST_CASE(an_axis_read_from_a_file_is_checked_before_the_run) {
   errors = validate_with(text, {{"file", json::value((dir.path / "missing.json").string())}});
   BOOST_REQUIRE_EQUAL(errors.size(), 1u);
   expect_error(errors, 4, 65, "cannot read the file");
+}
+
+BOOST_AUTO_TEST_CASE(read_json_refuses_what_is_not_a_bounded_regular_file) {
+  ScratchDir dir;
+  const std::string text = R"({
+  "pipewright": 1,
+  "inputs": { "file": { "type": "string" } },
+  "steps": [ { "id": "d", "uses": "core.echo", "matrix": { "t": "${{ readJSON(inputs.file) }}" } } ]
+})";
+  auto errors = validate_with(text, {{"file", json::value("/dev/zero")}});
+  BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+  expect_error(errors, 4, 65, "readJSON('/dev/zero'): not a regular file");
+  auto fifo = dir.path / "fifo";
+  BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+  errors = validate_with(text, {{"file", json::value(fifo.string())}});
+  BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+  expect_error(errors, 4, 65, "not a regular file");
+  errors = validate_with(text, {{"file", json::value(dir.path.string())}});
+  BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+  expect_error(errors, 4, 65, "not a regular file");
+  auto huge = dir.write("huge.json", "[]");
+  std::filesystem::resize_file(huge, (16u << 20) + 1);  // sparse: costs no disk
+  errors = validate_with(text, {{"file", json::value(huge.string())}});
+  BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+  expect_error(errors, 4, 65, "the file is 16777217 bytes, more than the 16777216 accepted");
 }
 
 BOOST_AUTO_TEST_CASE(keys_that_include_adds_and_the_name_template_may_be_read) {

@@ -28,6 +28,23 @@ BOOST_AUTO_TEST_CASE(reports_syntax_error_position) {
   BOOST_TEST(pw::render_text(r.errors[0]).starts_with("p.jsonc:3:14: error: invalid JSON"));
 }
 
+BOOST_AUTO_TEST_CASE(a_syntax_error_names_the_token_kind_without_quoting_the_text) {
+  // A file given by mistake may hold a secret: the error says what kind of token, never its bytes.
+  auto r = parse("{\n  \"pipewright\": 1,\n  \"steps\": [ s3cr3t-token ]\n}");
+  BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
+  expect_error(r.errors, 3, 14, "invalid JSON: syntax error at a bare word (strings need double quotes)");
+  BOOST_TEST(pw::render_text(r.errors[0]).find("s3cr3t") == std::string::npos);
+  r = parse("{}\nAKIAEXAMPLEKEY=abc");
+  BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
+  BOOST_TEST(r.errors[0].summary == "invalid JSON: unexpected text after the end of the document at a bare word "
+                                    "(strings need double quotes)");
+  BOOST_TEST(pw::render_text(r.errors[0]).find("AKIA") == std::string::npos);
+  r = parse("{\"a\": 'sk_live'}");
+  BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
+  BOOST_TEST(r.errors[0].summary.find("single-quoted string") != std::string::npos);
+  BOOST_TEST(pw::render_text(r.errors[0]).find("sk_live") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(reports_unexpected_end_of_file) {
   auto r = parse("{\n  \"pipewright\": 1,\n");
   BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);

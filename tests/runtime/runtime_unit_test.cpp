@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <limits>
 #include <thread>
 
 BOOST_AUTO_TEST_CASE(redactor_masks_every_occurrence) {
@@ -69,6 +70,21 @@ BOOST_AUTO_TEST_CASE(waits_and_retries_are_shown_at_the_default_verbosity) {
   BOOST_TEST(line.find("retrying in 1.0") != std::string::npos, line);
   retry.erase("retry_in_ms");
   BOOST_TEST(pw::render_text(retry, 0).empty());  // an ordinary attempt is shown only with -v
+}
+
+BOOST_AUTO_TEST_CASE(absurd_progress_durations_are_clamped_not_cast_blindly) {
+  auto progress = [](double eta, double waiting) {
+    return pw::render_text(boost::json::object{{"type", "progress"}, {"step", "s/up"}, {"done", 1}, {"total", 2},
+                                               {"bytes_done", 1}, {"bytes_total", 2}, {"eta_s", eta},
+                                               {"waiting_s", waiting}},
+                           0);
+  };
+  auto line = progress(1e300, std::numeric_limits<double>::infinity());
+  BOOST_TEST(line.find("ETA 1000000000.0s") != std::string::npos, line);
+  BOOST_TEST(line.find("waiting 1000000000.0s") != std::string::npos, line);
+  line = progress(std::numeric_limits<double>::quiet_NaN(), -5.0);
+  BOOST_TEST(line.find("ETA 0ms") != std::string::npos, line);
+  BOOST_TEST(line.find("waiting 0ms") != std::string::npos, line);
 }
 
 BOOST_AUTO_TEST_CASE(redactor_is_safe_across_threads) {

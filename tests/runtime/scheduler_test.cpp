@@ -298,6 +298,23 @@ BOOST_AUTO_TEST_CASE(a_matrix_axis_from_an_input_runs_one_labelled_instance_per_
   BOOST_TEST(out.find("\\\"tenant\\\"") == std::string::npos, out);  // no instance named by its whole object
 }
 
+BOOST_AUTO_TEST_CASE(a_matrix_of_more_than_ten_thousand_instances_fails_naming_the_step) {
+  Harness h;
+  auto loaded = pw::parse_pipeline(R"({"pipewright": 1,
+    "inputs": {"n": {"type": "array"}},
+    "steps": [{"id": "wide", "uses": "core.echo",
+      "matrix": {"a": "${{ inputs.n }}", "b": "${{ inputs.n }}", "c": "${{ inputs.n }}"}}]})",
+                                   "test.json");
+  BOOST_REQUIRE(loaded.pipeline);
+  json::array n;
+  for (int i = 0; i < 30; ++i) n.push_back(i);  // 27,000 combinations
+  pw::PipelineInvocation inv{*loaded.pipeline, {{"n", n}}, h.root, "", {}};
+  auto r = pw::run_pipeline(h.run, inv);
+  BOOST_TEST(!r.ok());
+  const auto& step = r.steps.at("wide");
+  BOOST_TEST(step.error.find("step wide: its matrix has more than 10000 instances") == 0u, step.error);
+}
+
 BOOST_AUTO_TEST_CASE(without_fail_fast_a_failed_instance_leaves_the_others_to_finish) {
   Harness h;
   auto r = h.run_text(R"({"pipewright": 1, "steps": [

@@ -157,14 +157,24 @@ SourceLocation location_of_offset(std::string_view text, std::size_t offset, con
   return at;
 }
 
+// Names the kind of token where parsing stopped instead of quoting it: the text may be a
+// file given by mistake (a key, a token) and an error message must not echo it.
+std::string describe_token(char first) {
+  const unsigned char c = static_cast<unsigned char>(first);
+  if (std::isalpha(c)) return "a bare word (strings need double quotes)";
+  if (std::isdigit(c) || c == '-' || c == '+' || c == '.') return "a malformed number";
+  if (c == '"' || c == '\'') return c == '"' ? "a malformed string" : "a single-quoted string (JSON needs double quotes)";
+  if (c >= 0x80) return "a non-ASCII character";
+  if (std::iscntrl(c)) return "a control character";
+  return std::string("'") + static_cast<char>(c) + "'";
+}
+
 std::string describe_syntax_error(std::string_view text, std::size_t& offset, const boost::system::error_code& ec) {
   while (offset < text.size() && std::isspace(static_cast<unsigned char>(text[offset]))) ++offset;
   if (offset >= text.size()) return "invalid JSON: unexpected end of file (an unclosed '{', '[' or string?)";
-  std::size_t end = offset;
-  while (end < text.size() && end - offset < 12 && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
   std::string what = ec == boost::json::error::extra_data ? "unexpected text after the end of the document"
                                                            : "syntax error";
-  return "invalid JSON: " + what + " at '" + std::string(text.substr(offset, end - offset)) + "'";
+  return "invalid JSON: " + what + " at " + describe_token(text[offset]);
 }
 
 }  // namespace

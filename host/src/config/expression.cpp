@@ -339,11 +339,28 @@ class Evaluator {
     std::string source = "the text given to fromJSON()";
     if (name == "readJSON") {
       source = text;
-      std::ifstream in(text, std::ios::binary);
+      // Only regular files: /dev/zero or a FIFO would never end, and a huge file would
+      // exhaust memory; 16 MiB is far beyond any data file a pipeline reads.
+      constexpr std::uintmax_t max_bytes = 16u << 20;
       std::error_code ec;
-      if (!in || std::filesystem::is_directory(text, ec))
+      auto status = std::filesystem::status(text, ec);
+      if (ec || !std::filesystem::exists(status))
         fail("readJSON('" + source + "'): cannot read the file (relative paths are the working directory's)");
-      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      if (!std::filesystem::is_regular_file(status))
+        fail("readJSON('" + source + "'): not a regular file");
+      auto size = std::filesystem::file_size(text, ec);
+      if (!ec && size > max_bytes)
+        fail("readJSON('" + source + "'): the file is " + std::to_string(size) + " bytes, more than the " +
+             std::to_string(max_bytes) + " accepted");
+      std::ifstream in(text, std::ios::binary);
+      if (!in) fail("readJSON('" + source + "'): cannot read the file (relative paths are the working directory's)");
+      text.clear();
+      char buffer[65536];
+      while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        text.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (text.size() > max_bytes)
+          fail("readJSON('" + source + "'): the file grew past the " + std::to_string(max_bytes) + " bytes accepted");
+      }
     }
     auto parsed = config_detail::parse_json_with_positions(text, source);
     if (!parsed.ok || !parsed.errors.empty())

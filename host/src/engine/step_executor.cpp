@@ -3,6 +3,8 @@
 #include <pipewright/host/isolation/isolation.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <system_error>
 #include <thread>
 #include <tuple>
 
@@ -183,6 +185,15 @@ StepResult PipelineRun::run_matrix(const StepSpec& step, const CancelScope& scop
   } catch (const ExpressionError& e) {
     return failed("step " + step_id + ": its matrix could not be resolved: " + e.what());
   }
+  // Bounded before the combinations are built: a data file with a few long axes could
+  // otherwise ask for billions of instances.
+  constexpr std::size_t max_instances = 10000;
+  std::size_t combinations = axes.empty() ? 0 : 1;
+  for (const auto& [axis, values] : axes)
+    combinations = values.empty() ? 0 : std::min(combinations * values.size(), max_instances + 1);
+  if (combinations + include.size() > max_instances)
+    return failed("step " + step_id + ": its matrix has more than " + std::to_string(max_instances) +
+                  " instances (the product of its axes' sizes plus include); split the data or the step");
   std::vector<json::object> instances = matrix_instances(axes, include, exclude);
 
   std::vector<std::string> labels(instances.size());
@@ -212,22 +223,35 @@ StepResult PipelineRun::run_matrix(const StepSpec& step, const CancelScope& scop
   CancelScope siblings(&scope);
   // The matrix's own cap; plugin calls also share the run's budget.
   ParallelismBudget local(max_parallel > 0 ? max_parallel : static_cast<int>(instances.size()));
-  std::vector<std::thread> workers;
-  workers.reserve(instances.size());
-  for (std::size_t i = 0; i < instances.size(); ++i) {
-    workers.emplace_back([&, i] {
+  // A pool of workers pulling instance indices, not a thread per instance: at most
+  // max_parallel (or 256 when unlimited) threads, however many instances.
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < instances.size(); i = next++) {
       std::string id = step_id + "[" + labels[i] + "]";
       if (!local.acquire(siblings)) {
         results[i].status = StepStatus::cancelled;
         results[i].error = "not started: " + std::string(scope.cancelled() ? "the run was cancelled"
                                                                            : "another instance failed (fail_fast)");
-        return;
+        continue;
       }
       results[i] = run_uses(step, &instances[i], siblings, deps, id);
       local.release();
       if (results[i].status == StepStatus::failed && m.fail_fast) siblings.cancel();
-    });
+    }
+  };
+  const std::size_t pool =
+      std::min<std::size_t>(instances.size(), max_parallel > 0 ? static_cast<std::size_t>(max_parallel) : 256);
+  std::vector<std::thread> workers;
+  workers.reserve(pool);
+  for (std::size_t w = 0; w < pool; ++w) {
+    try {
+      workers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // the system is out of threads: the ones started take every instance
+    }
   }
+  if (workers.empty()) work();
   for (auto& w : workers) w.join();
 
   StepResult r;

@@ -175,6 +175,14 @@ double real(const json::object& e, std::string_view key) {
   return v && v->is_number() ? v->to_number<double>() : 0.0;
 }
 
+// A plugin-reported duration in ms: NaN, infinite, negative or absurd values (a plugin's
+// arithmetic gone wrong) are clamped so the cast to an integer stays defined.
+std::int64_t clamped_ms(const json::object& e, std::string_view key) {
+  const double s = real(e, key);
+  if (!(s > 0.0)) return 0;  // also NaN
+  return static_cast<std::int64_t>(std::min(s, 1e9) * 1000.0);
+}
+
 std::string bytes_text(double bytes) {
   const char* units[] = {"B", "KB", "MB", "GB", "TB"};
   int u = 0;
@@ -197,12 +205,12 @@ std::string progress_line(const json::object& e, int verbosity, const Paint& pai
     line += ", " + bytes_text(real(e, "bytes_done")) + " of " + bytes_text(real(e, "bytes_total"));
     if (e.contains("rate_bytes_per_s")) line += ", " + bytes_text(real(e, "rate_bytes_per_s")) + "/s";
     if (e.contains("eta_s") && num(e, "done") < num(e, "total"))
-      line += ", ETA " + seconds(static_cast<std::int64_t>(real(e, "eta_s") * 1000.0));
+      line += ", ETA " + seconds(clamped_ms(e, "eta_s"));
   } else if (auto m = str(e, "message"); !m.empty()) {
     line += " " + m;
   }
   if (waiting)
-    line += paint.symbol(" — ", " - ") + "waiting " + seconds(static_cast<std::int64_t>(real(e, "waiting_s") * 1000.0)) +
+    line += paint.symbol(" — ", " - ") + "waiting " + seconds(clamped_ms(e, "waiting_s")) +
             " for the rate budget";
   return line;
 }

@@ -140,7 +140,8 @@ struct R2Upload {
   static constexpr const char* params_schema = R"({
     "type": "object",
     "properties": {
-      "account_id": {"type": "string", "minLength": 1, "description": "Cloudflare account id"},
+      "account_id": {"type": "string", "pattern": "^[0-9a-f]{32}$",
+                     "description": "Cloudflare account id (32 lowercase hex digits); for S3 it names the host"},
       "bucket": {"type": "string", "minLength": 3, "maxLength": 63, "description": "R2 bucket name"},
       "directory": {"type": "string", "minLength": 1,
                     "description": "site directory, relative to the working directory unless absolute"},
@@ -173,6 +174,7 @@ struct R2Upload {
       "uploaded": {"type": "integer"},
       "skipped": {"type": "integer", "description": "unchanged files not uploaded"},
       "deleted": {"type": "integer"},
+      "stale_kept": {"type": "integer", "description": "stale objects not deleted because an upload failed"},
       "bytes": {"type": "integer", "description": "bytes uploaded"},
       "prefix": {"type": "string"},
       "verified": {"type": "integer", "description": "files whose stored ETag is their local MD5: unchanged ones, and uploads checked against the ETag R2 answered"},
@@ -208,7 +210,13 @@ struct R2Upload {
     target.transport = choice.transport;
     target.account = account;
     target.bucket = bucket;
-    target.endpoint = site::s3_endpoint(context, account);
+    if (target.s3()) {
+      try {
+        target.endpoint = site::s3_endpoint(context, account);
+      } catch (const std::invalid_argument& e) {
+        throw Failure(e.what(), "use the account id shown in the Cloudflare dashboard", "/account_id");
+      }
+    }
     target.multipart_threshold = static_cast<std::uint64_t>(int_or(with, "multipart_threshold_mib", 64)) * mib;
     target.part_size = static_cast<std::uint64_t>(int_or(with, "part_size_mib", 16)) * mib;
     call.info(target.s3() ? "uploading through R2's S3 API at " + target.endpoint + " (" + choice.reason + ")"
@@ -287,9 +295,10 @@ struct R2Upload {
       report_verification(call, walked.files.size(), skipped, prefix, work);
       return;
     }
+    // Only keys under the prefix: a listing that answers others must not make this step delete them.
     if (delete_stale)
       for (const auto& [key, object] : stored)
-        if (!local_keys.contains(key)) work.push_back({"DELETE", key, nullptr});
+        if (key.starts_with(prefix + "/") && !local_keys.contains(key)) work.push_back({"DELETE", key, nullptr});
 
     std::uintmax_t planned_bytes = 0;
     std::size_t puts = 0;
@@ -300,14 +309,34 @@ struct R2Upload {
               std::to_string(planned_bytes) + " bytes), " + std::to_string(work.size() - puts) +
               " stale to delete; " + std::to_string(hashes.hits()) + " MD5s from the hash cache");
 
-    auto outcome = target.s3() ? send_s3(call, target, cache_control, concurrency, work, hashes)
-                               : send(call, client, account, bucket, cache_control, concurrency, work, hashes);
+    auto send_work = [&](const std::vector<Work>& part) {
+      return target.s3() ? send_s3(call, target, cache_control, concurrency, part, hashes)
+                         : send(call, client, account, bucket, cache_control, concurrency, part, hashes);
+    };
+    // Uploads first, stale deletions only once every upload succeeded: a failed upload leaves
+    // the prefix as it was plus what did arrive, never with files removed and not replaced.
+    const auto first_delete =
+        std::partition_point(work.begin(), work.end(), [](const Work& w) { return w.file != nullptr; });
+    const std::vector<Work> uploads(work.begin(), first_delete), deletes(first_delete, work.end());
+    Outcome outcome;
+    if (!uploads.empty() || deletes.empty()) outcome = send_work(uploads);
+    std::size_t stale_kept = 0;
+    if (!deletes.empty() && !outcome.failures.empty()) {
+      stale_kept = deletes.size();
+      call.warn("kept " + std::to_string(stale_kept) + " stale object(s): " +
+                std::to_string(outcome.failures.size()) + " upload(s) failed, so nothing is deleted");
+    } else if (!deletes.empty()) {
+      auto deleted = send_work(deletes);
+      outcome.deleted += deleted.deleted;
+      outcome.failures.insert(outcome.failures.end(), deleted.failures.begin(), deleted.failures.end());
+    }
     hashes.save();
 
     pipewright::set_output(call, "files", static_cast<std::int64_t>(walked.files.size()));
     pipewright::set_output(call, "uploaded", static_cast<std::int64_t>(outcome.uploaded));
     pipewright::set_output(call, "skipped", static_cast<std::int64_t>(skipped));
     pipewright::set_output(call, "deleted", static_cast<std::int64_t>(outcome.deleted));
+    pipewright::set_output(call, "stale_kept", static_cast<std::int64_t>(stale_kept));
     pipewright::set_output(call, "bytes", static_cast<std::int64_t>(outcome.bytes));
     pipewright::set_output(call, "prefix", json::value(prefix));
     pipewright::set_output(call, "verified", static_cast<std::int64_t>(skipped + outcome.verified));
@@ -526,6 +555,7 @@ struct R2Upload {
                                                             const std::string& prefix) {
     std::map<std::string, StoredObject> stored;
     std::string token;
+    s3::ListingCursor cursor;  // 100,000 pages of 1,000 keys: far past any site
     for (;;) {
       call.throw_if_cancelled();
       std::string query = "?list-type=2&max-keys=1000&prefix=" + pw::sigv4::uri_encode(prefix + "/", false);
@@ -545,8 +575,7 @@ struct R2Upload {
         stored.insert_or_assign(std::move(o.key), std::move(object));
       }
       if (!page->truncated) return stored;
-      if (page->next_token == token)
-        throw Failure(what + " failed: R2 answered the same continuation token twice", "", "/bucket");
+      if (auto refused = cursor.refuse_next(*page)) throw Failure(what + " failed: " + *refused, "", "/bucket");
       token = page->next_token;
     }
   }

@@ -4,14 +4,66 @@
 
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
+#include <algorithm>
 #include <sstream>
+#include <string>
 
 namespace pipewright::cloudflare::s3 {
 namespace {
 
 namespace pt = boost::property_tree;
 
+// Boost's XML parser recurses once per nesting level, so a hostile endpoint could overflow
+// the stack with deep nesting; S3 answers are small and at most a few levels deep.
+constexpr std::size_t max_xml_bytes = 4u << 20;
+constexpr int max_xml_depth = 16;
+
+// Deepest element nesting, scanning past comments, CDATA, declarations and quoted attribute
+// values so none of them can hide an open tag; stops counting once past `limit`.
+int xml_depth(std::string_view xml, int limit) {
+  int depth = 0;
+  int deepest = 0;
+  auto skip_past = [&](std::size_t from, std::string_view end) {
+    auto at = xml.find(end, from);
+    return at == std::string_view::npos ? xml.size() : at + end.size();
+  };
+  for (std::size_t i = 0; i < xml.size();) {
+    if (xml[i] != '<') { ++i; continue; }
+    auto rest = xml.substr(i);
+    if (rest.starts_with("<!--")) { i = skip_past(i + 4, "-->"); continue; }
+    if (rest.starts_with("<![CDATA[")) { i = skip_past(i + 9, "]]>"); continue; }
+    if (rest.starts_with("<?")) { i = skip_past(i + 2, "?>"); continue; }
+    if (rest.starts_with("<!")) { i = skip_past(i + 2, ">"); continue; }
+    bool closing = rest.starts_with("</");
+    std::size_t j = i + 1;
+    char quote = 0;
+    for (; j < xml.size(); ++j) {
+      char c = xml[j];
+      if (quote) { if (c == quote) quote = 0; }
+      else if (c == '"' || c == '\'') quote = c;
+      else if (c == '>') break;
+    }
+    bool self_closed = !closing && j < xml.size() && xml[j - 1] == '/';
+    if (closing) { if (depth > 0) --depth; }
+    else if (!self_closed) {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    }
+    i = j + 1;
+  }
+  return deepest;
+}
+
 std::optional<pt::ptree> parse_xml(std::string_view xml, std::string& error) {
+  if (xml.size() > max_xml_bytes) {
+    error = "the S3 endpoint answered " + std::to_string(xml.size()) + " bytes of XML, more than the " +
+            std::to_string(max_xml_bytes) + " accepted";
+    return std::nullopt;
+  }
+  if (xml_depth(xml, max_xml_depth) > max_xml_depth) {
+    error = "the S3 endpoint answered XML nested more than " + std::to_string(max_xml_depth) + " deep";
+    return std::nullopt;
+  }
   std::istringstream in{std::string(xml)};
   pt::ptree tree;
   try {
@@ -75,6 +127,14 @@ std::optional<ListPage> parse_list_page(std::string_view xml, std::string& error
     return std::nullopt;
   }
   return page;
+}
+
+std::optional<std::string> ListingCursor::refuse_next(const ListPage& page) {
+  if (++pages_ >= max_pages_)
+    return "the listing did not end after " + std::to_string(max_pages_) + " pages";
+  if (!seen_.insert(page.next_token).second)
+    return "the S3 endpoint answered a continuation token it had already given";
+  return std::nullopt;
 }
 
 std::optional<Error> parse_error(std::string_view xml) {

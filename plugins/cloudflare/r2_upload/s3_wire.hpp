@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,20 @@ struct ListPage {
 
 // nullopt and `error` set when the text is not a ListBucketResult.
 std::optional<ListPage> parse_list_page(std::string_view xml, std::string& error);
+
+// Follows a listing's continuation tokens: refuses a token given before (an endpoint cycling
+// A, B, A would never end) and more than `max_pages` pages.
+class ListingCursor {
+ public:
+  explicit ListingCursor(std::size_t max_pages = 100000) : max_pages_(max_pages) {}
+  // An error when the listing must stop rather than ask for the page after `page`.
+  std::optional<std::string> refuse_next(const ListPage& page);
+
+ private:
+  std::size_t max_pages_;
+  std::size_t pages_ = 0;
+  std::set<std::string> seen_;
+};
 
 // An S3 error answer (<Error><Code>…</Code><Message>…</Message></Error>);
 // nullopt when the body is not one.

@@ -1,5 +1,8 @@
 #include "transport.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include <pipewright/util/sigv4.hpp>
 
 #include <boost/json.hpp>
@@ -74,6 +77,12 @@ std::string s3_endpoint(const json::object& context, std::string_view account_id
       while (endpoint.ends_with('/')) endpoint.pop_back();
       return endpoint;
     }
+  // The id becomes part of a hostname: anything but a Cloudflare account id (32 lowercase hex
+  // digits) could point the signed requests at another host.
+  const bool hex32 = account_id.size() == 32 && std::all_of(account_id.begin(), account_id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (!hex32) throw std::invalid_argument("the account id is not 32 lowercase hex digits, so it names no R2 S3 host");
   return "https://" + std::string(account_id) + ".r2.cloudflarestorage.com";
 }
 

@@ -25,7 +25,8 @@ TransportChoice choose_transport(std::string_view asked, const boost::json::obje
                                  std::uint32_t host_minor);
 
 // The S3 endpoint without a trailing '/': the context's base_urls.r2_s3
-// (CLOUDFLARE_R2_ENDPOINT), else https://<account>.r2.cloudflarestorage.com.
+// (CLOUDFLARE_R2_ENDPOINT), else https://<account>.r2.cloudflarestorage.com;
+// throws std::invalid_argument when the account id is not 32 lowercase hex digits.
 std::string s3_endpoint(const boost::json::object& context, std::string_view account_id);
 
 // Path-style URLs: <endpoint>/<bucket>[/<key>], the key encoded as SigV4
