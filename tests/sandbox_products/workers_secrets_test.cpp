@@ -3,6 +3,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 using namespace pw::sandbox;
 using namespace pw::sandbox::test;
 
@@ -74,6 +77,75 @@ BOOST_AUTO_TEST_CASE(a_secret_is_a_secret_text_binding_of_a_new_deployed_version
   BOOST_TEST(gone.status == 404u);
   BOOST_TEST(gone.error_code() == 10056);
   BOOST_TEST(f.client.del(s + "/secrets/API_KEY", f.global()).status == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(stored_worker_files_never_hold_secret_values) {
+  TempDir dir;
+  Options o;
+  o.state_dir = dir.path();
+  SandboxFixture f(o);
+  json::object m = metadata();
+  m["bindings"].as_array().push_back(json::object{{"type", "secret_text"}, {"name", "UPLOADED"}, {"text", secret_value}});
+  auto w = upload(f.client, scripts(f.id(), "/kept-worker"), module_worker(m), f.global());
+  BOOST_TEST_REQUIRE(w.status == 200u, w.body);
+  const std::string s = scripts(f.id(), "/kept-worker");
+  BOOST_TEST_REQUIRE(f.client.del(s + "/secrets/UPLOADED", f.global()).status == 200u);
+  BOOST_TEST(f.client.get(s, f.global()).body.find("export default") != std::string::npos, "the modules are kept");
+  // Versions' metadata (in the database) keeps each version's own secrets, as
+  // a rollback needs them; the module files must hold none.
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() / "objects")) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    BOOST_TEST(bytes.find(secret_value) == std::string::npos, e.path().string());
+  }
+  BOOST_TEST(files == 2u, "one modules file per version");
+}
+
+BOOST_AUTO_TEST_CASE(an_upload_keeps_the_deployed_bindings_it_is_told_to_keep) {
+  SandboxFixture f;
+  deploy(f, "keep-worker");
+  const std::string s = scripts(f.id(), "/keep-worker");
+  BOOST_TEST_REQUIRE(f.client.put(s + "/secrets", json::object{{"name", "API_KEY"}, {"text", secret_value}, {"type", "secret_text"}},
+                                  f.global()).status == 200u);
+  // wrangler deploy: its own bindings plus keep_bindings for secrets.
+  json::object m = metadata();
+  m["keep_bindings"] = json::array{"secret_text", "secret_key"};
+  auto w = upload(f.client, s, module_worker(m), f.global());
+  BOOST_TEST_REQUIRE(w.status == 200u, w.body);
+  BOOST_TEST(f.client.get(s + "/secrets", f.global()).result() ==
+             (json::array{json::object{{"name", "API_KEY"}, {"type", "secret_text"}}}));
+  // Without keep_bindings the upload's bindings are all there is.
+  auto plain = upload(f.client, s, module_worker(metadata()), f.global());
+  BOOST_TEST_REQUIRE(plain.status == 200u, plain.body);
+  BOOST_TEST(f.client.get(s + "/secrets", f.global()).result().as_array().empty());
+  // {type: inherit} takes the deployed binding of that name; one that is not there is refused.
+  json::object inherit = metadata();
+  inherit["bindings"] = json::array{json::object{{"type", "inherit"}, {"name", "SITE_NAME"}}};
+  BOOST_TEST(upload(f.client, s, module_worker(inherit), f.global()).status == 200u);
+  auto settings = f.client.get(s + "/settings", f.global());
+  BOOST_TEST(settings.result().at("bindings") ==
+             (json::array{json::object{{"type", "plain_text"}, {"name", "SITE_NAME"}, {"text", "demo"}}}));
+  inherit["bindings"] = json::array{json::object{{"type", "inherit"}, {"name", "NOT_THERE"}}};
+  auto refused = upload(f.client, s, module_worker(inherit), f.global());
+  BOOST_TEST(refused.status == 400u);
+  BOOST_TEST(refused.body.find("NOT_THERE") != std::string::npos, refused.body);
+}
+
+BOOST_AUTO_TEST_CASE(a_settings_change_is_checked_like_an_upload) {
+  SandboxFixture f;
+  deploy(f, "checked-worker");
+  const std::string s = scripts(f.id(), "/checked-worker");
+  for (const auto& bad : {json::object{{"compatibility_date", "2026-13-01"}},
+                          json::object{{"compatibility_flags", json::array{"nodejs_compat", 3}}},
+                          json::object{{"compatibility_flags", "nodejs_compat"}}}) {
+    auto r = f.client.request("PATCH", s + "/settings", f.global(), json::serialize(bad));
+    BOOST_TEST(r.status == 400u, r.body);
+    BOOST_TEST(r.error_code() == 10021);
+  }
+  BOOST_TEST(versions(f, "checked-worker").size() == 1u, "nothing was stored");
 }
 
 BOOST_AUTO_TEST_CASE(a_secret_may_not_take_the_name_of_another_binding) {

@@ -46,9 +46,10 @@ function wranglerRunner(bin, project, env) {
     const run = spawnSync(process.execPath, [bin, ...args],
       { cwd: project, env, input: input ?? '', encoding: 'utf8', timeout: 120_000 });
     const output = `${run.stdout}\n${run.stderr}`;
+    // Checked before a failure is thrown, whose message carries the output.
+    assert.ok(!output.includes(SECRET_VALUE), `wrangler ${args.join(' ')} never prints the secret value`);
     if (run.error || run.status !== 0)
       throw new Error(`wrangler ${args.join(' ')} failed (${run.error ?? run.status}):\n${output}`);
-    assert.ok(!output.includes(SECRET_VALUE), `wrangler ${args.join(' ')} never prints the secret value`);
     return output;
   };
 }
@@ -132,6 +133,7 @@ async function lifecycle(info, wranglerBin, work) {
   const secretList = JSON.parse(wrangler(['secret', 'list']).match(/^\[$[\s\S]*?^\]$/m)[0]);
   assert.deepEqual(secretList, [{ name: 'API_KEY', type: 'secret_text' }]);
   console.log('ok - secret list');
+
 
   const del = wrangler(['secret', 'delete', 'API_KEY']);
   assert.match(del, /Deleted secret API_KEY/);

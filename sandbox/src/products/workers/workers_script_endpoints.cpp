@@ -45,6 +45,22 @@ std::vector<std::pair<std::string, const MultipartPart*>> modules_of(const std::
   return out;
 }
 
+// What a version keeps on disk: its modules only, as multipart with the
+// upload's boundary. Metadata (with secret_text values) lives in the version
+// row, so deleting a secret does not leave its value in later versions' files.
+std::string modules_blob(const std::vector<MultipartPart>& parts, std::string_view boundary) {
+  std::string out;
+  for (const auto& [module_name, part] : modules_of(parts)) {
+    out += "--" + std::string(boundary) + "\r\nContent-Disposition: form-data; name=\"" + part->name + "\"";
+    if (part->filename) out += "; filename=\"" + *part->filename + "\"";
+    out += "\r\n";
+    if (!part->content_type.empty()) out += "Content-Type: " + part->content_type + "\r\n";
+    out += "\r\n" + std::string(part->body) + "\r\n";
+  }
+  out += "--" + std::string(boundary) + "--\r\n";
+  return out;
+}
+
 }  // namespace
 
 std::optional<std::string> check_bindings(RequestContext& ctx, const std::string& account, const json::value* b) {
@@ -83,6 +99,61 @@ std::optional<std::string> check_bindings(RequestContext& ctx, const std::string
       if (auto e = needs_string("namespace_id")) return e;
     }
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_script_metadata(RequestContext& ctx, const std::string& account, const json::object& m) {
+  if (const auto* d = m.if_contains("compatibility_date"); d && !d->is_null())
+    if (!d->is_string() || !valid_date(d->as_string())) return "compatibility_date must be a date written YYYY-MM-DD";
+  if (const auto* f = m.if_contains("compatibility_flags"); f && !f->is_null())
+    if (!f->is_array() || !std::all_of(f->as_array().begin(), f->as_array().end(),
+                                       [](const json::value& x) { return x.is_string(); }))
+      return "compatibility_flags must be an array of strings";
+  return check_bindings(ctx, account, m.if_contains("bindings"));
+}
+
+std::optional<std::string> keep_deployed_bindings(State& state, const std::string& account, const std::string& script,
+                                                  json::object& m) {
+  std::set<std::string> keep_types;
+  if (const auto* k = m.if_contains("keep_bindings"); k && !k->is_null()) {
+    if (!k->is_array()) return "keep_bindings must be an array of binding types";
+    for (const auto& t : k->as_array()) {
+      if (!t.is_string()) return "keep_bindings must be an array of binding types";
+      keep_types.insert(std::string(t.as_string()));
+    }
+  }
+  m.erase("keep_bindings");
+  json::array current;
+  if (auto s = find_script(state, account, script))
+    if (auto v = find_version(state, account, script, s->current_version))
+      if (const auto* b = v->metadata.if_contains("bindings"); b && b->is_array()) current = b->as_array();
+  auto name_of = [](const json::value& b) -> std::string {
+    const auto* n = b.is_object() ? b.as_object().if_contains("name") : nullptr;
+    return n && n->is_string() ? std::string(n->as_string()) : std::string();
+  };
+  auto type_of = [](const json::value& b) -> std::string {
+    const auto* t = b.is_object() ? b.as_object().if_contains("type") : nullptr;
+    return t && t->is_string() ? std::string(t->as_string()) : std::string();
+  };
+  json::array out;
+  std::set<std::string> named;
+  if (const auto* b = m.if_contains("bindings"); b && b->is_array())
+    for (const auto& binding : b->as_array()) {
+      named.insert(name_of(binding));
+      if (type_of(binding) != "inherit") {
+        out.push_back(binding);
+        continue;
+      }
+      auto kept = std::find_if(current.begin(), current.end(), [&](const json::value& c) { return name_of(c) == name_of(binding); });
+      if (kept == current.end())
+        return "binding " + name_of(binding) + " inherits from the deployed version, which has no such binding";
+      out.push_back(*kept);
+    }
+  else if (keep_types.empty())
+    return std::nullopt;
+  for (const auto& c : current)
+    if (keep_types.count(type_of(c)) && !named.count(name_of(c))) out.push_back(c);
+  m["bindings"] = std::move(out);
   return std::nullopt;
 }
 
@@ -229,7 +300,7 @@ CREATE TABLE IF NOT EXISTS workers_scripts(
 CREATE TABLE IF NOT EXISTS workers_versions(
   account_id TEXT NOT NULL, script TEXT NOT NULL, id TEXT NOT NULL, number INTEGER NOT NULL,
   created_on TEXT NOT NULL, source TEXT NOT NULL, author_email TEXT NOT NULL,
-  blob_id TEXT NOT NULL,  -- the multipart upload, in the ObjectStore
+  blob_id TEXT NOT NULL,  -- the modules (multipart, no metadata part), in the ObjectStore
   content_type TEXT NOT NULL, etag TEXT NOT NULL, metadata TEXT NOT NULL, handlers TEXT NOT NULL,
   has_modules INTEGER NOT NULL,
   PRIMARY KEY(account_id, script, id));
@@ -306,12 +377,8 @@ Outcome<VersionRow> store_upload(RequestContext& ctx, const std::string& account
     for (const auto& [n, p] : modules)
       if (p->name == entry_name) main = p;
   if (!main) return upload_error("No such module " + entry_name + ": the metadata names it but no part carries it");
-  if (const auto* d = m.if_contains("compatibility_date"); d && !d->is_null())
-    if (!d->is_string() || !valid_date(d->as_string()))
-      return upload_error("compatibility_date must be a date written YYYY-MM-DD");
-  if (const auto* f = m.if_contains("compatibility_flags"); f && !f->is_null() && !f->is_array())
-    return upload_error("compatibility_flags must be an array of strings");
-  if (auto problem = check_bindings(ctx, account, m.if_contains("bindings"))) return upload_error(*problem);
+  if (auto problem = keep_deployed_bindings(ctx.state, account, script, m)) return upload_error(*problem);
+  if (auto problem = check_script_metadata(ctx, account, m)) return upload_error(*problem);
 
   const std::string now = now_rfc3339(true);
   VersionRow v;
@@ -329,7 +396,7 @@ Outcome<VersionRow> store_upload(RequestContext& ctx, const std::string& account
         "SELECT COALESCE(MAX(number),0)+1 FROM workers_versions WHERE account_id=?1 AND script=?2", account, script);
     v.number = n.step() ? n.integer(0) : 1;
   }
-  v.blob_id = ctx.state.objects.write(ctx.request.body);
+  v.blob_id = ctx.state.objects.write(modules_blob(*parts, *boundary));
   Transaction tx(ctx.state.db);
   ctx.state.db
       .query("INSERT INTO workers_versions(account_id,script,id,number,created_on,source,author_email,blob_id,"
@@ -374,8 +441,13 @@ VersionRow redeploy_with_metadata(RequestContext& ctx, const std::string& accoun
         "SELECT COALESCE(MAX(number),0)+1 FROM workers_versions WHERE account_id=?1 AND script=?2", account, script);
     v.number = n.step() ? n.integer(0) : 1;
   }
-  // Each version owns its upload file (deleting a script removes them all).
-  v.blob_id = ctx.state.objects.write(read_blob(ctx.state, base.blob_id));
+  // Each version owns its modules file (deleting a script removes them all);
+  // rebuilt from the modules so a file stored before metadata was left out
+  // does not carry old secret values forward.
+  const std::string base_blob = read_blob(ctx.state, base.blob_id);
+  auto boundary = multipart_boundary(base.content_type);
+  auto parts = boundary ? parse_multipart(base_blob, *boundary) : std::nullopt;
+  v.blob_id = ctx.state.objects.write(parts ? modules_blob(*parts, *boundary) : base_blob);
   ctx.state.db
       .query("INSERT INTO workers_versions(account_id,script,id,number,created_on,source,author_email,blob_id,"
              "content_type,etag,metadata,handlers,has_modules) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",

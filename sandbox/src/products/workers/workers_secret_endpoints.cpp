@@ -194,11 +194,11 @@ Response patch_settings(RequestContext& ctx) {
                             " inherits from the deployed version, which has no such binding");
       bindings.push_back(*kept);
     }
-    json::value checked(bindings);
-    if (auto problem = check_bindings(ctx, account, &checked)) return upload_error(*problem);
     metadata["bindings"] = std::move(bindings);
     new_version = true;
   }
+  if (new_version)
+    if (auto problem = check_script_metadata(ctx, account, metadata)) return upload_error(*problem);
   json::object settings = d->script.settings;
   for (std::string_view key : {"logpush", "observability", "tags", "tail_consumers"})
     if (const auto* v = patch.if_contains(key)) settings[key] = *v;

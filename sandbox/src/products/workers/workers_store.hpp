@@ -54,7 +54,7 @@ Outcome<VersionRow> store_upload(RequestContext& ctx, const std::string& account
 std::string deploy_version(RequestContext& ctx, const std::string& account, const std::string& script,
                            const std::string& version_id, const boost::json::object& annotations);
 
-// Stores a copy of `base` (same modules) with `metadata` as a new version and
+// Stores a copy of `base`'s modules with `metadata` as a new version and
 // deploys it: how secret and settings changes reach the running Worker.
 // Returns the new version.
 VersionRow redeploy_with_metadata(RequestContext& ctx, const std::string& account, const std::string& script,
@@ -63,6 +63,16 @@ VersionRow redeploy_with_metadata(RequestContext& ctx, const std::string& accoun
 // Checks metadata.bindings of an upload; a message saying what is wrong, or nullopt.
 std::optional<std::string> check_bindings(RequestContext& ctx, const std::string& account,
                                           const boost::json::value* bindings);
+// Checks an upload's (or a settings change's) metadata: compatibility_date,
+// compatibility_flags and bindings; a message saying what is wrong, or nullopt.
+std::optional<std::string> check_script_metadata(RequestContext& ctx, const std::string& account,
+                                                 const boost::json::object& metadata);
+// Resolves an upload's {type: "inherit", name} bindings and its keep_bindings
+// (binding types to carry over, as wrangler deploy sends secret_text and
+// secret_key) against the deployed version of `script`; an upload's own
+// binding of a name wins. Removes keep_bindings. A message, or nullopt.
+std::optional<std::string> keep_deployed_bindings(State& state, const std::string& account, const std::string& script,
+                                                  boost::json::object& metadata);
 // Deletes the script, its versions, deployments and stored uploads.
 void remove_script(State& state, const std::string& account, const std::string& script);
 // A version as GET …/versions/{id} shows it (also the answer to POST …/versions).
