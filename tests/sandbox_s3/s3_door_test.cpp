@@ -239,6 +239,23 @@ BOOST_AUTO_TEST_CASE(delete_objects_refuses_more_than_a_thousand_keys) {
   BOOST_TEST(x.s3().send("POST", "/assets", {{"delete", ""}}, "<Delete><Object>").has("MalformedXML"));
 }
 
+// The XML parser recurses per level: a body nested 200,000 deep is refused
+// before it reaches it, and the door still answers afterwards.
+BOOST_AUTO_TEST_CASE(deeply_nested_xml_is_refused_not_parsed) {
+  S3Fixture x;
+  std::string deep;
+  for (int i = 0; i < 200000; ++i) deep += "<a>";
+  auto r = x.s3().send("POST", "/assets", {{"delete", ""}}, "<Delete>" + deep);
+  BOOST_TEST(r.status == 400u);
+  BOOST_TEST(r.has("MalformedXML"));
+  auto created = x.s3().send("POST", "/assets/deep.bin", {{"uploads", ""}});
+  BOOST_REQUIRE(created.status == 200u);
+  const auto at = created.body.find("<UploadId>") + 10;
+  const std::string id = created.body.substr(at, created.body.find("</UploadId>") - at);
+  auto complete = x.s3().send("POST", "/assets/deep.bin", {{"uploadId", id}}, "<CompleteMultipartUpload>" + deep);
+  BOOST_TEST(complete.has("MalformedXML"));
+}
+
 BOOST_AUTO_TEST_CASE(ranges_answer_the_bytes_asked_for) {
   S3Fixture x;
   std::string body;

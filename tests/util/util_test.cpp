@@ -14,6 +14,15 @@ BOOST_AUTO_TEST_CASE(lower_and_iequals_touch_only_ascii_letters) {
   BOOST_TEST(!iequals("abc", "abcd"));
 }
 
+BOOST_AUTO_TEST_CASE(xml_depth_sees_through_what_could_hide_a_tag) {
+  BOOST_TEST(pw::util::xml_depth("<a><b/><c>x</c></a>", 16) == 2);
+  BOOST_TEST(pw::util::xml_depth("<a x=\"/>\"><b></b></a>", 16) == 2);
+  BOOST_TEST(pw::util::xml_depth("<a><!-- <b><c> --><![CDATA[<d><e>]]></a>", 16) == 1);
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "<a>";
+  BOOST_TEST(pw::util::xml_depth(deep, 16) == 17);
+}
+
 BOOST_AUTO_TEST_CASE(hex_is_lower_case_two_digits_a_byte) {
   const unsigned char bytes[] = {0x00, 0x0f, 0xa5, 0xff};
   BOOST_TEST(hex(bytes, sizeof bytes) == "000fa5ff");

@@ -1,5 +1,7 @@
 #include <pipewright/util/text.hpp>
 
+#include <algorithm>
+
 namespace pw::util {
 namespace {
 
@@ -53,6 +55,42 @@ std::string count_of(std::size_t n, std::string_view singular, std::string_view 
   if (n == 1) return out.append(singular);
   if (plural.empty()) return out.append(singular).append("s");
   return out.append(plural);
+}
+
+// Deepest element nesting, scanning past comments, CDATA, declarations and quoted attribute
+// values so none of them can hide an open tag; stops counting once past `limit`.
+int xml_depth(std::string_view xml, int limit) {
+  int depth = 0;
+  int deepest = 0;
+  auto skip_past = [&](std::size_t from, std::string_view end) {
+    auto at = xml.find(end, from);
+    return at == std::string_view::npos ? xml.size() : at + end.size();
+  };
+  for (std::size_t i = 0; i < xml.size();) {
+    if (xml[i] != '<') { ++i; continue; }
+    auto rest = xml.substr(i);
+    if (rest.starts_with("<!--")) { i = skip_past(i + 4, "-->"); continue; }
+    if (rest.starts_with("<![CDATA[")) { i = skip_past(i + 9, "]]>"); continue; }
+    if (rest.starts_with("<?")) { i = skip_past(i + 2, "?>"); continue; }
+    if (rest.starts_with("<!")) { i = skip_past(i + 2, ">"); continue; }
+    bool closing = rest.starts_with("</");
+    std::size_t j = i + 1;
+    char quote = 0;
+    for (; j < xml.size(); ++j) {
+      char c = xml[j];
+      if (quote) { if (c == quote) quote = 0; }
+      else if (c == '"' || c == '\'') quote = c;
+      else if (c == '>') break;
+    }
+    bool self_closed = !closing && j < xml.size() && xml[j - 1] == '/';
+    if (closing) { if (depth > 0) --depth; }
+    else if (!self_closed) {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    }
+    i = j + 1;
+  }
+  return deepest;
 }
 
 }  // namespace pw::util

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <pipewright/util/text.hpp>
+
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
 #include <algorithm>
@@ -18,49 +20,13 @@ namespace pt = boost::property_tree;
 constexpr std::size_t max_xml_bytes = 4u << 20;
 constexpr int max_xml_depth = 16;
 
-// Deepest element nesting, scanning past comments, CDATA, declarations and quoted attribute
-// values so none of them can hide an open tag; stops counting once past `limit`.
-int xml_depth(std::string_view xml, int limit) {
-  int depth = 0;
-  int deepest = 0;
-  auto skip_past = [&](std::size_t from, std::string_view end) {
-    auto at = xml.find(end, from);
-    return at == std::string_view::npos ? xml.size() : at + end.size();
-  };
-  for (std::size_t i = 0; i < xml.size();) {
-    if (xml[i] != '<') { ++i; continue; }
-    auto rest = xml.substr(i);
-    if (rest.starts_with("<!--")) { i = skip_past(i + 4, "-->"); continue; }
-    if (rest.starts_with("<![CDATA[")) { i = skip_past(i + 9, "]]>"); continue; }
-    if (rest.starts_with("<?")) { i = skip_past(i + 2, "?>"); continue; }
-    if (rest.starts_with("<!")) { i = skip_past(i + 2, ">"); continue; }
-    bool closing = rest.starts_with("</");
-    std::size_t j = i + 1;
-    char quote = 0;
-    for (; j < xml.size(); ++j) {
-      char c = xml[j];
-      if (quote) { if (c == quote) quote = 0; }
-      else if (c == '"' || c == '\'') quote = c;
-      else if (c == '>') break;
-    }
-    bool self_closed = !closing && j < xml.size() && xml[j - 1] == '/';
-    if (closing) { if (depth > 0) --depth; }
-    else if (!self_closed) {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > limit) return deepest;
-    }
-    i = j + 1;
-  }
-  return deepest;
-}
-
 std::optional<pt::ptree> parse_xml(std::string_view xml, std::string& error) {
   if (xml.size() > max_xml_bytes) {
     error = "the S3 endpoint answered " + std::to_string(xml.size()) + " bytes of XML, more than the " +
             std::to_string(max_xml_bytes) + " accepted";
     return std::nullopt;
   }
-  if (xml_depth(xml, max_xml_depth) > max_xml_depth) {
+  if (pw::util::xml_depth(xml, max_xml_depth) > max_xml_depth) {
     error = "the S3 endpoint answered XML nested more than " + std::to_string(max_xml_depth) + " deep";
     return std::nullopt;
   }
@@ -83,22 +49,6 @@ std::string unquoted(std::string etag) {
 }
 
 }  // namespace
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::optional<ListPage> parse_list_page(std::string_view xml, std::string& error) {
   auto tree = parse_xml(xml, error);
@@ -150,7 +100,7 @@ std::optional<Error> parse_error(std::string_view xml) {
 
 std::string delete_objects_body(const std::vector<std::string>& keys) {
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>";
-  for (const auto& key : keys) body += "<Object><Key>" + xml_escape(key) + "</Key></Object>";
+  for (const auto& key : keys) body += "<Object><Key>" + pw::util::xml_escape(key) + "</Key></Object>";
   return body + "</Delete>";
 }
 
@@ -181,7 +131,7 @@ std::optional<std::string> parse_upload_id(std::string_view xml) {
 std::string complete_multipart_body(const std::vector<std::string>& part_etags) {
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><CompleteMultipartUpload>";
   for (std::size_t i = 0; i < part_etags.size(); ++i)
-    body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>\"" + xml_escape(unquoted(part_etags[i])) +
+    body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>\"" + pw::util::xml_escape(unquoted(part_etags[i])) +
             "\"</ETag></Part>";
   return body + "</CompleteMultipartUpload>";
 }

@@ -70,6 +70,4 @@ std::string parse_complete_etag(std::string_view xml);
 // DeleteObjects.
 std::string content_md5(std::string_view body);
 
-std::string xml_escape(std::string_view text);
-
 }  // namespace pipewright::cloudflare::s3

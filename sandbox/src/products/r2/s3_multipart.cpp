@@ -149,6 +149,8 @@ Response s3_complete_multipart_upload(RequestContext& ctx) {
       400, "MalformedXML",
       "The XML you provided was not well-formed or did not validate against our published schema.",
       ctx.request.path);
+  // The parser recurses per level: a deeply nested body must not reach it.
+  if (util::xml_depth(ctx.request.body, 16) > 16) return malformed;
   pt::ptree doc;
   try {
     std::istringstream in(ctx.request.body);

@@ -19,6 +19,11 @@ inline std::string hex(std::string_view bytes) { return hex(bytes.data(), bytes.
 // & < > " ' become entity references, everything else is kept.
 std::string xml_escape(std::string_view text);
 
+// The deepest element nesting of an XML text, scanning past comments, CDATA,
+// declarations and quoted attribute values; stops counting past `limit`.
+// Checked before a recursive parser (Boost.PropertyTree) reads untrusted XML.
+int xml_depth(std::string_view xml, int limit);
+
 // "1 step", "3 steps": a count with its noun, plural unless it is one
 // (`plural` when the noun does not just take an "s").
 std::string count_of(std::size_t n, std::string_view singular, std::string_view plural = {});
