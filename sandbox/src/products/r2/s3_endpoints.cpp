@@ -36,12 +36,6 @@ std::string xml_time(std::string_view rfc3339) {
   return dot == std::string::npos ? s : s.substr(0, dot + 4) + "Z";
 }
 
-std::string tag(std::string_view name, std::string_view text) {
-  return "<" + std::string(name) + ">" + util::xml_escape(text) + "</" + std::string(name) + ">";
-}
-
-// ---- buckets ----
-
 Response list_buckets(RequestContext& ctx) {
   const std::string& account = s3_account(ctx);
   const bool account_wide = ctx.allowed(r2_account_read, Resource::account(account));
@@ -53,11 +47,11 @@ Response list_buckets(RequestContext& ctx) {
   while (s.step()) {
     if (!account_wide && !ctx.allowed(r2_item_read, Resource::r2_bucket(account, "default", s.text(0)))) continue;
     any = true;
-    buckets += "<Bucket>" + tag("Name", s.view(0)) + tag("CreationDate", xml_time(s.view(1))) + "</Bucket>";
+    buckets += "<Bucket>" + s3_tag("Name", s.view(0)) + s3_tag("CreationDate", xml_time(s.view(1))) + "</Bucket>";
   }
   if (!any) return s3_access_denied(ctx);
   return s3_xml("<ListAllMyBucketsResult xmlns=\"" + std::string(s3_namespace) + "\"><Owner>" +
-                tag("ID", account) + tag("DisplayName", account) + "</Owner><Buckets>" + buckets +
+                s3_tag("ID", account) + s3_tag("DisplayName", account) + "</Owner><Buckets>" + buckets +
                 "</Buckets></ListAllMyBucketsResult>");
 }
 
@@ -177,34 +171,34 @@ Response list_objects(RequestContext& ctx) {
     }
     ++count;
     if (!common.empty()) {
-      prefixes += "<CommonPrefixes>" + tag("Prefix", enc(common)) + "</CommonPrefixes>";
+      prefixes += "<CommonPrefixes>" + s3_tag("Prefix", enc(common)) + "</CommonPrefixes>";
       last_prefix = common;
       last = last_prefix + "\xff";  // resume past every key under it (0xFF never occurs in UTF-8)
     } else {
-      contents += "<Contents>" + tag("Key", enc(key)) + tag("LastModified", xml_time(s.view(3))) +
-                  tag("ETag", "\"" + std::string(s.view(2)) + "\"") + tag("Size", std::to_string(s.integer(1))) +
-                  tag("StorageClass", s3_storage_class(s.view(4))) + "</Contents>";
+      contents += "<Contents>" + s3_tag("Key", enc(key)) + s3_tag("LastModified", xml_time(s.view(3))) +
+                  s3_tag("ETag", "\"" + std::string(s.view(2)) + "\"") + s3_tag("Size", std::to_string(s.integer(1))) +
+                  s3_tag("StorageClass", s3_storage_class(s.view(4))) + "</Contents>";
       last = key;
     }
   }
   std::string body = "<ListBucketResult xmlns=\"" + std::string(s3_namespace) + "\">" +
-                     tag("Name", ctx.param("bucket")) + tag("Prefix", enc(prefix));
+                     s3_tag("Name", ctx.param("bucket")) + s3_tag("Prefix", enc(prefix));
   if (v2) {
-    if (token) body += tag("ContinuationToken", *token);
-    if (start_after) body += tag("StartAfter", enc(*start_after));
-    body += tag("KeyCount", std::to_string(count));
+    if (token) body += s3_tag("ContinuationToken", *token);
+    if (start_after) body += s3_tag("StartAfter", enc(*start_after));
+    body += s3_tag("KeyCount", std::to_string(count));
   } else {
-    body += tag("Marker", enc(marker.value_or("")));
+    body += s3_tag("Marker", enc(marker.value_or("")));
   }
-  body += tag("MaxKeys", std::to_string(max_keys));
-  if (!delimiter.empty()) body += tag("Delimiter", enc(delimiter));
-  if (url_encoding) body += tag("EncodingType", "url");
-  body += tag("IsTruncated", truncated ? "true" : "false");
+  body += s3_tag("MaxKeys", std::to_string(max_keys));
+  if (!delimiter.empty()) body += s3_tag("Delimiter", enc(delimiter));
+  if (url_encoding) body += s3_tag("EncodingType", "url");
+  body += s3_tag("IsTruncated", truncated ? "true" : "false");
   if (truncated) {
     if (v2)
-      body += tag("NextContinuationToken", r2_to_cursor(last));
+      body += s3_tag("NextContinuationToken", r2_to_cursor(last));
     else
-      body += tag("NextMarker", enc(last.ends_with('\xff') ? last_prefix : last));
+      body += s3_tag("NextMarker", enc(last.ends_with('\xff') ? last_prefix : last));
   }
   body += contents + prefixes + "</ListBucketResult>";
   return s3_xml(std::move(body));
@@ -219,42 +213,26 @@ Response get_bucket_location(RequestContext& ctx) {
 // most 1,000 keys; a missing key counts as deleted (S3 semantics).
 Response delete_objects(RequestContext& ctx) {
   if (auto refused = s3_bucket_access(ctx, r2_item_write)) return std::move(*refused);
-  namespace pt = boost::property_tree;
-  const Response malformed = s3_error(
-      400, "MalformedXML",
-      "The XML you provided was not well-formed or did not validate against our published schema.",
-      ctx.request.path);
-  // The parser recurses per level: a deeply nested body must not reach it.
-  if (util::xml_depth(ctx.request.body, 16) > 16) return malformed;
-  pt::ptree doc;
-  try {
-    std::istringstream in(ctx.request.body);
-    pt::read_xml(in, doc);
-  } catch (const pt::ptree_error&) {
-    return malformed;
-  }
-  auto root = doc.get_child_optional("Delete");
-  if (!root) return malformed;
+  auto root = s3_xml_body(ctx, "Delete");
+  if (!root) return s3_malformed_xml(ctx);
   const bool quiet = root->get<std::string>("Quiet", "false") == "true";
   std::vector<std::string> keys;
   for (const auto& [name, child] : *root) {
     if (name != "Object") continue;
     auto key = child.get_optional<std::string>("Key");
-    if (!key) return malformed;
+    if (!key) return s3_malformed_xml(ctx);
     keys.push_back(*key);
   }
-  if (keys.empty() || keys.size() > max_delete_keys) return malformed;
+  if (keys.empty() || keys.size() > max_delete_keys) return s3_malformed_xml(ctx);
   const std::string& account = s3_account(ctx);
   const std::string& bucket = ctx.param("bucket");
   std::string results;
   for (const auto& key : keys) {
     r2_delete_object_row(ctx.state, account, "default", bucket, key);
-    if (!quiet) results += "<Deleted>" + tag("Key", key) + "</Deleted>";
+    if (!quiet) results += "<Deleted>" + s3_tag("Key", key) + "</Deleted>";
   }
   return s3_xml("<DeleteResult xmlns=\"" + std::string(s3_namespace) + "\">" + results + "</DeleteResult>");
 }
-
-// ---- objects ----
 
 Response put_object(RequestContext& ctx) {
   if (ctx.request.header("x-amz-copy-source"))
@@ -445,6 +423,33 @@ Response s3_no_such_bucket(const RequestContext& ctx) {
 
 Response s3_internal_error(const RequestContext& ctx) {
   return s3_error(500, "InternalError", "Internal error in the sandbox; see its log.", ctx.request.path);
+}
+
+Response s3_malformed_xml(const RequestContext& ctx) {
+  return s3_error(400, "MalformedXML",
+                  "The XML you provided was not well-formed or did not validate against our published schema.",
+                  ctx.request.path);
+}
+
+std::string s3_tag(std::string_view name, std::string_view text) {
+  return "<" + std::string(name) + ">" + util::xml_escape(text) + "</" + std::string(name) + ">";
+}
+
+std::optional<boost::property_tree::ptree> s3_xml_body(const RequestContext& ctx, const char* root) {
+  namespace pt = boost::property_tree;
+  // The parser recurses per level: a deeply nested body must not reach it.
+  constexpr int max_depth = 16;
+  if (util::xml_depth(ctx.request.body, max_depth) > max_depth) return std::nullopt;
+  pt::ptree doc;
+  try {
+    std::istringstream in(ctx.request.body);
+    pt::read_xml(in, doc);
+  } catch (const pt::ptree_error&) {
+    return std::nullopt;
+  }
+  auto child = doc.get_child_optional(root);
+  if (!child) return std::nullopt;
+  return *child;
 }
 
 std::optional<Response> s3_bucket_access(RequestContext& ctx, const GroupNames& groups) {

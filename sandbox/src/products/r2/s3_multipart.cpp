@@ -20,10 +20,6 @@ namespace {
 constexpr std::uint64_t min_part_size = 5ull << 20;
 constexpr int max_parts = 10000;
 
-std::string tag(std::string_view name, std::string_view text) {
-  return "<" + std::string(name) + ">" + util::xml_escape(text) + "</" + std::string(name) + ">";
-}
-
 struct Upload {
   std::string id, key, initiated, http_metadata, custom_metadata, storage_class;
 };
@@ -98,7 +94,7 @@ Response s3_create_multipart_upload(RequestContext& ctx) {
              s3_custom_metadata(ctx.request), *storage_class)
       .run();
   return s3_xml("<InitiateMultipartUploadResult xmlns=\"" + std::string(s3_namespace) + "\">" +
-                tag("Bucket", ctx.param("bucket")) + tag("Key", key) + tag("UploadId", id) +
+                s3_tag("Bucket", ctx.param("bucket")) + s3_tag("Key", key) + s3_tag("UploadId", id) +
                 "</InitiateMultipartUploadResult>");
 }
 
@@ -144,22 +140,8 @@ Response s3_complete_multipart_upload(RequestContext& ctx) {
   if (auto refused = s3_bucket_access(ctx, r2_item_write)) return std::move(*refused);
   auto upload = find_upload(ctx);
   if (!upload) return no_such_upload(ctx);
-  namespace pt = boost::property_tree;
-  const Response malformed = s3_error(
-      400, "MalformedXML",
-      "The XML you provided was not well-formed or did not validate against our published schema.",
-      ctx.request.path);
-  // The parser recurses per level: a deeply nested body must not reach it.
-  if (util::xml_depth(ctx.request.body, 16) > 16) return malformed;
-  pt::ptree doc;
-  try {
-    std::istringstream in(ctx.request.body);
-    pt::read_xml(in, doc);
-  } catch (const pt::ptree_error&) {
-    return malformed;
-  }
-  auto root = doc.get_child_optional("CompleteMultipartUpload");
-  if (!root) return malformed;
+  auto root = s3_xml_body(ctx, "CompleteMultipartUpload");
+  if (!root) return s3_malformed_xml(ctx);
   struct Listed {
     int number;
     std::string etag;
@@ -169,10 +151,10 @@ Response s3_complete_multipart_upload(RequestContext& ctx) {
     if (name != "Part") continue;
     auto n = part_number(child.get<std::string>("PartNumber", ""));
     auto etag = child.get_optional<std::string>("ETag");
-    if (!n || !etag) return malformed;
+    if (!n || !etag) return s3_malformed_xml(ctx);
     listed.push_back({*n, unquoted(*etag)});
   }
-  if (listed.empty()) return malformed;
+  if (listed.empty()) return s3_malformed_xml(ctx);
 
   struct Part {
     std::uint64_t size;
@@ -222,8 +204,8 @@ Response s3_complete_multipart_upload(RequestContext& ctx) {
   r2_put_object_row(ctx.state, row, *joined);
   drop_upload(ctx.state, upload->id);  // parts not listed are freed too, as S3 does
   return s3_xml("<CompleteMultipartUploadResult xmlns=\"" + std::string(s3_namespace) + "\">" +
-                tag("Location", ctx.request.path) + tag("Bucket", ctx.param("bucket")) + tag("Key", upload->key) +
-                tag("ETag", "\"" + etag + "\"") + "</CompleteMultipartUploadResult>");
+                s3_tag("Location", ctx.request.path) + s3_tag("Bucket", ctx.param("bucket")) + s3_tag("Key", upload->key) +
+                s3_tag("ETag", "\"" + etag + "\"") + "</CompleteMultipartUploadResult>");
 }
 
 Response s3_abort_multipart_upload(RequestContext& ctx) {
@@ -259,14 +241,14 @@ Response s3_list_parts(RequestContext& ctx) {
     }
     ++count;
     last = static_cast<int>(s.integer(0));
-    parts += "<Part>" + tag("PartNumber", std::to_string(last)) + tag("LastModified", s.text(3)) +
-             tag("ETag", "\"" + s.text(2) + "\"") + tag("Size", std::to_string(s.integer(1))) + "</Part>";
+    parts += "<Part>" + s3_tag("PartNumber", std::to_string(last)) + s3_tag("LastModified", s.text(3)) +
+             s3_tag("ETag", "\"" + s.text(2) + "\"") + s3_tag("Size", std::to_string(s.integer(1))) + "</Part>";
   }
   return s3_xml("<ListPartsResult xmlns=\"" + std::string(s3_namespace) + "\">" +
-                tag("Bucket", ctx.param("bucket")) + tag("Key", upload->key) + tag("UploadId", upload->id) +
-                tag("PartNumberMarker", std::to_string(marker)) +
-                tag("NextPartNumberMarker", std::to_string(last)) + tag("MaxParts", std::to_string(max)) +
-                tag("IsTruncated", truncated ? "true" : "false") + parts + "</ListPartsResult>");
+                s3_tag("Bucket", ctx.param("bucket")) + s3_tag("Key", upload->key) + s3_tag("UploadId", upload->id) +
+                s3_tag("PartNumberMarker", std::to_string(marker)) +
+                s3_tag("NextPartNumberMarker", std::to_string(last)) + s3_tag("MaxParts", std::to_string(max)) +
+                s3_tag("IsTruncated", truncated ? "true" : "false") + parts + "</ListPartsResult>");
 }
 
 Response s3_list_multipart_uploads(RequestContext& ctx) {
@@ -279,11 +261,11 @@ Response s3_list_multipart_uploads(RequestContext& ctx) {
   std::string uploads;
   while (s.step()) {
     if (!s.view(0).starts_with(prefix)) break;
-    uploads += "<Upload>" + tag("Key", s.view(0)) + tag("UploadId", s.view(1)) + tag("Initiated", s.view(2)) +
+    uploads += "<Upload>" + s3_tag("Key", s.view(0)) + s3_tag("UploadId", s.view(1)) + s3_tag("Initiated", s.view(2)) +
                "<StorageClass>STANDARD</StorageClass></Upload>";
   }
   return s3_xml("<ListMultipartUploadsResult xmlns=\"" + std::string(s3_namespace) + "\">" +
-                tag("Bucket", ctx.param("bucket")) + tag("Prefix", prefix) + "<MaxUploads>1000</MaxUploads>" +
+                s3_tag("Bucket", ctx.param("bucket")) + s3_tag("Prefix", prefix) + "<MaxUploads>1000</MaxUploads>" +
                 "<IsTruncated>false</IsTruncated>" + uploads + "</ListMultipartUploadsResult>");
 }
 

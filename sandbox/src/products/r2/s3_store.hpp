@@ -3,6 +3,8 @@
 // upload carries, and the multipart operations.
 #pragma once
 
+#include <boost/property_tree/ptree.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +25,15 @@ const std::string& s3_account(const RequestContext& ctx);
 Response s3_access_denied(const RequestContext& ctx);
 Response s3_no_such_bucket(const RequestContext& ctx);
 Response s3_internal_error(const RequestContext& ctx);
+Response s3_malformed_xml(const RequestContext& ctx);
+
+// <name>text</name>, the text escaped.
+std::string s3_tag(std::string_view name, std::string_view text);
+
+// The request body's root element `root`; nullopt when the body is not
+// well-formed XML with that root, or is nested too deep for the recursive
+// parser (answer s3_malformed_xml).
+std::optional<boost::property_tree::ptree> s3_xml_body(const RequestContext& ctx, const char* root);
 // AccessDenied without one of `groups` on the bucket, then NoSuchBucket.
 std::optional<Response> s3_bucket_access(RequestContext& ctx, const GroupNames& groups);
 // x-amz-storage-class as R2 names it, else the bucket's default.
