@@ -294,6 +294,44 @@ BOOST_AUTO_TEST_CASE(an_embedded_sandbox_that_cannot_start_stops_the_run_with_th
   BOOST_TEST(bad_faults.err.find("unknown key \"bogus\"") != std::string::npos, bad_faults.err);
 }
 
+// --sandbox-rate-limit sets the embedded sandbox's budget (Cloudflare's
+// 1200/300 without it): with 2/60 its third request is answered 429; with
+// off nothing is; a malformed value or one without --sandbox is refused.
+BOOST_AUTO_TEST_CASE(sandbox_rate_limit_sets_the_embedded_sandboxs_budget) {
+  TempDir dir;
+  auto file = dir.write("p.json", R"({"pipewright": 1, "steps": [
+      {"id": "a", "uses": "core.http.probe", "with": {"url": "${{ env.CLOUDFLARE_API_BASE_URL }}/zones", "expect_status": 400}},
+      {"id": "b", "uses": "core.http.probe", "needs": "a", "with": {"url": "${{ env.CLOUDFLARE_API_BASE_URL }}/zones", "expect_status": 400}},
+      {"id": "c", "uses": "core.http.probe", "needs": "b", "timeout": "5s",
+       "with": {"url": "${{ env.CLOUDFLARE_API_BASE_URL }}/zones", "expect_status": 400}}]})");
+  const std::string state = (dir.path / "state").string();
+  // The client's own limit is off, so what is refused is the sandbox's doing;
+  // the 429's Retry-After (60 s) is past the step's timeout, so it is not waited for.
+  auto limited = run(dir, {"run", file.string(), "--sandbox", "--sandbox-state", state, "--sandbox-rate-limit",
+                           "2/60", "--rate-limit", "off", "--output", "json"});
+  BOOST_TEST_INFO(limited.out << limited.err);
+  BOOST_TEST(limited.exit_code == 1);
+  const Events events(limited.out);
+  BOOST_TEST(events.find("step_finished", "b")->at("status").as_string() == "ok");
+  const auto* refused = events.find("http", "c");
+  BOOST_REQUIRE(refused);
+  BOOST_TEST(refused->at("status").as_int64() == 429);
+
+  auto off = run(dir, {"run", file.string(), "--sandbox", "--sandbox-state", state, "--sandbox-rate-limit", "off",
+                       "--rate-limit", "off", "--output", "json"});
+  BOOST_TEST(off.exit_code == 0, off.out << off.err);
+
+  auto malformed = run(dir, {"run", file.string(), "--sandbox", "--sandbox-state", state, "--sandbox-rate-limit", "2x60"});
+  BOOST_TEST(malformed.exit_code == 2);
+  BOOST_TEST(malformed.err.find(R"(--sandbox-rate-limit "2x60" is not N/SECONDS or off)") != std::string::npos,
+             malformed.err);
+  auto zero = run(dir, {"run", file.string(), "--sandbox", "--sandbox-state", state, "--sandbox-rate-limit", "0/60"});
+  BOOST_TEST(zero.exit_code == 2, zero.err);
+  auto alone = run(dir, {"run", file.string(), "--sandbox-rate-limit", "2/60"});
+  BOOST_TEST(alone.exit_code == 2);
+  BOOST_TEST(alone.err.find("requires --sandbox") != std::string::npos, alone.err);
+}
+
 BOOST_AUTO_TEST_CASE(validate_reports_every_error_with_its_location) {
   TempDir dir;
   auto file = dir.write("broken.json", R"({

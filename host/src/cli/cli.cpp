@@ -118,7 +118,7 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--rate-limit", run.rate_limit,
                       "Requests per window per API and credential, as N/SECONDS, or off")
       ->option_text("N/SECONDS|off");
-  run_cmd->add_flag("--sandbox", run.sandbox,
+  auto* sandbox_flag = run_cmd->add_flag("--sandbox", run.sandbox,
                     "Run against an embedded local Cloudflare API; its state, .env and caches stay in "
                     "./.pipewright/sandbox");
   run_cmd->add_option("--isolation", run.isolation,
@@ -133,6 +133,10 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--sandbox-faults", run.sandbox_faults,
                       "Inject faults into the sandbox, e.g. 429=0.1,latency=20ms")
       ->option_text("SPEC");
+  run_cmd->add_option("--sandbox-rate-limit", run.sandbox_rate_limit,
+                      "The embedded sandbox's budget per credential (default Cloudflare's 1200/300)")
+      ->option_text("N/SECONDS|off")
+      ->needs(sandbox_flag);
   run_cmd->footer("Examples:\n  pipewright run create-token --sandbox\n"
                   "  pipewright run deploy-tenant --input site=./site --input tenant=acme --input domain=shop.example.com\n");
 

@@ -102,18 +102,16 @@ bool report_refused_plugins(const Pipeline& pipeline, const PluginRegistry& regi
 
 HttpClientOptions http_options(const RunOptions& options, const ErrorPrinter& error, bool& ok) {
   HttpClientOptions http;
-  if (options.rate_limit == "off") {
-    http.rate.enabled = false;
-  } else if (!options.rate_limit.empty()) {
-    std::size_t requests = 0;
-    int seconds = 0;
-    if (!parse_rate_limit(options.rate_limit, requests, seconds)) {
-      error("pipewright: --rate-limit \"" + options.rate_limit +
-            "\" is not N/SECONDS or off; write it like 1200/300");
-      ok = false;
+  if (!options.rate_limit.empty()) {
+    if (auto spec = parse_rate_limit(options.rate_limit)) {
+      http.rate.enabled = spec->enabled;
+      if (spec->enabled) {
+        http.rate.requests = spec->requests;
+        http.rate.window = std::chrono::seconds(spec->seconds);
+      }
     } else {
-      http.rate.requests = requests;
-      http.rate.window = std::chrono::seconds(seconds);
+      error(rate_limit_problem("--rate-limit", options.rate_limit));
+      ok = false;
     }
   }
   return http;
@@ -204,6 +202,10 @@ int command_run(const RunOptions& options) {
     sandbox::Options so;
     so.state_dir = sandbox_dir;
     so.faults = options.sandbox_faults;
+    if (!options.sandbox_rate_limit.empty() && !set_sandbox_rate_limit(options.sandbox_rate_limit, so)) {
+      error(rate_limit_problem("--sandbox-rate-limit", options.sandbox_rate_limit));
+      return exit_code::usage;
+    }
     // The deployed Workers are served too when workerd is here (the
     // served-site check reaches them through CLOUDFLARE_EDGE_URL).
     if (sandbox::workerd_available()) so.edge_listen = "127.0.0.1:0";

@@ -8,15 +8,35 @@
 
 namespace pw {
 
-bool parse_rate_limit(std::string_view text, std::size_t& requests, int& seconds) {
+std::optional<RateLimitSpec> parse_rate_limit(std::string_view text) {
+  if (text == "off") return RateLimitSpec{false, 0, 0};
   auto slash = text.find('/');
-  if (slash == std::string_view::npos) return false;
+  if (slash == std::string_view::npos) return std::nullopt;
   auto parse = [](std::string_view s, auto& out) {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc() && end == s.data() + s.size();
   };
-  return parse(text.substr(0, slash), requests) && parse(text.substr(slash + 1), seconds) &&
-         requests > 0 && seconds > 0;
+  RateLimitSpec spec;
+  if (!parse(text.substr(0, slash), spec.requests) || !parse(text.substr(slash + 1), spec.seconds) ||
+      spec.requests == 0 || spec.seconds <= 0)
+    return std::nullopt;
+  return spec;
+}
+
+std::string rate_limit_problem(std::string_view option, std::string_view text) {
+  return "pipewright: " + std::string(option) + " \"" + std::string(text) +
+         "\" is not N/SECONDS or off; write it like 1200/300";
+}
+
+bool set_sandbox_rate_limit(std::string_view text, sandbox::Options& so) {
+  auto spec = parse_rate_limit(text);
+  if (!spec) return false;
+  so.rate_limit_enabled = spec->enabled;
+  if (spec->enabled) {
+    so.rate_limit_requests = spec->requests;
+    so.rate_limit_window = std::chrono::seconds(spec->seconds);
+  }
+  return true;
 }
 
 int command_sandbox(const SandboxOptions& options) {
@@ -44,18 +64,9 @@ int command_sandbox(const SandboxOptions& options) {
   if (!options.seed.empty()) so.seed_file = options.seed;
   so.faults = options.faults;
   so.edge_listen = options.edge;
-  if (options.rate_limit == "off") {
-    so.rate_limit_enabled = false;
-  } else if (!options.rate_limit.empty()) {
-    std::size_t requests = 0;
-    int seconds = 0;
-    if (!parse_rate_limit(options.rate_limit, requests, seconds)) {
-      std::fprintf(stderr, "pipewright: --rate-limit \"%s\" is not N/SECONDS or off; write it like 1200/300\n",
-                   options.rate_limit.c_str());
-      return exit_code::usage;
-    }
-    so.rate_limit_requests = requests;
-    so.rate_limit_window = std::chrono::seconds(seconds);
+  if (!options.rate_limit.empty() && !set_sandbox_rate_limit(options.rate_limit, so)) {
+    std::fprintf(stderr, "%s\n", rate_limit_problem("--rate-limit", options.rate_limit).c_str());
+    return exit_code::usage;
   }
   try {
     return sandbox::serve_until_signalled(so, options.output == OutputFormat::json);

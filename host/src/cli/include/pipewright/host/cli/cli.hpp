@@ -4,10 +4,16 @@
 
 #include <pipewright/host/run/events.hpp>
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+namespace pw::sandbox {
+struct Options;
+}
 
 namespace pw {
 
@@ -32,6 +38,7 @@ struct RunOptions {
   bool sandbox = false;
   std::string sandbox_state;
   std::string sandbox_faults;
+  std::string sandbox_rate_limit;  // the embedded sandbox's budget; empty = Cloudflare's 1200/300
   std::string isolation;  // "" | "in-process" | "process": default for every step and auth
   bool isolation_strict = false;  // an isolation layer the kernel lacks is an error
 };
@@ -82,7 +89,17 @@ int command_sandbox(const SandboxOptions& options);
 int command_sandbox_env(const SandboxEnvOptions& options);
 int run_cli(int argc, char** argv);
 
-// "N/SECONDS" (e.g. "1200/300"); false when malformed.
-bool parse_rate_limit(std::string_view text, std::size_t& requests, int& seconds);
+// A budget as the --rate-limit options give it: "off" or "N/SECONDS".
+struct RateLimitSpec {
+  bool enabled = true;
+  std::size_t requests = 0;
+  int seconds = 0;
+};
+// "off" or "N/SECONDS" (e.g. "1200/300", both positive); nullopt when malformed.
+std::optional<RateLimitSpec> parse_rate_limit(std::string_view text);
+// The error for a malformed value of `option` (e.g. "--rate-limit").
+std::string rate_limit_problem(std::string_view option, std::string_view text);
+// A sandbox's budget from "off" or "N/SECONDS"; false, and `so` unchanged, when malformed.
+bool set_sandbox_rate_limit(std::string_view text, sandbox::Options& so);
 
 }  // namespace pw
