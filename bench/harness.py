@@ -142,13 +142,6 @@ def median(xs):
     return statistics.median(xs)
 
 
-def machine():
-    cores = os.cpu_count()
-    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
-    return f"{cores} cores, {mem / 1048576:.0f} GiB, {model}"
-
-
 def main(run):
     try:
         run()

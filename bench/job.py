@@ -16,7 +16,7 @@ import os
 import sys
 import urllib.parse
 
-from harness import BenchFailed, Sandbox, events, machine, main, median, request, timed
+from harness import BenchFailed, Sandbox, events, main, median, request, timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TENANT, DOMAIN, BUCKET, WORKER = "acme", "shop.acme-bakery.net", "pipewright-sites", "pipewright-site-router"
@@ -91,7 +91,6 @@ def run():
     names = ["pipewright", "python", "typescript"]
     seconds = {n: [] for n in names}
     counted = {n: [] for n in names}
-    print(f"machine: {machine()}")
     print(f"== the whole job: verify, 8 permission tests, bucket, Worker, fallback origin, route, {FILES} files "
           f"(~5 KB) through the REST API, custom hostname + mapping; sandbox latency=50ms, REST budget on; "
           f"{rounds} rounds")

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests): measured on this machine, reported in docs/benchmarks.md.
-#   bench/run.sh BUILD_DIR [verify|puts|flow|isolation|s3|tenants|all]
+#   bench/run.sh BUILD_DIR [verify|puts|flow|isolation|s3|tenants|job|all]
 # Every server started here listens on 127.0.0.1 only and is stopped on exit.
 set -euo pipefail
-BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [verify|puts|flow|isolation|s3|tenants|all]}" && pwd)
+BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [verify|puts|flow|isolation|s3|tenants|job|all]}" && pwd)
 WHAT=${2:-all}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PW=$BUILD/bin/pipewright
@@ -332,47 +332,55 @@ JSON
   unset CLOUDFLARE_API_BASE_URL CLOUDFLARE_R2_ENDPOINT CLOUDFLARE_ACCOUNT_ID BENCH_TOKEN PIPEWRIGHT_CACHE_DIR
 }
 
-machine
-bench_tenants() {
-  # deploy-tenants: 100 tenants x 30 files (~1 KB) on the embedded sandbox
-  # answering every request 50 ms late, its rate limit off. The token and
-  # infrastructure are made first, without latency; then a first run and an
-  # unchanged re-run, timed around the process.
-  local dir=$WORK/tenants tenants=${BENCH_TENANTS:-100} files=${BENCH_TENANT_FILES:-30}
-  mkdir -p "$dir/run"
-  python3 - "$dir" "$tenants" "$files" <<'PY'
-import json, os, sys
-root, tenants, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-entries = []
-for t in range(tenants):
-    site = os.path.join(root, "sites", f"t{t:03d}")
-    os.makedirs(site, exist_ok=True)
-    for f in range(files):
-        with open(os.path.join(site, f"page{f:02d}.html"), "w") as out:
-            out.write(f"<p>tenant {t} page {f}</p>\n" + "x" * 1000 + "\n")
-    entries.append({"tenant": f"t{t:03d}", "domain": f"www.t{t:03d}-bench.net", "site": f"sites/t{t:03d}"})
-json.dump(entries, open(os.path.join(root, "tenants.json"), "w"))
-PY
-  cd "$dir/run"
-  # A sandbox of its own with its rate limit off (the embedded one keeps
-  # Cloudflare's 1200/300, which 3,500 requests exceed).
-  start_sandbox --faults latency=50ms
-  export CLOUDFLARE_API_BASE_URL=$BASE CLOUDFLARE_EMAIL=$EMAIL CLOUDFLARE_GLOBAL_KEY=$KEY CLOUDFLARE_ACCOUNT_ID=$ACCOUNT
-  export CLOUDFLARE_ZONE_ID=$(jq -r .zone_id <<<"$SANDBOX_JSON") CLOUDFLARE_ZONE_NAME=$(jq -r .zone_name <<<"$SANDBOX_JSON")
-  export PIPEWRIGHT_CACHE_DIR=$dir/cache
-  timeout 120 "$PW" run create-token >/dev/null
-  timeout 120 "$PW" run deploy-infrastructure --rate-limit off >/dev/null
-  echo "== deploy-tenants, $tenants tenants x $files files, latency=50ms, rate limits off, max_parallel 16"
-  for round in first re-run; do
-    /usr/bin/time -f "%e s wall, %M KB peak RSS" -o "$dir/time" timeout 300 "$PW" run deploy-tenants --rate-limit off \
-      --input "tenants=$dir/tenants.json" --output json >"$dir/$round.json" || true
-    printf '%s run: %s; status %s, %s tenants ok, %s HTTP requests\n' "$round" "$(cat "$dir/time")" \
-      "$(jq -r 'select(.type=="run_finished").status' "$dir/$round.json")" \
-      "$(jq -r 'select(.type=="run_finished").outputs.ok' "$dir/$round.json")" \
-      "$(grep -c '"type":"http"' "$dir/$round.json")"
-  done
+# The python harnesses (bench/job.py, bench/tenants.py) start and stop their
+# own sandboxes (which die with them); each is bounded by a timeout and runs
+# in the background so the EXIT trap can stop it.
+run_harness() {
+  local limit=$1; shift
+  timeout "$limit" python3 "$@" &
+  PIDS+=($!)
+  wait $!
 }
 
+# The TypeScript SDK the peer script uses: the version tests/sdk_compat pins
+# (PW_SDK_COMPAT_VERSION), installed into the build tree once, as the tests do.
+install_sdk() {
+  local version dir=$BUILD/bench/npm
+  version=$(sed -n 's/^PW_SDK_COMPAT_VERSION:STRING=//p' "$BUILD/CMakeCache.txt")
+  [[ -n $version ]] || { echo "bench: no PW_SDK_COMPAT_VERSION in $BUILD/CMakeCache.txt" >&2; exit 1; }
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "bench: node and npm are needed for the TypeScript peer (./dev bench installs them)" >&2
+    exit 1
+  fi
+  if ! grep -q "\"version\": \"$version\"" "$dir/node_modules/cloudflare/package.json" 2>/dev/null; then
+    mkdir -p "$dir"
+    echo '{"private": true}' >"$dir/package.json"
+    if ! (cd "$dir" && timeout 300 npm install --no-audit --no-fund --no-save "cloudflare@$version" >npm.log 2>&1); then
+      echo "bench: npm could not install cloudflare@$version into $dir (see $dir/npm.log)" >&2
+      exit 1
+    fi
+  fi
+  SDK_DIR=$dir
+}
+
+# The whole job (verify, 8 permission tests, bucket, Worker, route, 200
+# files, custom hostname) in pipewright and in the two peers of
+# bench/peers/, side by side on fresh sandboxes at latency=50ms.
+bench_job() {
+  python3 -c 'import requests' 2>/dev/null || { echo "bench: python3 needs requests (python3-requests)" >&2; exit 1; }
+  install_sdk
+  run_harness 900 "$ROOT/bench/job.py" "$PW" "$SDK_DIR" "$WORK" "${BENCH_JOB_ROUNDS:-5}"
+}
+
+# deploy-tenants: 100 x 30 first run and unchanged re-run with rate limits
+# off; then 30 x 30 against a budget scaled down to 600/30, on a running
+# and on the embedded sandbox. BENCH_TENANTS_PARTS=runs,budget,embedded
+# picks parts.
+bench_tenants() {
+  run_harness 600 "$ROOT/bench/tenants.py" "$PW" "$WORK" "${BENCH_TENANTS_PARTS:-runs,budget,embedded}"
+}
+
+machine
 case $WHAT in
   verify) bench_verify ;;
   puts) bench_puts ;;
@@ -380,6 +388,7 @@ case $WHAT in
   isolation) bench_isolation ;;
   s3) bench_s3 ;;
   tenants) bench_tenants ;;
-  all) bench_verify; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); chmod 755 "$WORK"; PIDS=(); bench_puts; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_flow; bench_isolation; bench_s3; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_tenants ;;
+  job) bench_job ;;
+  all) bench_verify; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); chmod 755 "$WORK"; PIDS=(); bench_puts; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_flow; bench_isolation; bench_s3; cleanup; WORK=$(mktemp -d /tmp/pw-bench.XXXXXX); PIDS=(); bench_tenants; bench_job ;;
   *) echo "unknown benchmark: $WHAT" >&2; exit 2 ;;
 esac

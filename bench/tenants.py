@@ -24,7 +24,7 @@ import shutil
 import sys
 import time
 
-from harness import BenchFailed, Sandbox, events, machine, main, request, timed
+from harness import BenchFailed, Sandbox, events, main, request, timed
 
 TENANTS = int(os.environ.get("BENCH_TENANTS", "100"))
 BUDGET_TENANTS = int(os.environ.get("BENCH_BUDGET_TENANTS", "30"))
@@ -159,7 +159,6 @@ def run():
     pw, work = sys.argv[1], sys.argv[2]
     if not shutil.which("/usr/bin/time"):
         raise BenchFailed("GNU time (/usr/bin/time) is needed: apt-get install time")
-    print(f"machine: {machine()}")
     parts = sys.argv[3].split(",") if len(sys.argv) > 3 else ["runs", "budget", "embedded"]
     if "runs" in parts:
         first_and_rerun(pw, work)

@@ -33,6 +33,13 @@ const { values: args } = parseArgs({
 for (const required of ['sdk', 'site', 'tenant', 'domain', 'worker-module'])
   if (!args[required]) throw new Error(`--${required} is required`);
 
+const missing = ['CLOUDFLARE_API_BASE_URL', 'CLOUDFLARE_ACCOUNT_ID', 'CLOUDFLARE_ZONE_ID', 'CLOUDFLARE_ZONE_NAME',
+  'CLOUDFLARE_API_TOKEN'].filter((name) => !process.env[name]);
+if (missing.length) {
+  console.error(`typescript: FAILED: set ${missing.join(', ')}`);
+  process.exit(1);
+}
+
 const CONTENT_TYPES = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8', '.json': 'application/json' };
 const UPLOADS_AT_ONCE = 8;

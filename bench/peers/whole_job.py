@@ -28,6 +28,10 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset
                  ".js": "text/javascript; charset=utf-8", ".json": "application/json"}
 
 
+SETTINGS = ["CLOUDFLARE_API_BASE_URL", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_ZONE_ID", "CLOUDFLARE_ZONE_NAME",
+            "CLOUDFLARE_API_TOKEN"]
+
+
 class JobFailed(Exception):
     pass
 
@@ -48,6 +52,9 @@ def main():
     parser.add_argument("--worker-module", required=True, help="worker/site-router.js")
     args = parser.parse_args()
 
+    missing = [n for n in SETTINGS if not os.environ.get(n)]
+    if missing:
+        raise JobFailed("set " + ", ".join(missing))
     base = os.environ["CLOUDFLARE_API_BASE_URL"].rstrip("/")
     account = os.environ["CLOUDFLARE_ACCOUNT_ID"]
     zone = os.environ["CLOUDFLARE_ZONE_ID"]
@@ -118,6 +125,6 @@ def main():
 if __name__ == "__main__":
     try:
         main()
-    except (JobFailed, requests.RequestException, OSError, KeyError, ValueError) as e:
+    except (JobFailed, requests.RequestException, OSError, ValueError) as e:
         print(f"python: FAILED: {e}", file=sys.stderr)
         sys.exit(1)
