@@ -84,7 +84,7 @@ def check_done(sandbox, token, site):
 
 
 def run():
-    pw, sdk, work = sys.argv[1], sys.argv[2], sys.argv[3]
+    pw, sdk, work = (os.path.abspath(a) for a in sys.argv[1:4])
     rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 5
     site = os.path.join(work, "site")
     make_site(site)

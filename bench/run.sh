@@ -16,6 +16,9 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+# A signal ends the script through its EXIT trap, so the servers stop too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -156,7 +156,7 @@ def embedded_budget(pw, work):
 
 
 def run():
-    pw, work = sys.argv[1], sys.argv[2]
+    pw, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     if not shutil.which("/usr/bin/time"):
         raise BenchFailed("GNU time (/usr/bin/time) is needed: apt-get install time")
     parts = sys.argv[3].split(",") if len(sys.argv) > 3 else ["runs", "budget", "embedded"]
