@@ -231,4 +231,25 @@ BOOST_AUTO_TEST_CASE(progress_events_carry_files_bytes_rate_eta_and_the_wait_for
   BOOST_TEST(last.at("bytes_done") == last.at("bytes_total"));
 }
 
+// deploy-tenants takes deploy-tenant's optional inputs and hands them to
+// every tenant: check_site=false skips each served-site check; transport=s3
+// is refused per tenant when the auth has no S3 credentials.
+BOOST_AUTO_TEST_CASE(check_site_and_transport_reach_every_tenant) {
+  prepare_account();
+  tenants_file(good_three);
+  auto unchecked = run(conf_pipeline("deploy-tenants.json"), {{"tenants", "tenants/tenants.json"}, {"check_site", "false"}});
+  BOOST_TEST(unchecked.exit_code() == 0, unchecked.log());
+  std::size_t skipped = 0;
+  for (const auto& e : unchecked.events)
+    if (e.at("type") == "step_finished" && std::string(e.at("step").as_string()).ends_with("/site"))
+      skipped += e.at("status") == "skipped";
+  BOOST_TEST(skipped == 3u, unchecked.log());
+
+  write_file(work.path() / "tenants" / "sites" / "acme" / "new.html", "<p>new</p>\n");
+  auto s3 = run(conf_pipeline("deploy-tenants.json"), {{"tenants", "tenants/tenants.json"}, {"transport", "s3"}});
+  BOOST_TEST(s3.exit_code() == 1, s3.log());
+  BOOST_TEST(TenantsFixture::row(s3, "acme").at("status").as_string() == "failed");
+  BOOST_TEST(s3.errors().find("transport s3 cannot be used") != std::string::npos, s3.errors());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
