@@ -83,6 +83,18 @@ def check_done(sandbox, token, site):
         raise BenchFailed(f"the mapping object holds {mapping}")
 
 
+def critical_path(out):
+    """Each step's start and end, in ms from the run's first event: where pipewright's time goes."""
+    ev = events(out)
+    t0 = min(e["ts"] for e in ev)
+    spans = {}
+    for e in ev:
+        if e["type"] in ("step_started", "step_finished"):
+            first, last = spans.get(e["step"], (e["ts"], e["ts"]))
+            spans[e["step"]] = (min(first, e["ts"]), max(last, e["ts"]))
+    return ", ".join(f"{step} {a - t0}-{b - t0}" for step, (a, b) in sorted(spans.items(), key=lambda s: s[1]))
+
+
 def run():
     pw, sdk, work = (os.path.abspath(a) for a in sys.argv[1:4])
     rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 5
@@ -130,6 +142,8 @@ def run():
     for n in names:
         print(f"{n:>10}: median {med[n]:.3f} s (of {', '.join(f'{s:.3f}' for s in sorted(seconds[n]))}), "
               f"{median(counted[n]):.0f} requests counted by the sandbox")
+    print(f"pipewright's steps in its last run (ms from its first event): "
+          f"{critical_path(os.path.join(work, f'r{rounds - 1}-pipewright', 'out'))}")
     print(f"ratios: python/pipewright {med['python'] / med['pipewright']:.1f}x, "
           f"typescript/pipewright {med['typescript'] / med['pipewright']:.1f}x; "
           f"pipewright target <= 0.5 s: {'met' if med['pipewright'] <= 0.5 else 'NOT met'}")
