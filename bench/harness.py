@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 # The eight groups of a pipewright token (conf/create-token.json), on the
@@ -125,12 +126,11 @@ def timed(cmd, env, out, cwd=None, timeout=300):
         try:
             rc = subprocess.run(cmd, stdout=o, stderr=e, env=env, cwd=cwd, timeout=timeout).returncode
         except subprocess.TimeoutExpired:
-            raise BenchFailed(f"{os.path.basename(cmd[1] if len(cmd) > 1 else cmd[0])} took more than {timeout} s; "
-                              f"see {out}.err")
+            raise BenchFailed(f"{' '.join(cmd[:4])} ... took more than {timeout} s; see {out}.err")
         seconds = time.perf_counter() - start
     if rc != 0:
         sys.stderr.write(open(out + ".err", errors="replace").read()[-2000:])
-        raise BenchFailed(f"{' '.join(cmd[:3])} ... exited {rc}; see {out} and {out}.err")
+        raise BenchFailed(f"{' '.join(cmd[:4])} ... exited {rc}; see {out} and {out}.err")
     return seconds
 
 

@@ -24,7 +24,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 start_sandbox() {
   # Rate limiting off: the benchmark measures the server, not the budget.
-  "$PW" sandbox --listen 127.0.0.1:0 --rate-limit off --output json "$@" >"$WORK/sandbox.json" 2>"$WORK/sandbox.err" &
+  "$PW" sandbox --listen 127.0.0.1:0 --rate-limit off --output json >"$WORK/sandbox.json" 2>"$WORK/sandbox.err" &
   PIDS+=($!)
   for _ in $(seq 50); do [[ -s $WORK/sandbox.json ]] && break; sleep 0.1; done
   SANDBOX_JSON=$(head -1 "$WORK/sandbox.json")
