@@ -111,8 +111,10 @@ std::vector<StepLink> step_links(const Pipeline& pipeline, const StepSpec& step)
     for (const auto& ref : refs) {
       if (ref.scope != "steps" || ref.name.empty()) continue;
       StepLink& link = links[ref.name];
-      if (ref.output.empty()) link.whole = true;  // malformed; validation reports it
-      else link.outputs.insert(ref.output);
+      if (ref.output.empty())
+        link.whole = true;  // malformed; validation reports it
+      else
+        link.outputs.insert(ref.output);
     }
   };
   read(references_in(boost::json::value(step.with)));

@@ -111,7 +111,8 @@ EvalScope PipelineRun::scope_for(const std::vector<std::string>& deps,
     // A composed step still running that has published what this step
     // reads counts as succeeded so far; its end is not waited for.
     for (const auto& d : deps)
-      if (auto it = results_.find(d); it == results_.end() ? !published_.contains(d) : !it->second.succeeded())
+      if (auto it = results_.find(d);
+          it == results_.end() ? !published_.contains(d) : !it->second.succeeded())
         scope.needs_succeeded = false;
   }
   scope.run_cancelled = scope_.cancelled();
@@ -206,7 +207,8 @@ PipelineResult PipelineRun::execute() {
       if (!started.count(step.id) && can_start(links.at(step.id))) ready.push_back(&step);
     // Not a composed step: the loop must stay free to start the steps that
     // wait only for the outputs it publishes.
-    if (ready.size() == 1 && started.size() == results_.size() && !publishes_early(ready.front()->id)) {
+    if (ready.size() == 1 && started.size() == results_.size() &&
+        !publishes_early(ready.front()->id)) {
       const StepSpec& step = *ready.front();
       started.insert(step.id);
       lock.unlock();

@@ -92,7 +92,8 @@ StepResult PipelineRun::run_uses(const StepSpec& step, const json::object* matri
   } catch (const ExpressionError& e) {
     return failed("step " + display_id + ": its `with` could not be resolved: " + e.what());
   }
-  if (uses_is_pipeline(step.uses)) return run_child_pipeline(step, with, scope, display_id, matrix == nullptr);
+  if (uses_is_pipeline(step.uses))
+    return run_child_pipeline(step, with, scope, display_id, matrix == nullptr);
 
   const LoadedPlugin* plugin = plugin_for(step.uses, step.isolation, step.grants);
   if (!plugin)
