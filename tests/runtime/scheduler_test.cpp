@@ -469,6 +469,21 @@ BOOST_AUTO_TEST_CASE(needs_waits_for_the_whole_composed_step) {
   BOOST_TEST(composed.events.position("step_started", "u") > composed.events.position("step_finished", "x"));
 }
 
+BOOST_AUTO_TEST_CASE(a_matrix_of_a_composed_pipeline_gives_its_outputs_at_its_end_and_may_start_early) {
+  Composition composed("{\"delay_ms\": 300, \"values\": {\"w\": \"route-1\"}}");
+  auto r = composed.run(R"({"pipewright": 1, "steps": [
+    {"id": "x", "uses": "child.json"},
+    {"id": "m", "uses": "child.json", "matrix": {"n": ["${{ steps.x.outputs.a }}", "two"]}},
+    {"id": "s", "uses": "core.echo", "with": {"values": {"got": "${{ steps.m.outputs.a }}"}}}]})");
+  BOOST_TEST_INFO(composed.out);
+  BOOST_TEST(r.ok());
+  // A matrix reading a composed step's output starts early like any step...
+  BOOST_TEST(composed.events.position("step_started", "m") < composed.events.position("step_finished", "x/slow"));
+  // ...but its own outputs are arrays, known when every instance has ended.
+  BOOST_TEST(composed.events.position("step_started", "s") > composed.events.position("step_finished", "m"));
+  BOOST_TEST(json::serialize(r.steps.at("s").outputs.at("got")) == R"(["bucket-1","bucket-1"])");
+}
+
 BOOST_AUTO_TEST_CASE(a_later_failure_of_the_composed_step_fails_the_run_and_the_early_step_still_ran) {
   Composition composed(R"({"delay_ms": 1500, "fail": "route refused"})");
   auto r = composed.run(R"({"pipewright": 1, "steps": [
