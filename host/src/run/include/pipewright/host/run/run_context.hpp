@@ -47,6 +47,9 @@ class ParallelismBudget {
   explicit ParallelismBudget(int slots) : free_(slots > 0 ? slots : 1) {}
   // Waits for a slot; false when `scope` was cancelled first.
   bool acquire(const CancelScope& scope);
+  // Waits for a slot whatever is cancelled: for a call that gave its slot
+  // up for a while and must hold one again before it ends.
+  void reclaim();
   void release();
 
  private:
