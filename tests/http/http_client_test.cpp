@@ -368,6 +368,60 @@ BOOST_AUTO_TEST_CASE(batch_keeps_concurrency_bound_and_completes_all_on_the_call
   BOOST_TEST(server.connections() <= 4u);
 }
 
+BOOST_AUTO_TEST_CASE(batches_of_two_callers_share_one_in_flight_budget_and_take_turns) {
+  TestServer server([](const ReceivedRequest& r, std::size_t) {
+    Reply reply = ok(r.target);
+    reply.delay = 20ms;
+    return reply;
+  });
+  auto options = fast_options();
+  options.in_flight = pw::InFlightLimits{4000, 3, 3};
+  pw::HttpClient client(options);
+  // A big batch with no bound of its own, and a small one that starts later.
+  std::vector<pw::HttpRequest> big, small;
+  for (int i = 0; i < 30; ++i) big.push_back(request("GET", server.url("/big" + std::to_string(i))));
+  for (int i = 0; i < 3; ++i) small.push_back(request("GET", server.url("/small" + std::to_string(i))));
+  std::atomic<std::size_t> big_done{0};
+  std::size_t big_done_when_small_finished = 0;
+  std::thread first([&] {
+    client.send_batch(std::move(big), 0, [&](std::size_t, pw::HttpResponse&& r) { big_done += r.status == 200; });
+  });
+  std::this_thread::sleep_for(50ms);
+  std::size_t small_ok = 0;
+  client.send_batch(std::move(small), 0, [&](std::size_t, pw::HttpResponse&& r) { small_ok += r.status == 200; });
+  big_done_when_small_finished = big_done;
+  first.join();
+  BOOST_TEST(big_done == 30u);
+  BOOST_TEST(small_ok == 3u);
+  BOOST_TEST(server.max_in_flight() <= 3u);  // both callers together
+  BOOST_TEST(server.max_in_flight() >= 2u);
+  // Served in turn: the small batch did not wait for the big one's 30.
+  BOOST_TEST(big_done_when_small_finished < 25u);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_waiting_for_the_rate_budget_holds_no_in_flight_slot) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  auto options = fast_options();
+  options.rate = pw::RateBudget{1, std::chrono::seconds(3), true};
+  options.in_flight = pw::InFlightLimits{4000, 1, 1};
+  pw::HttpClient client(options);
+  auto with_token = [&](std::string token) {
+    auto r = request("GET", server.url("/"));
+    r.headers.emplace_back("Authorization", "Bearer " + token);
+    return r;
+  };
+  BOOST_TEST(client.send(with_token("a")).status == 200);
+  // The second request of token a waits ~3 s for its budget...
+  std::thread waiting([&] { client.send(with_token("a")); });
+  std::this_thread::sleep_for(100ms);
+  // ...while token b's request takes the origin's only slot at once.
+  const auto start = Clock::now();
+  BOOST_TEST(client.send(with_token("b")).status == 200);
+  BOOST_TEST((Clock::now() - start < 1s));
+  waiting.join();
+  BOOST_TEST(server.requests() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(cancelling_an_in_flight_request_returns_promptly) {
   TestServer server([](const ReceivedRequest&, std::size_t) {
     Reply reply = ok();
