@@ -500,6 +500,24 @@ BOOST_AUTO_TEST_CASE(rate_budget_makes_callers_wait) {
   BOOST_TEST((Clock::now() - start >= 500ms));  // the third waited for the window
 }
 
+BOOST_AUTO_TEST_CASE(every_further_wait_for_the_rate_budget_is_announced) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  auto options = fast_options();
+  options.rate = pw::RateBudget{1, std::chrono::seconds(2), true};
+  pw::HttpClient client(options);
+  std::vector<pw::HttpRequest> requests(3, request("GET", server.url("/")));
+  std::vector<std::string> waits;
+  client.send_batch(
+      std::move(requests), 3, [](std::size_t, pw::HttpResponse&&) {}, {},
+      [&](const pw::HttpEvent& e) {
+        if (e.kind == pw::HttpEvent::Kind::waiting) waits.push_back(e.url_path);
+      });
+  // The second and third wait 2 s; the third, beaten to that unit by the
+  // second, waits another window, and says so again.
+  BOOST_TEST(waits.size() == 3u);
+  BOOST_TEST(server.requests() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(request_timeout_is_a_failure_for_get) {
   TestServer server([](const ReceivedRequest&, std::size_t) {
     Reply reply = ok();

@@ -320,7 +320,9 @@ struct HttpClient::Impl {
       return !request.deadline || Clock::now() + delay < *request.deadline;
     };
     for (int attempt = 1;; ++attempt) {
-      bool announced = false;
+      // The end of the wait last announced: a later, longer one (the next
+      // window, or the client's own budget after the server's) is said too.
+      Clock::time_point announced_until{};
       // An in-flight slot first, then the rate budget, so that a request is
       // counted when it leaves; no slot is held while waiting for the budget.
       SlotHold slot{in_flight, target->origin};
@@ -338,8 +340,8 @@ struct HttpClient::Impl {
           co_return response;
         }
         // A wait the user would notice is said once, with its length.
-        if (!announced && wait >= kAnnouncedWait) {
-          announced = true;
+        if (wait >= kAnnouncedWait && Clock::now() + wait > announced_until + kAnnouncedWait) {
+          announced_until = Clock::now() + wait;
           emit_waiting(*state, *target, attempt, wait, "waiting for the rate budget");
         }
         if (!co_await sleep_until(*state, Clock::now() + wait))
