@@ -4,10 +4,10 @@
 // never pass the one limit they share; under a small server budget the run
 // waits for it and is never refused.
 #define BOOST_TEST_MODULE cloudflare_in_flight
-#include "deploy_fixture.hpp"
-
 #include <algorithm>
 #include <set>
+
+#include "deploy_fixture.hpp"
 
 using namespace pw::deploy_test;
 
@@ -29,10 +29,11 @@ struct TenantsFixture : DeployFixture {
     for (int t = 0; t < tenants; ++t) {
       const std::string name = "t" + std::to_string(t);
       for (int i = 0; i < files; ++i)
-        write_file(work.path() / "tenants" / "sites" / name / ("page" + std::to_string(i) + ".html"),
-                   "<p>" + name + " page " + std::to_string(i) + "</p>\n");
-      list += std::string(t ? "," : "") + R"({"tenant": ")" + name + R"(", "domain": "www.)" + name +
-              R"(-corp.net", "site": "sites/)" + name + R"("})";
+        write_file(
+            work.path() / "tenants" / "sites" / name / ("page" + std::to_string(i) + ".html"),
+            "<p>" + name + " page " + std::to_string(i) + "</p>\n");
+      list += std::string(t ? "," : "") + R"({"tenant": ")" + name + R"(", "domain": "www.)" +
+              name + R"(-corp.net", "site": "sites/)" + name + R"("})";
     }
     write_file(work.path() / "tenants" / "tenants.json", list + "]");
   }
@@ -63,7 +64,8 @@ std::vector<json::object> of_type(const Run& r, std::string_view type) {
 // [ts - duration_ms, ts). An event is stamped when its caller hears of the
 // answer, a little after it arrived: each interval loses its last 3 ms, so
 // that such lag never counts a request that had ended as in flight.
-std::size_t peak_in_flight(const std::vector<json::object>& http, std::set<std::string>* steps_at_peak = nullptr) {
+std::size_t peak_in_flight(const std::vector<json::object>& http,
+                           std::set<std::string>* steps_at_peak = nullptr) {
   std::vector<std::pair<std::int64_t, int>> edges;
   for (const auto& e : http) {
     const auto end = e.at("ts").to_number<std::int64_t>();

@@ -1,7 +1,6 @@
 #include "in_flight_budget.hpp"
 
 #include <boost/test/unit_test.hpp>
-
 #include <string>
 #include <vector>
 
@@ -88,7 +87,8 @@ BOOST_AUTO_TEST_CASE(lines_are_served_in_turn_so_a_big_batch_cannot_starve_a_sma
   std::vector<std::string> order;
   // A batch of 100 uploads queues first, then a tenant's single listing.
   for (int i = 0; i < 100; ++i)
-    BOOST_TEST(!budget.take(api, 7, 100 + i, [&, i] { order.push_back("put" + std::to_string(i)); }));
+    BOOST_TEST(
+        !budget.take(api, 7, 100 + i, [&, i] { order.push_back("put" + std::to_string(i)); }));
   BOOST_TEST(!budget.take(api, 8, 1, [&] { order.push_back("list"); }));
   BOOST_TEST(!budget.take(api, 7, 300, [&] { order.push_back("put100"); }));
   for (int i = 0; i < 3; ++i) budget.release(api, std::nullopt);

@@ -69,7 +69,8 @@ bool InFlightBudget::withdraw(const std::string& origin_key, std::uint64_t ticke
   Origin& origin = origins_[origin_key];
   for (auto it = origin.lines.begin(); it != origin.lines.end(); ++it) {
     auto& queue = it->second;
-    auto found = std::find_if(queue.begin(), queue.end(), [&](const Waiter& w) { return w.ticket == ticket; });
+    auto found = std::find_if(queue.begin(), queue.end(),
+                              [&](const Waiter& w) { return w.ticket == ticket; });
     if (found == queue.end()) continue;
     queue.erase(found);
     if (queue.empty()) {
@@ -81,7 +82,8 @@ bool InFlightBudget::withdraw(const std::string& origin_key, std::uint64_t ticke
   return false;
 }
 
-void InFlightBudget::release(const std::string& origin_key, std::optional<std::chrono::microseconds> round_trip) {
+void InFlightBudget::release(const std::string& origin_key,
+                             std::optional<std::chrono::microseconds> round_trip) {
   std::vector<Grant> grants;
   {
     std::lock_guard lock(mutex_);
@@ -89,7 +91,8 @@ void InFlightBudget::release(const std::string& origin_key, std::optional<std::c
     if (origin.in_flight > 0) --origin.in_flight;
     if (round_trip) {
       const double sample = static_cast<double>(std::max<std::int64_t>(0, round_trip->count()));
-      origin.rtt_us = origin.rtt_us == 0 ? std::max(sample, 1.0) : origin.rtt_us + kGain * (sample - origin.rtt_us);
+      origin.rtt_us = origin.rtt_us == 0 ? std::max(sample, 1.0)
+                                         : origin.rtt_us + kGain * (sample - origin.rtt_us);
     }
     grants = hand_out(origin);
   }
@@ -111,7 +114,8 @@ std::size_t InFlightBudget::in_flight(const std::string& origin) const {
 std::chrono::microseconds InFlightBudget::round_trip(const std::string& origin) const {
   std::lock_guard lock(mutex_);
   auto it = origins_.find(origin);
-  return std::chrono::microseconds(it == origins_.end() ? 0 : static_cast<std::int64_t>(it->second.rtt_us));
+  return std::chrono::microseconds(
+      it == origins_.end() ? 0 : static_cast<std::int64_t>(it->second.rtt_us));
 }
 
 }  // namespace pw::http

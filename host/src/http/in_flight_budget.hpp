@@ -7,8 +7,6 @@
 // HttpClient; thread-safe; grants are called outside its lock.
 #pragma once
 
-#include <pipewright/host/http/http_client.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <pipewright/host/http/http_client.hpp>
 #include <string>
 
 namespace pw::http {
