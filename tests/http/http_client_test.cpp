@@ -379,16 +379,20 @@ BOOST_AUTO_TEST_CASE(batches_of_two_callers_share_one_in_flight_budget_and_take_
   pw::HttpClient client(options);
   // A big batch with no bound of its own, and a small one that starts later.
   std::vector<pw::HttpRequest> big, small;
-  for (int i = 0; i < 30; ++i) big.push_back(request("GET", server.url("/big" + std::to_string(i))));
-  for (int i = 0; i < 3; ++i) small.push_back(request("GET", server.url("/small" + std::to_string(i))));
+  for (int i = 0; i < 30; ++i)
+    big.push_back(request("GET", server.url("/big" + std::to_string(i))));
+  for (int i = 0; i < 3; ++i)
+    small.push_back(request("GET", server.url("/small" + std::to_string(i))));
   std::atomic<std::size_t> big_done{0};
   std::size_t big_done_when_small_finished = 0;
   std::thread first([&] {
-    client.send_batch(std::move(big), 0, [&](std::size_t, pw::HttpResponse&& r) { big_done += r.status == 200; });
+    client.send_batch(std::move(big), 0,
+                      [&](std::size_t, pw::HttpResponse&& r) { big_done += r.status == 200; });
   });
   std::this_thread::sleep_for(50ms);
   std::size_t small_ok = 0;
-  client.send_batch(std::move(small), 0, [&](std::size_t, pw::HttpResponse&& r) { small_ok += r.status == 200; });
+  client.send_batch(std::move(small), 0,
+                    [&](std::size_t, pw::HttpResponse&& r) { small_ok += r.status == 200; });
   big_done_when_small_finished = big_done;
   first.join();
   BOOST_TEST(big_done == 30u);

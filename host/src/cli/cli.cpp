@@ -115,8 +115,10 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--max-parallel", run.max_parallel, "Plugin calls running at once")
       ->check(CLI::PositiveNumber)
       ->option_text("N");
-  run_cmd->add_option("--max-in-flight", run.max_in_flight,
-                      "Requests in flight per API at most (default: as the measured latency asks, 16 to 256)")
+  run_cmd
+      ->add_option(
+          "--max-in-flight", run.max_in_flight,
+          "Requests in flight per API at most (default: as the measured latency asks, 16 to 256)")
       ->check(CLI::PositiveNumber)
       ->option_text("N");
   run_cmd->add_option("--rate-limit", run.rate_limit,

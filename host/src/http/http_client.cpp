@@ -94,7 +94,12 @@ struct Mailbox {
 struct RequestState {
   RequestState(asio::io_context& io, const HttpRequest& r, std::size_t i, std::uint64_t l,
                std::shared_ptr<Mailbox> m)
-      : strand(asio::make_strand(io)), timer(strand), request(r), index(i), line(l), mailbox(std::move(m)) {}
+      : strand(asio::make_strand(io)),
+        timer(strand),
+        request(r),
+        index(i),
+        line(l),
+        mailbox(std::move(m)) {}
 
   Strand strand;
   asio::steady_timer timer;
@@ -157,8 +162,8 @@ struct HttpClient::Impl {
     for (auto& worker : workers) worker.join();
   }
 
-  std::shared_ptr<RequestState> start(const HttpRequest& request, std::size_t index, std::uint64_t line,
-                                      std::shared_ptr<Mailbox> mailbox) {
+  std::shared_ptr<RequestState> start(const HttpRequest& request, std::size_t index,
+                                      std::uint64_t line, std::shared_ptr<Mailbox> mailbox) {
     auto state = std::make_shared<RequestState>(io, request, index, line, std::move(mailbox));
     asio::co_spawn(state->strand, perform(state),
                    [state](std::exception_ptr error, HttpResponse response) {
@@ -368,8 +373,8 @@ struct HttpClient::Impl {
       // Only an answer measures the origin's latency; a broken exchange
       // says nothing of it.
       slot.release(result.response.status != 0
-                       ? std::optional(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() -
-                                                                                             attempt_started))
+                       ? std::optional(std::chrono::duration_cast<std::chrono::microseconds>(
+                             Clock::now() - attempt_started))
                        : std::nullopt);
       if (state->cancelled) {
         emit(*state, *target, attempt, result, took, std::nullopt);

@@ -758,7 +758,8 @@ struct R2Upload {
       // Each part in flight is one streamed file range, so memory does not
       // grow with the part size; a few at once keep the link busy.
       // Parts of 16 MiB and more: a few at a time already fill the link.
-      json::object batch = batch_of(std::move(requests), concurrency > 0 ? std::min(concurrency, 4) : 4);
+      json::object batch =
+          batch_of(std::move(requests), concurrency > 0 ? std::min(concurrency, 4) : 4);
       std::vector<std::string> etags(parts);
       std::string part_failure;
       call.http_batch(json::serialize(batch), [&](std::string_view meta, std::string_view body) {
