@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -520,6 +521,36 @@ BOOST_AUTO_TEST_CASE(every_further_wait_for_the_rate_budget_is_announced) {
   // second, waits another window, and says so again.
   BOOST_TEST(waits.size() == 3u);
   BOOST_TEST(server.requests() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_new_credential_sends_one_request_before_it_knows_what_the_server_has_left) {
+  // The server has 2 requests left of this second (another client of the
+  // user spent the rest), and says so in every answer.
+  std::mutex mutex;
+  std::vector<Clock::time_point> arrivals;
+  TestServer server([&](const ReceivedRequest&, std::size_t) {
+    {
+      std::lock_guard lock(mutex);
+      arrivals.push_back(Clock::now());
+    }
+    Reply reply = ok();
+    reply.delay = 20ms;
+    reply.headers = {{"Ratelimit", "\"default\";r=2;t=1"}, {"Ratelimit-Policy", "\"burst\";q=3;w=1"}};
+    return reply;
+  });
+  auto options = fast_options();
+  options.rate = pw::RateBudget{1200, std::chrono::seconds(300), true};
+  pw::HttpClient client(options);
+  std::vector<pw::HttpRequest> requests(8, request("GET", server.url("/")));
+  for (auto& r : requests) r.headers.emplace_back("Authorization", "Bearer fresh-token");
+  const auto start = Clock::now();
+  std::size_t answered = 0;
+  client.send_batch(std::move(requests), 0, [&](std::size_t, pw::HttpResponse&& r) { answered += r.status == 200; });
+  BOOST_TEST(answered == 8u);
+  // Not eight at once on a guess: the first answer said 2 were left.
+  std::size_t first_half_second = 0;
+  for (auto at : arrivals) first_half_second += at - start < 500ms;
+  BOOST_TEST(first_half_second <= 3u);
 }
 
 BOOST_AUTO_TEST_CASE(request_timeout_is_a_failure_for_get) {

@@ -46,6 +46,10 @@ constexpr auto kCancelPoll = 20ms;
 // Waits for the rate budget at least this long are announced.
 constexpr auto kAnnouncedWait = 1000ms;
 constexpr auto kRefusedRetryDelay = 250ms;
+// Before a credential's first answer, the others wait this long at most for
+// it, looking every kProbePoll.
+constexpr auto kProbeWait = 2000ms;
+constexpr auto kProbePoll = 20ms;
 
 std::string seconds_text(std::chrono::milliseconds d) {
   char text[32];
@@ -274,6 +278,49 @@ struct HttpClient::Impl {
     state.mailbox->post_event(std::move(event));
   }
 
+  // Takes one unit of the key's rate budget (zero) or says how long to wait.
+  // Until the server has answered once on a credential, nothing is known of
+  // what it has left (other clients of the same user may have spent it): one
+  // request goes first and the others wait for its answer (kProbeWait at
+  // most), rather than a whole in-flight budget going out on a guess.
+  std::chrono::milliseconds acquire_rate(const std::string& key, bool& probe) {
+    if (!options.rate.enabled) return 0ms;
+    std::lock_guard lock(probe_mutex);
+    auto& p = probes[key];
+    const auto now = Clock::now();
+    if (!p.answered && p.out && now - p.sent < kProbeWait) return kProbePoll;
+    const auto wait = limiter.try_acquire(key);
+    if (wait == 0ms && !p.answered) {
+      p.out = probe = true;
+      p.sent = now;
+    }
+    return wait;
+  }
+
+  // The probe's attempt ended, with an answer or without (then the next
+  // request is the probe).
+  void probe_done(const std::string& key, bool answered) {
+    std::lock_guard lock(probe_mutex);
+    auto& p = probes[key];
+    p.out = false;
+    p.answered = p.answered || answered;
+  }
+
+  struct ProbeHold {
+    Impl& impl;
+    const std::string& key;
+    bool held = false;
+    ProbeHold(Impl& i, const std::string& k) : impl(i), key(k) {}
+    ProbeHold(const ProbeHold&) = delete;
+    ProbeHold& operator=(const ProbeHold&) = delete;
+    ~ProbeHold() { release(false); }
+    void release(bool answered) {
+      if (!held) return;
+      held = false;
+      impl.probe_done(key, answered);
+    }
+  };
+
   // The TLS context, made on first use: OpenSSL takes milliseconds to build
   // one, and the system CA store ~50 ms to parse, which a run that only
   // talks plain http to the loopback sandbox never needs.
@@ -331,10 +378,11 @@ struct HttpClient::Impl {
       // An in-flight slot first, then the rate budget, so that a request is
       // counted when it leaves; no slot is held while waiting for the budget.
       SlotHold slot{in_flight, target->origin};
+      ProbeHold probe{*this, rate_key};
       for (;;) {
         if (!co_await take_slot(state, target->origin)) co_return cancelled_response(attempt - 1);
         slot.held = true;
-        const auto wait = request.metered ? limiter.try_acquire(rate_key) : 0ms;
+        const auto wait = request.metered ? acquire_rate(rate_key, probe.held) : 0ms;
         if (wait <= 0ms) break;
         slot.release(std::nullopt);
         if (!fits_deadline(wait)) {
@@ -372,6 +420,7 @@ struct HttpClient::Impl {
       const auto took = since(attempt_started);
       // Only an answer measures the origin's latency; a broken exchange
       // says nothing of it.
+      probe.release(result.response.status != 0);
       slot.release(result.response.status != 0
                        ? std::optional(std::chrono::duration_cast<std::chrono::microseconds>(
                              Clock::now() - attempt_started))
@@ -494,6 +543,13 @@ struct HttpClient::Impl {
   http::ConnectionPool pool;
   http::RateLimiter limiter;
   http::InFlightBudget in_flight;
+  struct Probe {
+    bool answered = false;  // the server answered on this rate key once
+    bool out = false;       // a first request is waiting for its answer
+    Clock::time_point sent;
+  };
+  std::mutex probe_mutex;
+  std::map<std::string, Probe> probes;  // by rate key
   std::atomic<std::uint64_t> next_line{1};    // one line per send() or send_batch()
   std::atomic<std::uint64_t> next_ticket{1};  // one per wait for an in-flight slot
   std::mutex random_mutex;
