@@ -505,6 +505,25 @@ BOOST_AUTO_TEST_CASE(rate_budget_makes_callers_wait) {
   BOOST_TEST((Clock::now() - start >= 500ms));  // the third waited for the window
 }
 
+BOOST_AUTO_TEST_CASE(one_address_budget_holds_every_credential_of_the_origin_back) {
+  TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
+  auto options = fast_options();
+  options.rate = pw::RateBudget{100, std::chrono::seconds(1), true};
+  options.per_address = pw::RateBudget{2, std::chrono::seconds(1), true};
+  options.per_address_on_loopback = true;
+  pw::HttpClient client(options);
+  const auto start = Clock::now();
+  // Two credentials, each far inside its own budget: the origin's
+  // per-address budget is what makes the third request wait.
+  for (int i = 0; i < 3; ++i) {
+    auto r = request("GET", server.url("/"));
+    r.headers.emplace_back("Authorization", "Bearer credential-" + std::to_string(i % 2));
+    BOOST_TEST(client.send(r).status == 200);
+  }
+  BOOST_TEST((Clock::now() - start >= 500ms));
+  BOOST_TEST(server.requests() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(every_further_wait_for_the_rate_budget_is_announced) {
   TestServer server([](const ReceivedRequest&, std::size_t) { return ok(); });
   auto options = fast_options();

@@ -151,6 +151,7 @@ struct HttpClient::Impl {
         pool(io, [this]() -> asio::ssl::context& { return tls_context(); },
              options.max_connections_per_origin),
         limiter(options.rate, options.shared_budget_dir),
+        address_limiter(options.per_address),
         in_flight(options.in_flight),
         random(std::random_device{}()) {
     // A CA file the user named is checked now, so a bad one stops the run
@@ -283,12 +284,17 @@ struct HttpClient::Impl {
   // what it has left (other clients of the same user may have spent it): one
   // request goes first and the others wait for its answer (kProbeWait at
   // most), rather than a whole in-flight budget going out on a guess.
-  std::chrono::milliseconds acquire_rate(const std::string& key, bool& probe) {
+  // `address`: the origin when its per-address rate applies, else empty;
+  // its unit is taken first, as the shorter of the two windows to overspend.
+  std::chrono::milliseconds acquire_rate(const std::string& key, const std::string& address,
+                                         bool& probe) {
     if (!options.rate.enabled) return 0ms;
     std::lock_guard lock(probe_mutex);
     auto& p = probes[key];
     const auto now = Clock::now();
     if (!p.answered && p.out && now - p.sent < kProbeWait) return kProbePoll;
+    if (!address.empty())
+      if (const auto wait = address_limiter.try_acquire(address); wait > 0ms) return wait;
     const auto wait = limiter.try_acquire(key);
     if (wait == 0ms && !p.answered) {
       p.out = probe = true;
@@ -356,6 +362,8 @@ struct HttpClient::Impl {
       co_return failure("cannot read body_file " + request.body_file->string());
     const bool safe = request.safe_to_retry.value_or(http::method_is_idempotent(request.method));
     const std::string rate_key = target->origin + " " + http::credential_key(request.headers);
+    const std::string address_key =
+        !options.per_address_on_loopback && http::is_loopback_host(target->host) ? "" : target->origin;
     const int max_attempts = std::max(1, options.max_attempts);
     auto cancelled_response = [&](int attempts) {
       HttpResponse response = failure("cancelled");
@@ -382,7 +390,7 @@ struct HttpClient::Impl {
       for (;;) {
         if (!co_await take_slot(state, target->origin)) co_return cancelled_response(attempt - 1);
         slot.held = true;
-        const auto wait = request.metered ? acquire_rate(rate_key, probe.held) : 0ms;
+        const auto wait = request.metered ? acquire_rate(rate_key, address_key, probe.held) : 0ms;
         if (wait <= 0ms) break;
         slot.release(std::nullopt);
         if (!fits_deadline(wait)) {
@@ -542,6 +550,7 @@ struct HttpClient::Impl {
   std::once_flag tls_made;
   http::ConnectionPool pool;
   http::RateLimiter limiter;
+  http::RateLimiter address_limiter;  // keyed by origin; see HttpClientOptions::per_address
   http::InFlightBudget in_flight;
   struct Probe {
     bool answered = false;  // the server answered on this rate key once

@@ -110,6 +110,12 @@ struct HttpClientOptions {
   bool verify_tls = true;
   std::string ca_file;  // empty: system default paths
   RateBudget rate;      // per origin and credential (credential_key)
+  // Per origin, whatever the credential, for hosts that are not loopback:
+  // Cloudflare also refuses more than 200 requests a second from one client
+  // address, which a burst of a fresh 1,200-request budget would exceed.
+  // Off with `rate` off; the loopback sandbox does not meter addresses.
+  RateBudget per_address{200, std::chrono::seconds{1}, true};
+  bool per_address_on_loopback = false;  // tests: meter loopback origins too
   // Where concurrent pipewright processes share each budget (one small
   // file per origin and key); empty: this process only.
   std::filesystem::path shared_budget_dir;
