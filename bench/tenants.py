@@ -94,7 +94,7 @@ def first_and_rerun(pw, work):
     root = os.path.join(work, "many")
     tenants_file = make_tenants(root, TENANTS, FILES)
     print(f"== deploy-tenants, {TENANTS} tenants x {FILES} files (~1 KB), latency=50ms, rate limits off, "
-          f"max_parallel 16, concurrency 16", flush=True)
+          f"the pipeline's default max_parallel and concurrency", flush=True)
     with Sandbox(pw, ["--rate-limit", "off", "--faults", "latency=50ms"], os.path.join(root, "sandbox.err")) as sandbox:
         env = sandbox.env(sandbox.token())
         env["PIPEWRIGHT_CACHE_DIR"] = os.path.join(root, "cache")
