@@ -13,6 +13,7 @@
 #include <pipewright/cloudflare/guide.hpp>
 #include <pipewright/cloudflare/permissions.hpp>
 #include <pipewright/cloudflare/policies.hpp>
+#include <pipewright/cloudflare/token_verification.hpp>
 
 #include <algorithm>
 #include <array>
@@ -155,23 +156,16 @@ class PermissionTests {
   // `r` is the answer of GET /user/tokens/verify: the token's id, or a
   // Failure saying why no permission can be tested.
   std::string verified(const cf::ApiResult& r) {
-    if (r.ok() && r.result.is_object()) {
-      const auto& token = r.result.as_object();
-      const std::string status = cf::string_at(token, "status");
-      if (!status.empty() && status != "active")
-        throw Failure("the API token is " + status + ", so no permission can be tested",
-                      "create a new one: " + cf::create_token_command(account_id_, zone_id_));
-      call_.info("PASS token verify: token " + cf::string_at(token, "id") + " is valid and active");
-      return cf::string_at(token, "id");
-    }
-    if (r.status == 0) throw Failure("could not reach the Cloudflare API at " + api_.base_url(), cf::describe(r));
-    if (r.status == 400 && (r.has_error(9106) || r.has_error(6003)))
-      throw Failure("the step's auth is not a User API token",
-                    cf::describe(r) + ". Give this step an auth that uses cloudflare.auth.api_token");
-    throw Failure("Cloudflare refused the API token, so no permission can be tested",
-                  cf::describe(r) + ". The token is unknown, deleted, rolled, disabled, expired, not yet valid or "
-                                    "limited to other IP addresses. Create a new one: " +
-                      cf::create_token_command(account_id_, zone_id_));
+    cf::VerificationContext context;
+    context.base_url = api_.base_url();
+    context.step_auth = true;
+    context.advice =
+        "No permission can be tested. Check the value in CLOUDFLARE_API_TOKEN (My Profile → API Tokens lists your "
+        "tokens and their status), or create a new one: " +
+        cf::create_token_command(account_id_, zone_id_);
+    const auto token = cf::judge_token_verification(r, context);
+    call_.info("PASS token verify: token " + token.id + " is valid and active");
+    return token.id;
   }
 
   // The result shell of one test; `testable` false when its account or
