@@ -103,6 +103,30 @@ BOOST_AUTO_TEST_CASE(runs_the_whole_flow_then_creates_and_uploads_nothing) {
   BOOST_TEST(second.integer("verified") == files);
 }
 
+BOOST_AUTO_TEST_CASE(the_upload_starts_once_the_bucket_exists_and_nothing_deploys_before_the_token_is_tested) {
+  // Every answer about the zone's Worker routes is slow: the tenant's upload
+  // needs only the bucket, so it must not wait for them.
+  sandbox.server.set_faults("latency=800ms,path=/client/v4/zones/*/workers/routes*");
+  auto r = run(conf_pipeline("create-test-deploy.json"), flow_inputs);
+  BOOST_REQUIRE_MESSAGE(r.exit_code() == 0, r.log());
+  auto at = [&](std::string_view type, std::string_view step) {
+    for (std::size_t i = 0; i < r.events.size(); ++i)
+      if (r.events[i].at("type").as_string() == type && r.events[i].contains("step") &&
+          r.events[i].at("step").as_string() == step)
+        return i;
+    BOOST_FAIL("no " << type << " event for step " << step);
+    return std::size_t{0};
+  };
+  BOOST_TEST(at("step_started", "infrastructure") > at("step_finished", "token/test"));
+  BOOST_TEST(at("step_started", "tenant") > at("step_finished", "token"));
+  BOOST_TEST(at("step_started", "tenant/upload") > at("step_finished", "infrastructure/bucket"));
+  BOOST_TEST(at("step_started", "tenant/upload") < at("step_finished", "infrastructure/route"));
+  // The served-site check waits for the Worker and its route.
+  BOOST_TEST(at("step_started", "site") > at("step_finished", "infrastructure"));
+  BOOST_TEST(at("step_started", "site") > at("step_finished", "tenant"));
+  BOOST_TEST(r.integer("uploaded") == static_cast<std::int64_t>(site_files()));
+}
+
 BOOST_AUTO_TEST_CASE(deploy_pipelines_alone_use_the_token_saved_in_env) {
   BOOST_REQUIRE(run(conf_pipeline("create-test-deploy.json"), flow_inputs).exit_code() == 0);
 

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <set>
 
 #include <unistd.h>
 
@@ -210,6 +211,44 @@ BOOST_AUTO_TEST_CASE(lists_explicit_and_implicit_dependencies) {
   BOOST_REQUIRE(r.errors.empty());
   const auto deps = pw::step_dependencies(*r.pipeline, r.pipeline->steps.back());
   BOOST_TEST(deps == (std::vector<std::string>{"c", "n", "s", "w"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_need_waits_for_the_whole_step_and_a_reference_for_its_values) {
+  auto r = pw::test::parse(R"({
+  "pipewright": 1,
+  "steps": [
+    { "id": "a", "uses": "x.y" }, { "id": "b", "uses": "x.y" }, { "id": "c", "uses": "x.y" },
+    { "id": "z", "uses": "x.y", "needs": "b",
+      "with": { "v": "${{ steps.a.outputs.p }}-${{ steps.b.outputs.q }}", "w": "${{ steps.a.outputs.r }}" },
+      "if": "${{ steps.c.outputs.ok }}" }
+  ]
+})");
+  BOOST_REQUIRE(r.errors.empty());
+  const auto links = pw::step_links(*r.pipeline, r.pipeline->steps.back());
+  BOOST_REQUIRE_EQUAL(links.size(), 3u);
+  BOOST_TEST(links[0].id == "a");
+  BOOST_TEST(!links[0].whole);
+  BOOST_TEST((links[0].outputs == std::set<std::string>{"p", "r"}));
+  BOOST_TEST(links[1].id == "b");
+  BOOST_TEST(links[1].whole);
+  // An `if` inside ${{ }} reads its steps as a bare one does.
+  BOOST_TEST(links[2].id == "c");
+  BOOST_TEST(!links[2].whole);
+  BOOST_TEST((links[2].outputs == std::set<std::string>{"ok"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_condition_asking_how_steps_ended_waits_for_every_step_whole) {
+  for (const char* condition : {"always() && steps.a.outputs.p", "${{ failure() }}", "!cancelled()"}) {
+    auto r = pw::test::parse(std::string(R"({"pipewright": 1, "steps": [{ "id": "a", "uses": "x.y" },
+      { "id": "z", "uses": "x.y", "with": { "v": "${{ steps.a.outputs.p }}" }, "if": ")") + condition + R"(" }]})");
+    BOOST_REQUIRE(r.errors.empty());
+    const auto links = pw::step_links(*r.pipeline, r.pipeline->steps.back());
+    BOOST_REQUIRE_EQUAL(links.size(), 1u);
+    BOOST_TEST(links[0].whole, condition);
+  }
+  BOOST_TEST(!pw::condition_asks_how_steps_ended("success() && steps.a.outputs.p"));
+  BOOST_TEST(!pw::condition_asks_how_steps_ended("inputs.go"));
+  BOOST_TEST(pw::condition_asks_how_steps_ended(" ${{ always() }} "));
 }
 
 BOOST_AUTO_TEST_CASE(reports_missing_env_secret_and_required_input) {

@@ -63,6 +63,32 @@ BOOST_AUTO_TEST_CASE(steps_run_in_dependency_order_and_pass_outputs) {
   BOOST_TEST(done->at("outputs").at("result").as_string() == "one-two");
 }
 
+BOOST_AUTO_TEST_CASE(a_step_reading_a_composed_pipelines_output_starts_once_that_output_exists) {
+  TempDir dir;
+  dir.write("lib/infra.json", R"({"pipewright": 1, "steps": [
+      {"id": "bucket", "uses": "core.echo", "with": {"values": {"name": "sites"}}},
+      {"id": "route", "uses": "core.echo", "needs": "bucket", "with": {"delay_ms": 1500, "values": {"pattern": "*/*"}}}],
+    "outputs": {"bucket": "${{ steps.bucket.outputs.name }}", "route": "${{ steps.route.outputs.pattern }}"}})");
+  auto file = dir.write("p.json", R"({"pipewright": 1, "steps": [
+      {"id": "infra", "uses": "lib/infra.json"},
+      {"id": "upload", "uses": "core.echo", "with": {"values": {"into": "${{ steps.infra.outputs.bucket }}"}}},
+      {"id": "report", "uses": "core.echo", "needs": "infra", "with": {"values": {"route": "${{ steps.infra.outputs.route }}"}}}],
+    "outputs": {"into": "${{ steps.upload.outputs.into }}", "route": "${{ steps.report.outputs.route }}"}})");
+  auto r = run_json(dir, file.string());
+  BOOST_TEST_INFO(r.out << r.err);
+  BOOST_TEST(r.exit_code == 0);
+  Events ev(r.out);
+  BOOST_TEST(ev.all_valid);
+  // A reference waits for the value: upload ran while infra/route still waited.
+  BOOST_TEST(ev.position("step_finished", "upload") < ev.position("step_finished", "infra/route"));
+  // `needs` waits for the whole step.
+  BOOST_TEST(ev.position("step_started", "report") > ev.position("step_finished", "infra"));
+  auto* done = ev.find("run_finished");
+  BOOST_REQUIRE(done);
+  BOOST_TEST(done->at("outputs").at("into").as_string() == "sites");
+  BOOST_TEST(done->at("outputs").at("route").as_string() == "*/*");
+}
+
 BOOST_AUTO_TEST_CASE(independent_steps_run_concurrently) {
   TempDir dir;
   auto file = dir.write("p.json", R"({"pipewright": 1, "steps": [

@@ -374,6 +374,164 @@ BOOST_AUTO_TEST_CASE(a_pipeline_step_runs_the_child_and_returns_its_outputs) {
   BOOST_TEST(h.all_output().find(R"("step":"sub/greet")") != std::string::npos);
 }
 
+namespace {
+
+// A composed pipeline whose output `a` is known at once and `b` only after
+// the slow step (a `slow_with` of core.echo) ends; `wrapper.json` composes
+// it again; `failing.json` has an output read from a step that fails. Steps
+// `uses` them by file name, relative to the directory.
+struct Composition {
+  pw::test::TempDir dir;
+  std::vector<std::shared_ptr<const pw::Pipeline>> keep;
+  std::mutex mutex;
+
+  explicit Composition(const std::string& slow_with = R"({"delay_ms": 1500, "values": {"w": "route-1"}})") {
+    dir.write("child.json", R"({"pipewright": 1, "steps": [
+      {"id": "fast", "uses": "core.echo", "with": {"values": {"v": "bucket-1"}}},
+      {"id": "slow", "uses": "core.echo", "needs": "fast", "with": )" + slow_with + R"(}],
+      "outputs": {"a": "${{ steps.fast.outputs.v }}", "b": "${{ steps.slow.outputs.w }}"}})");
+    dir.write("failing.json", R"({"pipewright": 1, "steps": [
+      {"id": "bad", "uses": "core.echo", "with": {"fail": "refused", "values": {"v": "never"}}},
+      {"id": "slow", "uses": "core.echo", "with": )" + slow_with + R"(}],
+      "outputs": {"c": "${{ steps.bad.outputs.v || 'fallback' }}"}})");
+    dir.write("wrapper.json", R"({"pipewright": 1, "steps": [{"id": "inner", "uses": "child.json"}],
+      "outputs": {"a": "${{ steps.inner.outputs.a }}", "b": "${{ steps.inner.outputs.b }}"}})");
+  }
+  Harness h;
+  std::string out;  // every event line of the last run
+  pw::test::Events events{""};
+
+  // Runs the pipeline `text`, whose steps may use the files, keeping its events.
+  pw::PipelineResult run(const std::string& text) {
+    auto r = h.run_text(text, nullptr, loader());
+    out = h.all_output();
+    events = pw::test::Events(out);
+    return r;
+  }
+  pw::ChildPipelineLoader loader() {
+    return [this](std::string_view uses, const std::filesystem::path&,
+                  std::string& error) -> std::shared_ptr<const pw::Pipeline> {
+      auto loaded = pw::load_pipeline(dir.path / std::string(uses));
+      if (!loaded.pipeline) {
+        error = "cannot load " + std::string(uses);
+        return nullptr;
+      }
+      std::lock_guard lock(mutex);
+      keep.push_back(std::make_shared<const pw::Pipeline>(std::move(*loaded.pipeline)));
+      return keep.back();
+    };
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_step_reading_a_composed_steps_output_starts_before_that_step_ends) {
+  Composition composed;
+  auto r = composed.run(R"({"pipewright": 1, "steps": [
+    {"id": "x", "uses": "child.json"},
+    {"id": "s", "uses": "core.echo", "with": {"values": {"got": "${{ steps.x.outputs.a }}"}}},
+    {"id": "t", "uses": "core.echo", "with": {"values": {"got": "${{ steps.x.outputs.b }}"}}}]})");
+  BOOST_TEST_INFO(composed.out);
+  BOOST_TEST(r.ok());
+  // s needs only output a, published when x/fast succeeded: it ran while x/slow still waited.
+  BOOST_TEST(composed.events.position("step_finished", "s") < composed.events.position("step_finished", "x/slow"));
+  BOOST_TEST(composed.events.position("step_finished", "s") < composed.events.position("step_finished", "x"));
+  BOOST_TEST(r.steps.at("s").outputs.at("got").as_string() == "bucket-1");
+  // t reads b, which only x/slow makes.
+  BOOST_TEST(composed.events.position("step_started", "t") > composed.events.position("step_finished", "x/slow"));
+  BOOST_TEST(r.steps.at("t").outputs.at("got").as_string() == "route-1");
+  // At the end the step has every output, as before.
+  BOOST_TEST(r.steps.at("x").outputs.at("a").as_string() == "bucket-1");
+  BOOST_TEST(r.steps.at("x").outputs.at("b").as_string() == "route-1");
+}
+
+BOOST_AUTO_TEST_CASE(an_output_of_a_composed_step_composed_again_is_published_early_too) {
+  Composition composed;
+  auto r = composed.run(R"({"pipewright": 1, "steps": [
+    {"id": "x", "uses": "wrapper.json"},
+    {"id": "s", "uses": "core.echo", "with": {"values": {"got": "${{ steps.x.outputs.a }}"}}}]})");
+  BOOST_TEST_INFO(composed.out);
+  BOOST_TEST(r.ok());
+  BOOST_TEST(composed.events.position("step_finished", "s") < composed.events.position("step_finished", "x/inner/slow"));
+  BOOST_TEST(r.steps.at("s").outputs.at("got").as_string() == "bucket-1");
+}
+
+BOOST_AUTO_TEST_CASE(needs_waits_for_the_whole_composed_step) {
+  Composition composed("{\"delay_ms\": 300, \"values\": {\"w\": \"route-1\"}}");
+  auto r = composed.run(R"json({"pipewright": 1, "steps": [
+    {"id": "x", "uses": "child.json"},
+    {"id": "s", "uses": "core.echo", "needs": "x", "with": {"values": {"got": "${{ steps.x.outputs.a }}"}}},
+    {"id": "u", "uses": "core.echo", "if": "always()", "with": {"values": {"got": "${{ steps.x.outputs.a }}"}}}]})json");
+  BOOST_TEST_INFO(composed.out);
+  BOOST_TEST(r.ok());
+  BOOST_TEST(composed.events.position("step_started", "s") > composed.events.position("step_finished", "x"));
+  // always() asks how x ended, which only its end tells.
+  BOOST_TEST(composed.events.position("step_started", "u") > composed.events.position("step_finished", "x"));
+}
+
+BOOST_AUTO_TEST_CASE(a_matrix_of_a_composed_pipeline_gives_its_outputs_at_its_end_and_may_start_early) {
+  Composition composed("{\"delay_ms\": 300, \"values\": {\"w\": \"route-1\"}}");
+  auto r = composed.run(R"({"pipewright": 1, "steps": [
+    {"id": "x", "uses": "child.json"},
+    {"id": "m", "uses": "child.json", "matrix": {"n": ["${{ steps.x.outputs.a }}", "two"]}},
+    {"id": "s", "uses": "core.echo", "with": {"values": {"got": "${{ steps.m.outputs.a }}"}}}]})");
+  BOOST_TEST_INFO(composed.out);
+  BOOST_TEST(r.ok());
+  // A matrix reading a composed step's output starts early like any step...
+  BOOST_TEST(composed.events.position("step_started", "m") < composed.events.position("step_finished", "x/slow"));
+  // ...but its own outputs are arrays, known when every instance has ended.
+  BOOST_TEST(composed.events.position("step_started", "s") > composed.events.position("step_finished", "m"));
+  BOOST_TEST(json::serialize(r.steps.at("s").outputs.at("got")) == R"(["bucket-1","bucket-1"])");
+}
+
+BOOST_AUTO_TEST_CASE(a_later_failure_of_the_composed_step_fails_the_run_and_the_early_step_still_ran) {
+  Composition composed(R"({"delay_ms": 1500, "fail": "route refused"})");
+  auto r = composed.run(R"({"pipewright": 1, "steps": [
+    {"id": "x", "uses": "child.json"},
+    {"id": "s", "uses": "core.echo", "with": {"values": {"got": "${{ steps.x.outputs.a }}"}}},
+    {"id": "after", "uses": "core.echo", "needs": "s"}]})");
+  BOOST_TEST_INFO(composed.out);
+  BOOST_TEST(!r.ok());
+  BOOST_TEST(pw::status_name(r.steps.at("x").status) == "failed");
+  BOOST_TEST(r.steps.at("x").error.find("route refused") != std::string::npos);
+  BOOST_TEST(pw::status_name(r.steps.at("s").status) == "ok");
+  BOOST_TEST(pw::status_name(r.steps.at("after").status) == "ok");
+  BOOST_TEST(composed.events.position("step_finished", "s") < composed.events.position("step_finished", "x/slow"));
+}
+
+BOOST_AUTO_TEST_CASE(an_output_reading_a_failed_step_is_never_published_and_its_reader_is_skipped) {
+  // x/bad fails at once while x/slow goes on: c (even with its fallback) is never
+  // published early, so s waits for the whole of x, which failed.
+  Composition composed("{\"delay_ms\": 300}");
+  auto r = composed.run(R"({"pipewright": 1, "steps": [
+    {"id": "x", "uses": "failing.json"},
+    {"id": "s", "uses": "core.echo", "with": {"values": {"got": "${{ steps.x.outputs.c }}"}}}]})");
+  BOOST_TEST_INFO(composed.out);
+  BOOST_TEST(pw::status_name(r.steps.at("s").status) == "skipped");
+  BOOST_TEST(r.steps.at("s").error == "a step it needs did not succeed");
+  BOOST_TEST(!composed.events.find("step_started", "s"));
+  BOOST_TEST(composed.events.position("step_finished", "s") > composed.events.position("step_finished", "x"));
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_the_root_stops_a_composed_step_and_the_step_started_early_from_it) {
+  Composition composed(R"({"delay_ms": 30000})");
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    composed.h.root.cancel();
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto r = composed.run(R"({"pipewright": 1, "steps": [
+    {"id": "x", "uses": "child.json"},
+    {"id": "s", "uses": "core.echo", "with": {"delay_ms": 30000, "values": {"got": "${{ steps.x.outputs.a }}"}}}]})");
+  canceller.join();
+  BOOST_TEST_INFO(composed.out);
+  BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(10)));
+  BOOST_TEST(r.interrupted);
+  BOOST_TEST(pw::status_name(r.steps.at("x").status) == "cancelled");
+  BOOST_TEST(pw::status_name(r.steps.at("s").status) == "cancelled");
+  BOOST_TEST(composed.events.find("step_started", "s"));
+}
+
 BOOST_AUTO_TEST_CASE(cancelling_the_root_stops_running_and_pending_steps) {
   Harness h;
   std::thread canceller([&] {

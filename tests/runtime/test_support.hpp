@@ -90,6 +90,14 @@ struct Events {
       throw std::runtime_error("no " + std::string(type) + " event for step " + std::string(step));
     return e->at("ts").as_int64();
   }
+  // Where the first event of `type` for `step` is in the stream: for
+  // ordering checks that do not depend on clock resolution.
+  std::size_t position(std::string_view type, std::string_view step) const {
+    auto* e = find(type, step);
+    if (e == nullptr)
+      throw std::runtime_error("no " + std::string(type) + " event for step " + std::string(step));
+    return static_cast<std::size_t>(e - list.data());
+  }
   std::string status(std::string_view step) const {
     auto* e = find("step_finished", step);
     return e ? std::string(e->at("status").as_string()) : std::string("(no step_finished)");

@@ -270,6 +270,20 @@ bool calls_status_function(const Node& node) {
   return (node.left && calls_status_function(*node.left)) || (node.right && calls_status_function(*node.right));
 }
 
+// always(), failure() or cancelled() anywhere under `node`: what only the end of a step answers.
+bool asks_how_steps_ended(const Node& node) {
+  if (node.kind == Node::Kind::call && node.parts[0] != "success") return true;
+  return (node.left && asks_how_steps_ended(*node.left)) || (node.right && asks_how_steps_ended(*node.right));
+}
+
+// An `if` without surrounding blanks and without its ${{ }}, when it is wholly inside one.
+std::string condition_body(std::string_view condition) {
+  while (!condition.empty() && std::isspace(static_cast<unsigned char>(condition.front()))) condition.remove_prefix(1);
+  while (!condition.empty() && std::isspace(static_cast<unsigned char>(condition.back()))) condition.remove_suffix(1);
+  if (auto inner = config_detail::sole_expression(condition)) return *inner;
+  return std::string(condition);
+}
+
 bool truthy(const boost::json::value& v) {
   switch (v.kind()) {
     case boost::json::kind::null: return false;
@@ -532,12 +546,23 @@ boost::json::value evaluate_template(const boost::json::value& templ, const Eval
   return templ;
 }
 
+std::vector<Reference> references_in_condition(std::string_view condition) {
+  return references_in_expression(condition_body(condition));
+}
+
+bool condition_asks_how_steps_ended(std::string_view condition) {
+  const std::string body = condition_body(condition);
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return false;
+  try {
+    return asks_how_steps_ended(*Parser(body).parse());
+  } catch (const ExpressionError&) {
+    return false;  // validation reports syntax errors
+  }
+}
+
 bool evaluate_condition(std::string_view expr, const EvalScope& scope) {
-  std::string_view body = expr;
-  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) body.remove_prefix(1);
-  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.remove_suffix(1);
-  std::optional<std::string> inner = config_detail::sole_expression(body);
-  if (inner) body = *inner;
+  const std::string text = condition_body(expr);
+  std::string_view body = text;
   const bool needs_ok = scope.needs_succeeded && !scope.run_cancelled;
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return needs_ok;
   NodePtr root = Parser(body).parse();

@@ -6,7 +6,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <set>
 
 namespace pw {
 namespace {
@@ -22,12 +21,6 @@ SourceLocation nearest(const std::map<std::string, SourceLocation>& positions, s
 
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-void add_step_references(const boost::json::value& templ, std::set<std::string>& out) {
-  for (const auto& ref : references_in(templ)) {
-    if (ref.scope == "steps") out.insert(ref.name);
-  }
 }
 
 }  // namespace
@@ -112,25 +105,45 @@ bool is_matrix_option(std::string_view key) {
          key == "exclude";
 }
 
-std::vector<std::string> step_dependencies(const Pipeline& pipeline, const StepSpec& step) {
-  std::set<std::string> ids(step.needs.begin(), step.needs.end());
-  add_step_references(boost::json::value(step.with), ids);
-  if (!step.if_expr.empty()) {
-    for (const auto& ref : references_in_expression(step.if_expr)) {
-      if (ref.scope == "steps") ids.insert(ref.name);
+std::vector<StepLink> step_links(const Pipeline& pipeline, const StepSpec& step) {
+  std::map<std::string, StepLink> links;
+  auto read = [&](const std::vector<Reference>& refs) {
+    for (const auto& ref : refs) {
+      if (ref.scope != "steps" || ref.name.empty()) continue;
+      StepLink& link = links[ref.name];
+      if (ref.output.empty())
+        link.whole = true;  // malformed; validation reports it
+      else
+        link.outputs.insert(ref.output);
     }
-  }
-  if (auto it = pipeline.auths.find(step.auth); !step.auth.empty() && it != pipeline.auths.end()) {
-    add_step_references(boost::json::value(it->second.with), ids);
-  }
+  };
+  read(references_in(boost::json::value(step.with)));
+  if (!step.if_expr.empty()) read(references_in_condition(step.if_expr));
+  if (auto it = pipeline.auths.find(step.auth); !step.auth.empty() && it != pipeline.auths.end())
+    read(references_in(boost::json::value(it->second.with)));
   if (step.matrix) {
-    for (const auto& [axis, values] : step.matrix->axes) add_step_references(values, ids);
-    add_step_references(step.matrix->include, ids);
-    add_step_references(step.matrix->exclude, ids);
-    add_step_references(boost::json::value(step.matrix->max_parallel_expr), ids);
+    for (const auto& [axis, values] : step.matrix->axes) read(references_in(values));
+    read(references_in(step.matrix->include));
+    read(references_in(step.matrix->exclude));
+    read(references_in(boost::json::value(step.matrix->max_parallel_expr)));
+    read(references_in(boost::json::value(step.matrix->name)));
   }
-  ids.erase(step.id);
-  return {ids.begin(), ids.end()};
+  const bool status = !step.if_expr.empty() && condition_asks_how_steps_ended(step.if_expr);
+  for (auto& [id, link] : links) link.whole = link.whole || status;
+  for (const auto& id : step.needs) links[id].whole = true;
+  links.erase(step.id);
+  std::vector<StepLink> out;
+  for (auto& [id, link] : links) {
+    link.id = id;
+    out.push_back(std::move(link));
+  }
+  return out;
+}
+
+std::vector<std::string> step_dependencies(const Pipeline& pipeline, const StepSpec& step) {
+  std::vector<std::string> ids;
+  for (const auto& link : step_links(pipeline, step)) ids.push_back(link.id);
+  return ids;
 }
 
 }  // namespace pw

@@ -60,8 +60,8 @@ std::string format_duration(std::chrono::milliseconds d) {
   return std::to_string(ms) + "ms";
 }
 
-PipelineRun::PipelineRun(RunContext& run, const PipelineInvocation& invocation)
-    : run_(run), invocation_(invocation), scope_(&invocation.parent) {
+PipelineRun::PipelineRun(RunContext& run, const PipelineInvocation& invocation, OutputSink publish)
+    : run_(run), invocation_(invocation), scope_(&invocation.parent), publish_(std::move(publish)) {
   for (const auto& [name, spec] : invocation.pipeline.auths)
     auths_.emplace(name, std::make_unique<AuthState>());
 }
@@ -86,9 +86,13 @@ EvalScope PipelineRun::scope_for(const std::vector<std::string>& deps,
   scope.step_output = [this](std::string_view step,
                              std::string_view output) -> std::optional<json::value> {
     std::lock_guard lock(mutex_);
-    auto it = results_.find(std::string(step));
-    if (it == results_.end()) return std::nullopt;
-    if (auto* v = it->second.outputs.if_contains(output)) return *v;
+    const json::object* outputs = nullptr;
+    if (auto it = results_.find(std::string(step)); it != results_.end())
+      outputs = &it->second.outputs;
+    else if (auto early = published_.find(std::string(step)); early != published_.end())
+      outputs = &early->second;
+    if (!outputs) return std::nullopt;
+    if (auto* v = outputs->if_contains(output)) return *v;
     return std::nullopt;
   };
   if (matrix) {
@@ -104,42 +108,107 @@ EvalScope PipelineRun::scope_for(const std::vector<std::string>& deps,
   }
   {
     std::lock_guard lock(mutex_);
+    // A composed step still running that has published what this step
+    // reads counts as succeeded so far; its end is not waited for.
     for (const auto& d : deps)
-      if (auto it = results_.find(d); it == results_.end() || !it->second.succeeded())
+      if (auto it = results_.find(d);
+          it == results_.end() ? !published_.contains(d) : !it->second.succeeded())
         scope.needs_succeeded = false;
   }
   scope.run_cancelled = scope_.cancelled();
   return scope;
 }
 
+bool PipelineRun::publishes_early(const std::string& step_id) const {
+  const StepSpec* step = invocation_.pipeline.find_step(step_id);
+  return step && !step->matrix && uses_is_pipeline(step->uses);
+}
+
+bool PipelineRun::can_start(const std::vector<StepLink>& links) const {
+  for (const auto& link : links) {
+    if (results_.contains(link.id)) continue;
+    if (link.whole || !publishes_early(link.id)) return false;
+    auto early = published_.find(link.id);
+    if (early == published_.end()) return false;
+    for (const auto& name : link.outputs)
+      if (!early->second.contains(name)) return false;
+  }
+  return true;
+}
+
+void PipelineRun::publish_outputs(OutputReads& reads, std::unique_lock<std::mutex>& lock) {
+  while (!reads.empty() && !scope_.cancelled()) {
+    std::vector<std::string> names;
+    for (auto output = reads.begin(); output != reads.end();) {
+      bool ready = true, never = false;
+      for (const auto& [id, names_read] : output->second) {
+        if (auto it = results_.find(id); it != results_.end()) {
+          never = never || !it->second.succeeded();
+          continue;
+        }
+        auto early = published_.find(id);
+        for (const auto& name : names_read)
+          ready = ready && early != published_.end() && early->second.contains(name);
+      }
+      if (ready && !never) names.push_back(output->first);
+      output = ready || never ? reads.erase(output) : std::next(output);
+    }
+    if (names.empty()) return;
+    lock.unlock();
+    EvalScope scope = scope_for({}, nullptr);
+    for (const auto& name : names) {
+      try {
+        publish_(name, evaluate_template(invocation_.pipeline.outputs.at(name), scope));
+      } catch (const ExpressionError&) {
+        // Left to the end of the run, which reports it as today.
+      }
+    }
+    lock.lock();
+  }
+}
+
 // The scheduling loop: runs on the caller's thread, starts a worker thread
-// for every step whose dependencies are done, and joins them all. A step
-// that is the only one ready while nothing runs is run on the caller's
-// thread instead: nothing could run beside it, and most pipelines are
-// chains, so a thread per step was mostly start-up cost.
+// for every step whose dependencies are met, and joins them all. A step
+// waits for the whole of a step it `needs`, but only for the outputs it
+// reads of a composed pipeline step, which publishes them as they come.
+// A step that is the only one ready while nothing runs is run on the
+// caller's thread instead: nothing could run beside it, and most pipelines
+// are chains, so a thread per step was mostly start-up cost.
 PipelineResult PipelineRun::execute() {
   const Pipeline& pipeline = invocation_.pipeline;
   std::set<std::string> ids;
   for (const auto& s : pipeline.steps) ids.insert(s.id);
   std::map<std::string, std::vector<std::string>> deps;
+  std::map<std::string, std::vector<StepLink>> links;
   for (const auto& s : pipeline.steps) {
     deps[s.id];  // every step has an entry, so workers only read the map
-    for (auto& d : step_dependencies(pipeline, s))
-      if (ids.count(d) && d != s.id) deps[s.id].push_back(d);
+    links[s.id];
+    for (auto& link : step_links(pipeline, s)) {
+      if (!ids.count(link.id) || link.id == s.id) continue;
+      deps[s.id].push_back(link.id);
+      links[s.id].push_back(std::move(link));
+    }
   }
+  OutputReads reads;
+  if (publish_)
+    for (const auto& [name, templ] : pipeline.outputs) {
+      auto& read = reads[name];
+      for (const auto& ref : references_in(templ))
+        if (ref.scope == "steps") read[ref.name].insert(ref.output);
+    }
 
   std::set<std::string> started;
   std::vector<std::thread> workers;
   std::unique_lock lock(mutex_);
   while (true) {
+    publish_outputs(reads, lock);
     std::vector<const StepSpec*> ready;
-    for (const auto& step : pipeline.steps) {
-      if (started.count(step.id)) continue;
-      bool met = true;
-      for (const auto& d : deps.at(step.id)) met = met && results_.count(d);
-      if (met) ready.push_back(&step);
-    }
-    if (ready.size() == 1 && started.size() == results_.size()) {
+    for (const auto& step : pipeline.steps)
+      if (!started.count(step.id) && can_start(links.at(step.id))) ready.push_back(&step);
+    // Not a composed step: the loop must stay free to start the steps that
+    // wait only for the outputs it publishes.
+    if (ready.size() == 1 && started.size() == results_.size() &&
+        !publishes_early(ready.front()->id)) {
       const StepSpec& step = *ready.front();
       started.insert(step.id);
       lock.unlock();

@@ -92,7 +92,8 @@ StepResult PipelineRun::run_uses(const StepSpec& step, const json::object* matri
   } catch (const ExpressionError& e) {
     return failed("step " + display_id + ": its `with` could not be resolved: " + e.what());
   }
-  if (uses_is_pipeline(step.uses)) return run_child_pipeline(step, with, scope, display_id);
+  if (uses_is_pipeline(step.uses))
+    return run_child_pipeline(step, with, scope, display_id, matrix == nullptr);
 
   const LoadedPlugin* plugin = plugin_for(step.uses, step.isolation, step.grants);
   if (!plugin)
@@ -294,7 +295,7 @@ StepResult PipelineRun::run_matrix(const StepSpec& step, const CancelScope& scop
 
 StepResult PipelineRun::run_child_pipeline(const StepSpec& step, const json::value& with,
                                            const CancelScope& scope,
-                                           const std::string& display_id) {
+                                           const std::string& display_id, bool publish_early) {
   if (!invocation_.load_child)
     return failed("step " + display_id + ": nested pipelines are not available here");
   std::string error;
@@ -314,7 +315,16 @@ StepResult PipelineRun::run_child_pipeline(const StepSpec& step, const json::val
                    {{"step", display_id}, {"plugin", step.uses}, {"attempt", 1}});
   PipelineInvocation invocation{*child, std::move(inputs), scope, display_id + "/",
                                 invocation_.load_child};
-  PipelineResult result = run_pipeline(run_, invocation);
+  // A matrix instance's outputs are collected into arrays at the end, so
+  // only a single composed step publishes its outputs early.
+  OutputSink publish;
+  if (publish_early)
+    publish = [this, id = step.id](const std::string& name, const json::value& value) {
+      std::lock_guard lock(mutex_);
+      published_[id][name] = value;
+      changed_.notify_all();
+    };
+  PipelineResult result = PipelineRun(run_, invocation, std::move(publish)).execute();
   StepResult r;
   r.outputs = result.outputs;
   if (result.ok()) return r;

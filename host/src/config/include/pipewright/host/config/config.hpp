@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -134,6 +135,20 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 // without the step itself.
 std::vector<std::string> step_dependencies(const Pipeline& pipeline, const StepSpec& step);
 
+// How a step waits for one step it depends on. `needs` = wait for the whole
+// step; a reference = wait for the value. `whole`: until that step ends (it
+// is in `needs`, or the step's `if` calls always(), failure() or
+// cancelled(), which ask how it ended). Otherwise only until the `outputs`
+// its expressions read (steps.ID.outputs.NAME) exist, which a composed
+// pipeline step publishes one by one before it ends.
+struct StepLink {
+  std::string id;
+  bool whole = false;
+  std::set<std::string> outputs;
+};
+// The steps of step_dependencies, each with how it is waited for.
+std::vector<StepLink> step_links(const Pipeline& pipeline, const StepSpec& step);
+
 struct LoadResult {
   std::optional<Pipeline> pipeline;  // set when the file parsed into the model
   Diagnostics errors;                // every problem found, in file order, each at its file:line:col
@@ -194,6 +209,11 @@ struct Reference {
 // Every reference in a JSON template (strings holding ${{ }}), recursively.
 std::vector<Reference> references_in(const boost::json::value& templ);
 std::vector<Reference> references_in_expression(std::string_view expr);
+// The references of an `if`, bare or wholly inside one ${{ }}.
+std::vector<Reference> references_in_condition(std::string_view condition);
+// True when an `if` calls always(), failure() or cancelled(): its answer
+// depends on how the steps it needs ended, not only on their values.
+bool condition_asks_how_steps_ended(std::string_view condition);
 
 // Values an expression can see. Lookups return nullopt when unknown.
 struct EvalScope {
