@@ -83,12 +83,14 @@ struct R2Bucket {
     auto answers = client.batch({get, post}, 2);
     auto& found = answers[0];
     auto& made = answers[1];
-    const bool created = made.ok();
-    if (created) {
+    // A create the host sent again (its first answer was lost) that then
+    // hears "exists", where the read found nothing: the first one made it.
+    const bool resent_into_itself = made.attempts > 1 && made.has_error(bucket_exists_code) && found.status == 404;
+    const bool created = made.ok() || resent_into_itself;
+    if (made.ok()) {
       found = std::move(made);
     } else if (!found.ok() && made.has_error(bucket_exists_code)) {
-      // Created by someone else between our read and our create.
-      call.info("bucket '" + bucket + "' appeared meanwhile; using it");
+      if (!resent_into_itself) call.info("bucket '" + bucket + "' appeared meanwhile; using it");
       found = client.request(get);
     } else if (!found.ok() && found.status == 404) {
       throw Failure("creating the R2 bucket '" + bucket + "' failed", cf::describe(made), "/name");
