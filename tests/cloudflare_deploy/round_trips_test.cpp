@@ -5,7 +5,10 @@
 #define BOOST_TEST_MODULE cloudflare_round_trips
 #include "deploy_fixture.hpp"
 
+#include <pipewright/util/rfc3339.hpp>
 #include <pipewright/util/text.hpp>
+
+#include <chrono>
 
 #include <algorithm>
 
@@ -113,8 +116,10 @@ BOOST_AUTO_TEST_CASE(the_flow_batches_independent_reads_and_an_unchanged_rerun_r
   const std::string seen = all_trips(trips);
   BOOST_TEST_MESSAGE("first run:\n" << seen);
 
-  // The composed pipelines do not verify the token again: the test step did.
-  for (const char* step : {"infrastructure/auth:token", "tenant/auth:token"}) BOOST_TEST(!trips.contains(step), seen);
+  // Only the test step verifies the token: not the new token's auth, nor
+  // the composed pipelines'.
+  for (const char* step : {"token/auth:created", "infrastructure/auth:token", "tenant/auth:token"})
+    BOOST_TEST(!trips.contains(step), seen);
   BOOST_TEST(trips["token/test"].rounds.size() == 1u, seen);
   BOOST_TEST(trips["token/test"].in_round(0, "GET", "/user/tokens/verify"), seen);
   // The bucket: read and create together.
@@ -181,6 +186,29 @@ BOOST_AUTO_TEST_CASE(test_token_sends_its_verification_with_the_probes_in_one_ro
   BOOST_TEST(trips["test"].rounds.size() == 1u, seen);
   BOOST_TEST(trips["test"].requests() == 9u, seen);
   BOOST_TEST(trips["test"].in_round(0, "GET", "/user/tokens/verify"), seen);
+}
+
+BOOST_AUTO_TEST_CASE(the_test_step_asks_again_while_a_token_just_made_is_not_known_yet) {
+  // Valid two seconds from now: refused (401) until then, as a new token is
+  // until it reaches every Cloudflare edge.
+  const auto soon = pw::util::format_rfc3339(pw::util::now() + std::chrono::seconds(2));
+  const auto token = sandbox.make_token({sbt::policy({"Zone Read"}, sbt::zone_key(id().zone_id))},
+                                        json::object{{"not_before", soon}});
+  extra_env["CLOUDFLARE_API_TOKEN"] = token.value;
+  auto r = run(test_pipeline("test-permissions-waiting.json"));
+  BOOST_REQUIRE_MESSAGE(r.exit_code() == 0, r.log());
+  BOOST_TEST(r.integer("passed") == 1);
+  BOOST_TEST(r.text("token_id") == token.id);
+  auto trips = trips_of(r);
+  const auto& test = trips["test"];
+  BOOST_TEST(test.rounds.size() >= 2u, all_trips(trips));
+  // Every round but the last was refused whole, the verification with 401.
+  for (std::size_t i = 0; i + 1 < test.rounds.size(); ++i)
+    for (const auto& s : test.rounds[i]) {
+      BOOST_TEST((s.status == 401 || s.status == 403), s.text());
+      if (s.path == "/user/tokens/verify") BOOST_TEST(s.status == 401, s.text());
+    }
+  BOOST_TEST(test.in_round(test.rounds.size() - 1, "GET", "/user/tokens/verify"), all_trips(trips));
 }
 
 BOOST_AUTO_TEST_CASE(test_token_names_every_cause_of_a_refused_token_and_how_to_make_a_new_one) {
