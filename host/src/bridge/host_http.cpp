@@ -190,6 +190,29 @@ HttpEventSink event_sink(CallContext& ctx) {
   };
 }
 
+// A plugin call waiting for answers computes nothing: its slot of the
+// run's budget of calls (--max-parallel) is free for another call until the
+// answers are in, so a run that mostly waits is bounded by the in-flight
+// budget per origin, not by the number of calls.
+class WaitingForAnswers {
+ public:
+  explicit WaitingForAnswers(CallContext& ctx) : ctx_(ctx) {
+    std::lock_guard lock(ctx_.mutex);
+    if (ctx_.http_waits++ == 0) ctx_.run.budget.release();
+  }
+  ~WaitingForAnswers() {
+    std::unique_lock lock(ctx_.mutex);
+    if (--ctx_.http_waits > 0) return;
+    lock.unlock();
+    ctx_.run.budget.reclaim();
+  }
+  WaitingForAnswers(const WaitingForAnswers&) = delete;
+  WaitingForAnswers& operator=(const WaitingForAnswers&) = delete;
+
+ private:
+  CallContext& ctx_;
+};
+
 pw_status bad_input(CallContext& ctx, std::string_view service, const std::string& why) {
   Diagnostic d{Severity::error,
                "plugin " + (ctx.plugin ? ctx.plugin->name : std::string("?")) + " sent a malformed " +
@@ -224,8 +247,12 @@ pw_status host_http(CallContext& ctx, std::string_view request_json, std::string
     request.timeout = std::min(request.timeout, kCleanupTimeout);
   else
     cap_timeout(ctx, request);
-  HttpResponse response = ctx.run.http.send(
-      request, [&ctx, cleanup] { return !cleanup && ctx.cancel.cancelled(); }, event_sink(ctx));
+  HttpResponse response;
+  {
+    WaitingForAnswers waiting(ctx);
+    response = ctx.run.http.send(
+        request, [&ctx, cleanup] { return !cleanup && ctx.cancel.cancelled(); }, event_sink(ctx));
+  }
   deliver(on_response, user, 0, response);
   return ctx.cancel.cancelled() ? PW_STATUS_CANCELLED : PW_STATUS_OK;
 }
@@ -237,10 +264,12 @@ pw_status host_http_batch(CallContext& ctx, std::string_view batch_json,
   json::value v = json::parse(batch_json, ec);
   if (ec || !v.is_object()) return bad_input(ctx, "http_batch", "the batch is not a JSON object");
   const auto& o = v.as_object();
-  std::size_t concurrency = 16;
-  if (auto* c = o.if_contains("concurrency")) {
+  // Omitted or "auto": the origin's in-flight budget, shared with every
+  // other step, is the only bound; a number bounds this batch below it.
+  std::size_t concurrency = 0;
+  if (auto* c = o.if_contains("concurrency"); c && !(c->is_string() && c->as_string() == "auto")) {
     if (!c->is_int64() || c->as_int64() <= 0)
-      return bad_input(ctx, "http_batch", "\"concurrency\" must be a positive integer");
+      return bad_input(ctx, "http_batch", "\"concurrency\" must be a positive integer or \"auto\"");
     concurrency = static_cast<std::size_t>(c->as_int64());
   }
   auto* list = o.if_contains("requests");
@@ -257,6 +286,7 @@ pw_status host_http_batch(CallContext& ctx, std::string_view batch_json,
     cap_timeout(ctx, request);
     requests.push_back(std::move(request));
   }
+  WaitingForAnswers waiting(ctx);
   ctx.run.http.send_batch(
       std::move(requests), concurrency,
       [&](std::size_t index, HttpResponse&& response) {

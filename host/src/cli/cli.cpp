@@ -112,7 +112,14 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_flag("-v,--verbose", run.verbosity, "Show HTTP calls, progress and outputs");
   run_cmd->add_option("--plugin-path", run.plugin_paths, "Also load plugins from DIR (repeatable)")
       ->option_text("DIR ...");
-  run_cmd->add_option("--max-parallel", run.max_parallel, "Plugin calls running at once")
+  run_cmd->add_option("--max-parallel", run.max_parallel,
+                      "Plugin calls computing at once (one waiting for HTTP answers takes no slot)")
+      ->check(CLI::PositiveNumber)
+      ->option_text("N");
+  run_cmd
+      ->add_option(
+          "--max-in-flight", run.max_in_flight,
+          "Requests in flight per API at most (default: as the measured latency asks, 16 to 256)")
       ->check(CLI::PositiveNumber)
       ->option_text("N");
   run_cmd->add_option("--rate-limit", run.rate_limit,

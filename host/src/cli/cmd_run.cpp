@@ -11,6 +11,7 @@
 #include <pipewright/util/edit_distance.hpp>
 #include <pipewright/util/text.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <future>
 #include <iostream>
@@ -102,6 +103,11 @@ bool report_refused_plugins(const Pipeline& pipeline, const PluginRegistry& regi
 
 HttpClientOptions http_options(const RunOptions& options, const ErrorPrinter& error, bool& ok) {
   HttpClientOptions http;
+  if (options.max_in_flight > 0) {
+    http.in_flight.ceiling = static_cast<std::size_t>(options.max_in_flight);
+    http.in_flight.floor = std::min(http.in_flight.floor, http.in_flight.ceiling);
+    http.max_connections_per_origin = std::max(http.max_connections_per_origin, http.in_flight.ceiling);
+  }
   if (options.rate_limit == "off") {
     http.rate.enabled = false;
   } else if (!options.rate_limit.empty()) {

@@ -26,6 +26,7 @@
 
 #include "connection_pool.hpp"
 #include "exchange.hpp"
+#include "in_flight_budget.hpp"
 #include "rate_limiter.hpp"
 #include "request_target.hpp"
 #include "retry_policy.hpp"
@@ -45,6 +46,10 @@ constexpr auto kCancelPoll = 20ms;
 // Waits for the rate budget at least this long are announced.
 constexpr auto kAnnouncedWait = 1000ms;
 constexpr auto kRefusedRetryDelay = 250ms;
+// Before a credential's first answer, the others wait this long at most for
+// it, looking every kProbePoll.
+constexpr auto kProbeWait = 2000ms;
+constexpr auto kProbePoll = 20ms;
 
 std::string seconds_text(std::chrono::milliseconds d) {
   char text[32];
@@ -91,17 +96,23 @@ struct Mailbox {
 // One request in flight. Lives on its own strand; the coroutine, the
 // cancel action and pool wake-ups all run there.
 struct RequestState {
-  RequestState(asio::io_context& io, const HttpRequest& r, std::size_t i,
+  RequestState(asio::io_context& io, const HttpRequest& r, std::size_t i, std::uint64_t l,
                std::shared_ptr<Mailbox> m)
-      : strand(asio::make_strand(io)), timer(strand), request(r), index(i), mailbox(std::move(m)) {}
+      : strand(asio::make_strand(io)),
+        timer(strand),
+        request(r),
+        index(i),
+        line(l),
+        mailbox(std::move(m)) {}
 
   Strand strand;
   asio::steady_timer timer;
   const HttpRequest& request;  // owned by the blocked caller, which outlives us
   std::size_t index;
+  std::uint64_t line;  // the caller's line in the in-flight budget's queue
   std::shared_ptr<Mailbox> mailbox;
   std::atomic<bool> cancelled{false};
-  bool woken = false;                        // a pool slot may be free
+  bool woken = false;                        // a pool or in-flight slot may be free
   std::shared_ptr<http::Connection> active;  // connection in use, if any
 };
 
@@ -114,6 +125,24 @@ void cancel(const std::shared_ptr<RequestState>& state) {
   });
 }
 
+// An in-flight slot held by one attempt: given back when the attempt ends,
+// however it ends.
+struct SlotHold {
+  http::InFlightBudget& budget;
+  const std::string& origin;
+  bool held = false;
+
+  SlotHold(http::InFlightBudget& b, const std::string& o) : budget(b), origin(o) {}
+  SlotHold(const SlotHold&) = delete;
+  SlotHold& operator=(const SlotHold&) = delete;
+  ~SlotHold() { release(std::nullopt); }
+  void release(std::optional<std::chrono::microseconds> round_trip) {
+    if (!held) return;
+    held = false;
+    budget.release(origin, round_trip);
+  }
+};
+
 }  // namespace
 
 struct HttpClient::Impl {
@@ -122,6 +151,8 @@ struct HttpClient::Impl {
         pool(io, [this]() -> asio::ssl::context& { return tls_context(); },
              options.max_connections_per_origin),
         limiter(options.rate, options.shared_budget_dir),
+        address_limiter(options.per_address),
+        in_flight(options.in_flight),
         random(std::random_device{}()) {
     // A CA file the user named is checked now, so a bad one stops the run
     // before anything is sent.
@@ -137,8 +168,8 @@ struct HttpClient::Impl {
   }
 
   std::shared_ptr<RequestState> start(const HttpRequest& request, std::size_t index,
-                                      std::shared_ptr<Mailbox> mailbox) {
-    auto state = std::make_shared<RequestState>(io, request, index, std::move(mailbox));
+                                      std::uint64_t line, std::shared_ptr<Mailbox> mailbox) {
+    auto state = std::make_shared<RequestState>(io, request, index, line, std::move(mailbox));
     asio::co_spawn(state->strand, perform(state),
                    [state](std::exception_ptr error, HttpResponse response) {
                      if (error) {
@@ -162,6 +193,37 @@ struct HttpClient::Impl {
       co_await state.timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     co_return !state.cancelled;
+  }
+
+  // Waits for a slot of the origin's in-flight budget, in the caller's
+  // line; false if cancelled first (then no slot is held).
+  asio::awaitable<bool> take_slot(std::shared_ptr<RequestState> state, const std::string& origin) {
+    auto granted = std::make_shared<std::atomic<bool>>(false);
+    const std::uint64_t ticket = next_ticket++;
+    std::weak_ptr<RequestState> weak = state;
+    state->woken = false;
+    const bool now = in_flight.take(origin, state->line, ticket, [weak, granted] {
+      granted->store(true);
+      if (auto s = weak.lock())
+        asio::post(s->strand, [s] {
+          s->woken = true;
+          s->timer.cancel();
+        });
+    });
+    if (now) co_return true;
+    while (!granted->load() && !state->cancelled) {
+      // A bounded wait: a wake-up that races with it costs at most this.
+      const auto until = Clock::now() + 200ms;
+      while (!state->woken && !granted->load() && !state->cancelled && Clock::now() < until) {
+        state->timer.expires_at(until);
+        co_await state->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+      state->woken = false;
+    }
+    if (!state->cancelled) co_return true;
+    // Given a slot just as it gave up: the slot goes back.
+    if (!in_flight.withdraw(origin, ticket)) in_flight.release(origin, std::nullopt);
+    co_return false;
   }
 
   asio::awaitable<std::shared_ptr<http::Connection>> take_connection(
@@ -217,6 +279,54 @@ struct HttpClient::Impl {
     state.mailbox->post_event(std::move(event));
   }
 
+  // Takes one unit of the key's rate budget (zero) or says how long to wait.
+  // Until the server has answered once on a credential, nothing is known of
+  // what it has left (other clients of the same user may have spent it): one
+  // request goes first and the others wait for its answer (kProbeWait at
+  // most), rather than a whole in-flight budget going out on a guess.
+  // `address`: the origin when its per-address rate applies, else empty;
+  // its unit is taken first, as the shorter of the two windows to overspend.
+  std::chrono::milliseconds acquire_rate(const std::string& key, const std::string& address,
+                                         bool& probe) {
+    if (!options.rate.enabled) return 0ms;
+    std::lock_guard lock(probe_mutex);
+    auto& p = probes[key];
+    const auto now = Clock::now();
+    if (!p.answered && p.out && now - p.sent < kProbeWait) return kProbePoll;
+    if (!address.empty())
+      if (const auto wait = address_limiter.try_acquire(address); wait > 0ms) return wait;
+    const auto wait = limiter.try_acquire(key);
+    if (wait == 0ms && !p.answered) {
+      p.out = probe = true;
+      p.sent = now;
+    }
+    return wait;
+  }
+
+  // The probe's attempt ended, with an answer or without (then the next
+  // request is the probe).
+  void probe_done(const std::string& key, bool answered) {
+    std::lock_guard lock(probe_mutex);
+    auto& p = probes[key];
+    p.out = false;
+    p.answered = p.answered || answered;
+  }
+
+  struct ProbeHold {
+    Impl& impl;
+    const std::string& key;
+    bool held = false;
+    ProbeHold(Impl& i, const std::string& k) : impl(i), key(k) {}
+    ProbeHold(const ProbeHold&) = delete;
+    ProbeHold& operator=(const ProbeHold&) = delete;
+    ~ProbeHold() { release(false); }
+    void release(bool answered) {
+      if (!held) return;
+      held = false;
+      impl.probe_done(key, answered);
+    }
+  };
+
   // The TLS context, made on first use: OpenSSL takes milliseconds to build
   // one, and the system CA store ~50 ms to parse, which a run that only
   // talks plain http to the loopback sandbox never needs.
@@ -252,6 +362,8 @@ struct HttpClient::Impl {
       co_return failure("cannot read body_file " + request.body_file->string());
     const bool safe = request.safe_to_retry.value_or(http::method_is_idempotent(request.method));
     const std::string rate_key = target->origin + " " + http::credential_key(request.headers);
+    const std::string address_key =
+        !options.per_address_on_loopback && http::is_loopback_host(target->host) ? "" : target->origin;
     const int max_attempts = std::max(1, options.max_attempts);
     auto cancelled_response = [&](int attempts) {
       HttpResponse response = failure("cancelled");
@@ -268,9 +380,19 @@ struct HttpClient::Impl {
       return !request.deadline || Clock::now() + delay < *request.deadline;
     };
     for (int attempt = 1;; ++attempt) {
-      bool announced = false;
-      for (auto wait = request.metered ? limiter.try_acquire(rate_key) : 0ms; wait > 0ms;
-           wait = limiter.try_acquire(rate_key)) {
+      // The end of the wait last announced: a later, longer one (the next
+      // window, or the client's own budget after the server's) is said too.
+      Clock::time_point announced_until{};
+      // An in-flight slot first, then the rate budget, so that a request is
+      // counted when it leaves; no slot is held while waiting for the budget.
+      SlotHold slot{in_flight, target->origin};
+      ProbeHold probe{*this, rate_key};
+      for (;;) {
+        if (!co_await take_slot(state, target->origin)) co_return cancelled_response(attempt - 1);
+        slot.held = true;
+        const auto wait = request.metered ? acquire_rate(rate_key, address_key, probe.held) : 0ms;
+        if (wait <= 0ms) break;
+        slot.release(std::nullopt);
         if (!fits_deadline(wait)) {
           HttpResponse response = failure("waiting " + seconds_text(wait) +
                                           " for the rate budget would pass the step's timeout");
@@ -279,8 +401,8 @@ struct HttpClient::Impl {
           co_return response;
         }
         // A wait the user would notice is said once, with its length.
-        if (!announced && wait >= kAnnouncedWait) {
-          announced = true;
+        if (wait >= kAnnouncedWait && Clock::now() + wait > announced_until + kAnnouncedWait) {
+          announced_until = Clock::now() + wait;
           emit_waiting(*state, *target, attempt, wait, "waiting for the rate budget");
         }
         if (!co_await sleep_until(*state, Clock::now() + wait))
@@ -304,6 +426,13 @@ struct HttpClient::Impl {
       state->active.reset();
       pool.give_back(std::move(connection), result.reusable && !state->cancelled);
       const auto took = since(attempt_started);
+      // Only an answer measures the origin's latency; a broken exchange
+      // says nothing of it.
+      probe.release(result.response.status != 0);
+      slot.release(result.response.status != 0
+                       ? std::optional(std::chrono::duration_cast<std::chrono::microseconds>(
+                             Clock::now() - attempt_started))
+                       : std::nullopt);
       if (state->cancelled) {
         emit(*state, *target, attempt, result, took, std::nullopt);
         co_return cancelled_response(attempt);
@@ -421,6 +550,17 @@ struct HttpClient::Impl {
   std::once_flag tls_made;
   http::ConnectionPool pool;
   http::RateLimiter limiter;
+  http::RateLimiter address_limiter;  // keyed by origin; see HttpClientOptions::per_address
+  http::InFlightBudget in_flight;
+  struct Probe {
+    bool answered = false;  // the server answered on this rate key once
+    bool out = false;       // a first request is waiting for its answer
+    Clock::time_point sent;
+  };
+  std::mutex probe_mutex;
+  std::map<std::string, Probe> probes;  // by rate key
+  std::atomic<std::uint64_t> next_line{1};    // one line per send() or send_batch()
+  std::atomic<std::uint64_t> next_ticket{1};  // one per wait for an in-flight slot
   std::mutex random_mutex;
   std::mt19937_64 random;
   std::vector<std::thread> workers;  // last: joined first
@@ -435,7 +575,7 @@ HttpResponse HttpClient::send(const HttpRequest& request, const CancelCheck& can
                               const HttpEventSink& on_event) {
   if (cancelled && cancelled()) return failure("cancelled");
   auto mailbox = std::make_shared<Mailbox>();
-  auto state = impl_->start(request, 0, mailbox);
+  auto state = impl_->start(request, 0, impl_->next_line++, mailbox);
   HttpResponse result;
   impl_->drain(
       *mailbox, 1, cancelled, on_event, [&] { cancel(state); },
@@ -447,14 +587,18 @@ void HttpClient::send_batch(std::vector<HttpRequest> requests, std::size_t concu
                             const std::function<void(std::size_t, HttpResponse&&)>& on_done,
                             const CancelCheck& cancelled, const HttpEventSink& on_event) {
   if (requests.empty()) return;
+  // Unbounded by the caller: never more than the in-flight ceiling could
+  // let through, so a huge batch does not start thousands of waiters.
+  if (concurrency == 0) concurrency = impl_->options.in_flight.ceiling;
   concurrency = std::clamp<std::size_t>(concurrency, 1, requests.size());
+  const std::uint64_t line = impl_->next_line++;
   auto mailbox = std::make_shared<Mailbox>();
   std::map<std::size_t, std::shared_ptr<RequestState>> running;
   std::size_t next = 0;
   bool stopped = false;
   auto start_more = [&] {
     while (!stopped && running.size() < concurrency && next < requests.size()) {
-      running.emplace(next, impl_->start(requests[next], next, mailbox));
+      running.emplace(next, impl_->start(requests[next], next, line, mailbox));
       ++next;
     }
   };

@@ -32,6 +32,12 @@ bool ParallelismBudget::acquire(const CancelScope& scope) {
   return true;
 }
 
+void ParallelismBudget::reclaim() {
+  std::unique_lock lock(mutex_);
+  freed_.wait(lock, [this] { return free_ > 0; });
+  --free_;
+}
+
 void ParallelismBudget::release() {
   {
     std::lock_guard lock(mutex_);

@@ -94,6 +94,14 @@ int int_or(const json::object& with, std::string_view key, int fallback) {
   return fallback;
 }
 
+// An http_batch; concurrency 0 leaves it to the host (an older host takes
+// a batch without one as 16 at a time).
+json::object batch_of(json::array requests, int concurrency) {
+  json::object batch{{"requests", std::move(requests)}};
+  if (concurrency > 0) batch["concurrency"] = concurrency;
+  return batch;
+}
+
 std::string describe_s3(const pipewright::Response& r) {
   if (r.status == 0) return r.error.empty() ? std::string("no answer") : r.error;
   std::string out = "HTTP " + std::to_string(r.status);
@@ -147,7 +155,9 @@ struct R2Upload {
                     "description": "site directory, relative to the working directory unless absolute"},
       "prefix": {"type": "string", "minLength": 1,
                  "description": "key prefix, e.g. the tenant; keys are prefix/relative/path"},
-      "concurrency": {"type": "integer", "minimum": 1, "maximum": 64, "default": 16},
+      "concurrency": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 256}, {"enum": ["auto"]}],
+                      "default": "auto",
+                      "description": "uploads in flight at most; auto: as many as the host's in-flight budget for the API allows, which follows the measured latency and is shared with every other step"},
       "delete_stale": {"type": "boolean", "default": false,
                        "description": "delete objects under the prefix that have no local file"},
       "cache_control": {"type": "string", "description": "Cache-Control stored with every object"},
@@ -194,7 +204,8 @@ struct R2Upload {
                     "/prefix");
     const auto cache_control = cf::string_at(with, "cache_control");
     const bool delete_stale = cf::bool_at(with, "delete_stale", false);
-    const int concurrency = int_or(with, "concurrency", 16);
+    // 0: auto, the host decides.
+    const int concurrency = int_or(with, "concurrency", 0);
     const bool verify = cf::string_at(with, "mode") == "verify";
     const auto root = resolve_directory(call, cf::string_at(with, "directory"));
     const auto context = pipewright::context_object(call);
@@ -488,7 +499,7 @@ struct R2Upload {
       }
       requests.push_back(std::move(r));
     }
-    json::object batch{{"concurrency", concurrency}, {"requests", std::move(requests)}};
+    json::object batch = batch_of(std::move(requests), concurrency);
 
     // The host calls back on this thread, one response at a time, so the
     // counters need no lock.
@@ -635,7 +646,7 @@ struct R2Upload {
                                         {"body_file", w->file->absolute},
                                         {"sign", "aws-sigv4"}});
       std::vector<bool> answered(singles.size(), false);
-      json::object batch{{"concurrency", concurrency}, {"requests", std::move(requests)}};
+      json::object batch = batch_of(std::move(requests), concurrency);
       call.http_batch(json::serialize(batch), [&](std::string_view meta, std::string_view body) {
         const auto i = answer_index(meta, singles.size());
         if (!i) return;
@@ -746,7 +757,9 @@ struct R2Upload {
       }
       // Each part in flight is one streamed file range, so memory does not
       // grow with the part size; a few at once keep the link busy.
-      json::object batch{{"concurrency", std::min(concurrency, 4)}, {"requests", std::move(requests)}};
+      // Parts of 16 MiB and more: a few at a time already fill the link.
+      json::object batch =
+          batch_of(std::move(requests), concurrency > 0 ? std::min(concurrency, 4) : 4);
       std::vector<std::string> etags(parts);
       std::string part_failure;
       call.http_batch(json::serialize(batch), [&](std::string_view meta, std::string_view body) {

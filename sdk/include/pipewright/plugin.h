@@ -190,8 +190,13 @@ typedef struct pw_host_services_v1 {
                     pw_http_response_fn on_response, void *user);
 
   /* Many HTTP requests run concurrently by the host. `batch_json`:
-   *   {"concurrency": 16?, "requests": [ <request_json as above, plus
-   *    "body": "UTF-8 text"? for an inline body> , ... ]}
+   *   {"concurrency": N | "auto"?, "requests": [ <request_json as above,
+   *    plus "body": "UTF-8 text"? for an inline body> , ... ]}
+   * Without "concurrency" (or "auto") the host keeps as many in flight as
+   * its in-flight budget for the origin allows (it follows the measured
+   * latency and is shared by every step); N only bounds this batch below
+   * it. Omitting it works with older hosts too (they run such a batch 16
+   * at a time, and refuse "auto").
    * `on_response` is called once per request, in completion order, with
    * "index" in the meta naming the request. Returns as http does. Never
    * NULL. */

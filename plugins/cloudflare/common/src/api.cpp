@@ -237,7 +237,8 @@ std::vector<ApiResult> Client::batch(const std::vector<Request>& requests, int c
     if (!body.empty()) r["body"] = std::move(body);
     list.push_back(std::move(r));
   }
-  json::object batch{{"concurrency", concurrency}, {"requests", std::move(list)}};
+  json::object batch{{"requests", std::move(list)}};
+  if (concurrency > 0) batch["concurrency"] = concurrency;
   std::vector<bool> answered(requests.size(), false);
   call_.http_batch(json::serialize(batch), [&](std::string_view meta, std::string_view body) {
     boost::system::error_code ec;

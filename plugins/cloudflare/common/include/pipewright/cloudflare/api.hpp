@@ -147,7 +147,8 @@ class Client {
   // Several requests at once through the host's batched HTTP (the host
   // keeps the rate budget and retries); results in the order of `requests`.
   // A raw body must be UTF-8 text here (it travels inside the batch's JSON).
-  std::vector<ApiResult> batch(const std::vector<Request>& requests, int concurrency = 8) const;
+  // concurrency 0: as many at once as the host's in-flight budget allows.
+  std::vector<ApiResult> batch(const std::vector<Request>& requests, int concurrency = 0) const;
 
   // Page-number list: page=1,2,... with per_page until a page comes back
   // empty (or shorter than per_page with total_pages reached). Appends every

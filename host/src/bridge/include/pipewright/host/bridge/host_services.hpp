@@ -55,6 +55,9 @@ class CallContext {
   boost::json::object last_progress;
   std::int64_t progress_shown_at = 0;
   bool progress_unshown = false;  // last_progress was held back; said when the call ends
+  // Host HTTP calls of this plugin call under way: while there is one, the
+  // call's slot of the run's budget is given up (see host_http.cpp).
+  int http_waits = 0;
 
   pw_call* handle() { return reinterpret_cast<pw_call*>(this); }
   static CallContext& from(pw_call* call) { return *reinterpret_cast<CallContext*>(call); }

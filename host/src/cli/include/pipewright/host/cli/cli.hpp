@@ -29,6 +29,7 @@ struct RunOptions {
   std::vector<std::filesystem::path> plugin_paths;
   int max_parallel = 8;
   std::string rate_limit;  // "N/SECONDS"; empty = Cloudflare's default
+  int max_in_flight = 0;   // requests in flight per API at most; 0 = follow the latency (16..256)
   bool sandbox = false;
   std::string sandbox_state;
   std::string sandbox_faults;

@@ -81,6 +81,15 @@ struct RateBudget {
   bool enabled = true;
 };
 
+// The in-flight budget per origin: about `target_rate` x the origin's
+// measured round-trip time, within [floor, ceiling] (docs/http.md says why
+// these figures).
+struct InFlightLimits {
+  double target_rate = 4000;  // requests per second
+  std::size_t floor = 16;
+  std::size_t ceiling = 256;
+};
+
 struct HttpClientOptions {
   // Attempts after 5xx, 408 or a transport error, first try included.
   int max_attempts = 5;
@@ -94,12 +103,19 @@ struct HttpClientOptions {
   // 300 s, so a spent budget is waited out.
   std::chrono::milliseconds max_retry_after{300000};
   std::chrono::milliseconds connect_timeout{10000};
-  // As many as a plugin may ask to run at once (r2.upload's concurrency
-  // tops at 64): R2's S3 API is not budgeted, so latency is its only bound.
-  std::size_t max_connections_per_origin = 64;
+  // Requests in flight per origin, shared by every caller of the client.
+  InFlightLimits in_flight;
+  // The in-flight ceiling: the budget above is what bounds connections.
+  std::size_t max_connections_per_origin = 256;
   bool verify_tls = true;
   std::string ca_file;  // empty: system default paths
   RateBudget rate;      // per origin and credential (credential_key)
+  // Per origin, whatever the credential, for hosts that are not loopback:
+  // Cloudflare also refuses more than 200 requests a second from one client
+  // address, which a burst of a fresh 1,200-request budget would exceed.
+  // Off with `rate` off; the loopback sandbox does not meter addresses.
+  RateBudget per_address{200, std::chrono::seconds{1}, true};
+  bool per_address_on_loopback = false;  // tests: meter loopback origins too
   // Where concurrent pipewright processes share each budget (one small
   // file per origin and key); empty: this process only.
   std::filesystem::path shared_budget_dir;
@@ -117,14 +133,16 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Blocking; safe to call from many worker threads at once. Applies the
-  // rate limiter and the retry policy. Returns with status 0 and outcome
+  // rate limiter, the in-flight budget and the retry policy. Returns with status 0 and outcome
   // "failed" when cancelled.
   HttpResponse send(const HttpRequest& request, const CancelCheck& cancelled = {},
                     const HttpEventSink& on_event = {});
 
-  // Runs `requests` with at most `concurrency` in flight. Calls on_done on
-  // the calling thread, one at a time, in completion order. Returns when all
-  // are done (or cancelled: the remaining ones complete as cancelled).
+  // Runs `requests` within each origin's in-flight budget, which every
+  // caller shares, and with at most `concurrency` of them in flight (0: no
+  // bound of its own). Calls on_done on the calling thread, one at a time,
+  // in completion order. Returns when all are done (or cancelled: the
+  // remaining ones complete as cancelled).
   void send_batch(std::vector<HttpRequest> requests, std::size_t concurrency,
                   const std::function<void(std::size_t index, HttpResponse&& response)>& on_done,
                   const CancelCheck& cancelled = {}, const HttpEventSink& on_event = {});

@@ -40,13 +40,17 @@ class CancelScope {
 };
 
 // Caps how many plugin calls run at once across the whole run, nested
-// pipelines and matrices included. Composite steps never hold a slot while
+// pipelines and matrices included; a call blocked in host HTTP gives its
+// slot up meanwhile (bridge: host_http.cpp), so this bounds computing calls. Composite steps never hold a slot while
 // they wait for their children, so nesting cannot deadlock.
 class ParallelismBudget {
  public:
   explicit ParallelismBudget(int slots) : free_(slots > 0 ? slots : 1) {}
   // Waits for a slot; false when `scope` was cancelled first.
   bool acquire(const CancelScope& scope);
+  // Waits for a slot whatever is cancelled: for a call that gave its slot
+  // up for a while and must hold one again before it ends.
+  void reclaim();
   void release();
 
  private:
