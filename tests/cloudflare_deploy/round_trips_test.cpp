@@ -135,6 +135,10 @@ BOOST_AUTO_TEST_CASE(the_flow_batches_independent_reads_and_an_unchanged_rerun_r
   const auto& fallback = trips["infrastructure/fallback"];
   BOOST_TEST(fallback.rounds.front().size() == 3u, seen);
   BOOST_TEST(fallback.in_round(0, "GET", "/dns_records"), seen);
+  // The route: the list and the create at once (the pattern is given).
+  BOOST_TEST(trips["infrastructure/route"].rounds.size() == 1u, seen);
+  BOOST_TEST(trips["infrastructure/route"].in_round(0, "POST", "/workers/routes"), seen);
+  BOOST_TEST(first.flag("route_changed"));
   // The hostname: lookup and mapping read at once, then the create, then
   // the mapping (only once the hostname is proven the tenant's).
   const auto& hostname = trips["tenant/hostname"];
@@ -155,6 +159,7 @@ BOOST_AUTO_TEST_CASE(the_flow_batches_independent_reads_and_an_unchanged_rerun_r
   const std::string seen_again = all_trips(trips);
   BOOST_TEST_MESSAGE("re-run:\n" << seen_again);
   BOOST_TEST(!again.flag("bucket_created"));
+  BOOST_TEST(!again.flag("route_changed"));
   BOOST_TEST(again.integer("uploaded") == 0);
   BOOST_TEST(buckets_named("pipewright-sites") == 1u);
   // Each deploy step of an unchanged re-run: one round trip, these requests
@@ -163,7 +168,7 @@ BOOST_AUTO_TEST_CASE(the_flow_batches_independent_reads_and_an_unchanged_rerun_r
                                                     {"infrastructure/bucket", 2},
                                                     {"infrastructure/worker", 2},
                                                     {"infrastructure/fallback", 3},
-                                                    {"infrastructure/route", 1},
+                                                    {"infrastructure/route", 2},
                                                     {"tenant/upload", 1},
                                                     {"tenant/hostname", 2}};
   for (const auto& [step, requests] : expected) {
