@@ -38,6 +38,13 @@ struct S3Fixture : DeployFixture {
     for (const auto& l : lines) n += l.find(needle) != std::string::npos;
     return n;
   }
+  // Requests of `method` to the bucket through the S3 door (the bucket step's
+  // REST create, sent on every run, is not one).
+  static std::size_t count_s3(const std::vector<std::string>& lines, const std::string& method) {
+    std::size_t n = 0;
+    for (const auto& l : lines) n += l.starts_with(method + " ") && l.find(" /s3-sites") != std::string::npos;
+    return n;
+  }
   // The token and the S3 secret derived from it appear nowhere in the run's
   // output.
   void no_secrets_in(const Run& r) const {
@@ -91,7 +98,7 @@ BOOST_AUTO_TEST_CASE(stale_objects_are_deleted_through_delete_objects) {
   auto second = run(test_pipeline("s3-upload.json"), {{"delete_stale", "true"}});
   BOOST_REQUIRE_MESSAGE(second.exit_code() == 0, second.log());
   BOOST_TEST(second.integer("deleted") == 1);
-  BOOST_TEST(count(requests(second), "POST ") == 1u);  // one DeleteObjects
+  BOOST_TEST(count_s3(requests(second), "POST") == 1u);  // one DeleteObjects
   BOOST_TEST(objects("s3-sites", "acme/").count("acme/old/gone.html") == 0u);
 }
 
@@ -106,7 +113,7 @@ BOOST_AUTO_TEST_CASE(stale_objects_are_kept_when_an_upload_failed) {
   BOOST_TEST(r.exit_code() != 0);
   BOOST_TEST(r.log().find("kept 1 stale object(s): 1 upload(s) failed, so nothing is deleted") != std::string::npos,
              r.log());
-  BOOST_TEST(count(requests(r), "POST ") == 0u);  // no DeleteObjects
+  BOOST_TEST(count_s3(requests(r), "POST") == 0u);  // no DeleteObjects
   BOOST_TEST(objects("s3-sites", "acme/").count("acme/old/gone.html") == 1u);
 }
 

@@ -66,6 +66,16 @@ BOOST_AUTO_TEST_CASE(exhausted_budget_reports_wait_until_oldest_request_leaves_w
   BOOST_TEST(limiter.try_acquire("k").count() == 2000);  // next leaves at t+12s
 }
 
+BOOST_AUTO_TEST_CASE(a_refunded_unit_can_be_taken_again_at_once) {
+  FakeClock clock;
+  RateLimiter limiter(pw::RateBudget{1, 10s, true}, {}, clock.source());
+  BOOST_TEST(limiter.try_acquire("k").count() == 0);
+  BOOST_TEST(limiter.try_acquire("k").count() > 0);
+  limiter.refund("k");
+  BOOST_TEST(limiter.try_acquire("k").count() == 0);
+  BOOST_TEST(limiter.try_acquire("k").count() > 0);
+}
+
 BOOST_AUTO_TEST_CASE(keys_have_separate_budgets) {
   FakeClock clock;
   RateLimiter limiter(pw::RateBudget{1, 60s, true}, {}, clock.source());

@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <limits>
+#include <atomic>
 #include <thread>
 
 BOOST_AUTO_TEST_CASE(redactor_masks_every_occurrence) {
@@ -137,6 +138,28 @@ BOOST_AUTO_TEST_CASE(cancel_scope_follows_its_parent_and_deadline) {
   root.cancel();
   BOOST_TEST(other.cancelled());
   BOOST_TEST(!other.timed_out());
+}
+
+BOOST_AUTO_TEST_CASE(a_reclaim_is_not_lost_to_an_acquire_that_gives_up) {
+  // One slot, held. A reclaim (a call back from waiting for answers) and an
+  // acquire of a cancelled step both wait; the release must reach the
+  // reclaim even though the acquire, if woken, gives up.
+  pw::ParallelismBudget budget(1);
+  pw::CancelScope holder, cancelled_step;
+  BOOST_TEST(budget.acquire(holder));
+  std::atomic<bool> reclaimed{false};
+  std::thread reclaimer([&] {
+    budget.reclaim();
+    reclaimed = true;
+  });
+  std::thread acquirer([&] { BOOST_TEST(!budget.acquire(cancelled_step)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  cancelled_step.cancel();
+  budget.release();
+  reclaimer.join();
+  acquirer.join();
+  BOOST_TEST(reclaimed.load());
+  budget.release();
 }
 
 BOOST_AUTO_TEST_CASE(parallelism_budget_gives_up_when_cancelled) {

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -207,6 +208,46 @@ BOOST_AUTO_TEST_CASE(without_workerd_the_edge_fails_with_one_line_saying_how_to_
   BOOST_TEST(r.err.find("workerd") != std::string::npos);
   BOOST_TEST(r.err.find("npm install workerd") != std::string::npos);
   BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(served_site_check)
+
+BOOST_AUTO_TEST_CASE(a_site_nobody_can_reach_fails_once_without_fetching_every_page) {
+  pw::test::TempDir dir;
+  fs::copy(fs::path(PW_TEST_SOURCE_DIR) / "examples" / "site", dir.path / "site", fs::copy_options::recursive);
+  // A loopback port nobody listens on: bound, then released.
+  std::uint16_t port = 0;
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    port = acceptor.local_endpoint().port();
+  }
+  std::ofstream(dir.path / "check.json")
+      << R"({"pipewright": 1, "steps": [{"id": "site", "uses": "cloudflare.site.check",
+           "with": {"directory": "site", "hostname": "shop.northwind-bakery.net", "hostname_status": "active",
+                    "edge_url": "http://127.0.0.1:)"
+      << port << R"("}}]})";
+  pw::test::ProcessOptions o;
+  o.args = {"run", "check.json", "--output", "json"};
+  o.cwd = dir.path;
+  o.env = {{"PIPEWRIGHT_CACHE_DIR", "off"}};
+  o.timeout = std::chrono::seconds(30);
+  auto r = pw::test::run_pipewright(o);
+  BOOST_TEST(r.exit_code == 1, r.out + r.err);
+  BOOST_TEST(r.out.find("cannot reach http://127.0.0.1:" + std::to_string(port)) != std::string::npos, r.out);
+  // Only the first page was asked for (with its retry), never the others.
+  std::size_t asked = 0, others = 0;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto event = json::parse(line).as_object();
+    if (event.at("type") != "http") continue;
+    ++asked;
+    if (event.at("path") != "/") ++others;
+  }
+  BOOST_TEST(asked >= 1u);
+  BOOST_TEST(others == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

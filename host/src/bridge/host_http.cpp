@@ -190,10 +190,11 @@ HttpEventSink event_sink(CallContext& ctx) {
   };
 }
 
-// A plugin call waiting for answers computes nothing: its slot of the
-// run's budget of calls (--max-parallel) is free for another call until the
-// answers are in, so a run that mostly waits is bounded by the in-flight
-// budget per origin, not by the number of calls.
+// A plugin call waiting for answers mostly computes nothing: its slot of
+// the run's budget of calls (--max-parallel) is free for another call until
+// the answers are in, so a run that mostly waits is bounded by the in-flight
+// budget per origin, not by the number of calls. A batch's response
+// callbacks run meanwhile, so they should stay light.
 class WaitingForAnswers {
  public:
   explicit WaitingForAnswers(CallContext& ctx) : ctx_(ctx) {
@@ -201,10 +202,10 @@ class WaitingForAnswers {
     if (ctx_.http_waits++ == 0) ctx_.run.budget.release();
   }
   ~WaitingForAnswers() {
-    std::unique_lock lock(ctx_.mutex);
-    if (--ctx_.http_waits > 0) return;
-    lock.unlock();
-    ctx_.run.budget.reclaim();
+    // The slot is taken back under the call's lock, so that another of the
+    // plugin's threads cannot give it up again before it is held.
+    std::lock_guard lock(ctx_.mutex);
+    if (--ctx_.http_waits == 0) ctx_.run.budget.reclaim();
   }
   WaitingForAnswers(const WaitingForAnswers&) = delete;
   WaitingForAnswers& operator=(const WaitingForAnswers&) = delete;

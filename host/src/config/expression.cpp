@@ -265,15 +265,20 @@ void collect_references(const Node& node, std::vector<Reference>& out, bool fall
   if (node.right) collect_references(*node.right, out, either && fallback_follows);
 }
 
+// A call under `node` whose function `which` accepts.
+template <class Which>
+bool calls_function(const Node& node, const Which& which) {
+  if (node.kind == Node::Kind::call && which(node.parts[0])) return true;
+  return (node.left && calls_function(*node.left, which)) || (node.right && calls_function(*node.right, which));
+}
+
 bool calls_status_function(const Node& node) {
-  if (node.kind == Node::Kind::call) return true;
-  return (node.left && calls_status_function(*node.left)) || (node.right && calls_status_function(*node.right));
+  return calls_function(node, [](const std::string&) { return true; });
 }
 
 // always(), failure() or cancelled() anywhere under `node`: what only the end of a step answers.
 bool asks_how_steps_ended(const Node& node) {
-  if (node.kind == Node::Kind::call && node.parts[0] != "success") return true;
-  return (node.left && asks_how_steps_ended(*node.left)) || (node.right && asks_how_steps_ended(*node.right));
+  return calls_function(node, [](const std::string& name) { return name != "success"; });
 }
 
 // An `if` without surrounding blanks and without its ${{ }}, when it is wholly inside one.

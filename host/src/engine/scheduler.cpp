@@ -192,9 +192,12 @@ PipelineResult PipelineRun::execute() {
   OutputReads reads;
   if (publish_)
     for (const auto& [name, templ] : pipeline.outputs) {
-      auto& read = reads[name];
+      // An output that reads no step is not published early: it may read
+      // a file a step writes (readJSON), which only the end makes sure of.
+      OutputReads::mapped_type read;
       for (const auto& ref : references_in(templ))
         if (ref.scope == "steps") read[ref.name].insert(ref.output);
+      if (!read.empty()) reads.emplace(name, std::move(read));
     }
 
   std::set<std::string> started;

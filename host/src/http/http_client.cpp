@@ -285,7 +285,8 @@ struct HttpClient::Impl {
   // request goes first and the others wait for its answer (kProbeWait at
   // most), rather than a whole in-flight budget going out on a guess.
   // `address`: the origin when its per-address rate applies, else empty;
-  // its unit is taken first, as the shorter of the two windows to overspend.
+  // its unit is taken first and given back if the credential's budget then
+  // holds the request back, so a unit of either stands for a request sent.
   std::chrono::milliseconds acquire_rate(const std::string& key, const std::string& address,
                                          bool& probe) {
     if (!options.rate.enabled) return 0ms;
@@ -296,6 +297,7 @@ struct HttpClient::Impl {
     if (!address.empty())
       if (const auto wait = address_limiter.try_acquire(address); wait > 0ms) return wait;
     const auto wait = limiter.try_acquire(key);
+    if (wait > 0ms && !address.empty()) address_limiter.refund(address);
     if (wait == 0ms && !p.answered) {
       p.out = probe = true;
       p.sent = now;

@@ -366,6 +366,17 @@ std::chrono::milliseconds RateLimiter::try_acquire(const std::string& key) {
   });
 }
 
+void RateLimiter::refund(const std::string& key) {
+  if (!budget_.enabled || budget_.requests == 0) return;
+  with_window(key, [&](WindowHeader& h, std::int64_t*, std::int64_t now) {
+    // The newest entry goes: which request it was does not matter, only
+    // how many left and when.
+    if (h.count > 0) --h.count;
+    if (h.server_reset > now) ++h.server_left;
+    return 0;
+  });
+}
+
 void RateLimiter::pause(const std::string& key, std::chrono::milliseconds delay) {
   if (!budget_.enabled || delay <= milliseconds{0}) return;
   with_window(key, [&](WindowHeader& h, std::int64_t*, std::int64_t now) {

@@ -55,6 +55,10 @@ class RateLimiter {
   // nothing and returns how long to wait before asking again.
   std::chrono::milliseconds try_acquire(const std::string& key);
 
+  // Gives back the unit a try_acquire() just took, for a request that is
+  // not sent after all (another budget held it back).
+  void refund(const std::string& key);
+
   // The server said "slow down" (429 + Retry-After): nobody on this key
   // sends until `delay` has passed.
   void pause(const std::string& key, std::chrono::milliseconds delay);

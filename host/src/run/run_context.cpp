@@ -43,7 +43,9 @@ void ParallelismBudget::release() {
     std::lock_guard lock(mutex_);
     ++free_;
   }
-  freed_.notify_one();
+  // Every waiter: one woken acquire() may give up (its scope cancelled)
+  // without passing the wakeup on, and reclaim() does not poll.
+  freed_.notify_all();
 }
 
 }  // namespace pw

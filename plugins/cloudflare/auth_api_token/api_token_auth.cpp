@@ -9,8 +9,7 @@
 // token's id and value.
 #include <pipewright/cloudflare/api.hpp>
 #include <pipewright/cloudflare/credentials.hpp>
-#include <pipewright/util/rfc3339.hpp>
-#include <pipewright/util/text.hpp>
+#include <pipewright/cloudflare/token_verification.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -42,21 +41,6 @@ void check_format(std::string_view token) {
                               "expected letters, digits, - and _ only; got " + cf::credential_shape(token) +
                                   ". Check for quotes or spaces pasted with it",
                               "/token");
-}
-
-// What a refused verify means, as precisely as the answer allows.
-std::string refusal_reason(const cf::ApiResult& r) {
-  std::string text;
-  for (const auto& e : r.errors) text += pw::util::lower(e.message) + " ";
-  if (text.find("expired") != std::string::npos) return "the token has expired";
-  if (text.find("disabled") != std::string::npos) return "the token is disabled";
-  if (text.find("not yet valid") != std::string::npos || text.find("not_before") != std::string::npos ||
-      text.find("not before") != std::string::npos)
-    return "the token is not valid yet (its not_before lies in the future)";
-  if (text.find("location") != std::string::npos || text.find("ip") != std::string::npos)
-    return "the token may not be used from this IP address (its IP address filter)";
-  return "it is unknown, deleted or rolled, disabled, expired, not yet valid, or limited to other IP "
-         "addresses (Cloudflare gives the same answer for each)";
 }
 
 }  // namespace
@@ -130,52 +114,19 @@ struct ApiTokenAuth {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       r = api.request(request);
     }
-    const bool account_token = cf::looks_like_account_token(token);
-    if (r.status == 0)
-      throw pipewright::Failure("could not reach the Cloudflare API at " + api.base_url() + " to verify the token",
-                                cf::describe(r));
-    if (!r.ok()) {
-      if (account_token)
-        throw pipewright::Failure(
-            "this is an account-owned API token; pipewright needs a User API token",
-            "GET /user/tokens/verify answered " + cf::describe(r) +
-                ". Account-owned tokens (prefix cfat_, made under Manage Account → Account API Tokens) have no "
-                "user identity and cannot create or read user tokens. Create a User API token under My Profile → "
-                "API Tokens, or run: pipewright run create-token",
-            "/token");
-      if (r.status == 401 || r.has_error(1000) || r.has_error(9109))
-        throw pipewright::Failure("Cloudflare refused the API token: " + refusal_reason(r),
-                                  cf::describe(r) +
-                                      ". Check the value in CLOUDFLARE_API_TOKEN (My Profile → API Tokens lists "
-                                      "your tokens and their status), or create a new one: pipewright run "
-                                      "create-token",
-                                  "/token");
-      if (r.has_error(6111) || r.has_error(6003))
-        throw pipewright::Failure("Cloudflare rejected the format of the API token", cf::describe(r), "/token");
-      throw pipewright::Failure("verifying the API token failed", cf::describe(r), "/token");
-    }
-
-    const json::object result = r.result.is_object() ? r.result.as_object() : json::object();
-    const std::string id = cf::string_at(result, "id");
-    const std::string status = cf::string_at(result, "status");
-    const std::string expires_on = cf::string_at(result, "expires_on");
-    const std::string not_before = cf::string_at(result, "not_before");
-    const auto now = pw::util::now();
-    if (!status.empty() && status != "active")
-      throw pipewright::Failure("Cloudflare reports the API token as " + status + "; it cannot be used",
-                                status == "expired"
-                                    ? "its expires_on was " + expires_on + "; create a new token: pipewright run create-token"
-                                    : "enable it again under My Profile → API Tokens, or create a new one",
-                                "/token");
-    if (auto t = pw::util::parse_rfc3339(expires_on); t && *t <= now)
-      throw pipewright::Failure("the API token has expired", "it expired on " + expires_on, "/token");
-    if (auto t = pw::util::parse_rfc3339(not_before); t && *t > now)
-      throw pipewright::Failure("the API token is not valid yet", "it becomes valid on " + not_before, "/token");
+    cf::VerificationContext context;
+    context.base_url = api.base_url();
+    context.account_token = cf::looks_like_account_token(token);
+    context.pointer = "/token";
+    const auto verified = cf::judge_token_verification(r, context);
+    const std::string& id = verified.id;
+    const std::string& expires_on = verified.expires_on;
+    const std::string& not_before = verified.not_before;
 
     set_s3_credentials(call, with, token, id);
     pipewright::set_output(call, "headers", headers, true);
     pipewright::set_output(call, "token_id", json::value(id));
-    pipewright::set_output(call, "status", json::value(status.empty() ? "active" : status));
+    pipewright::set_output(call, "status", json::value(verified.status));
     pipewright::set_output(call, "expires_on", expires_on.empty() ? json::value(nullptr) : json::value(expires_on));
     pipewright::set_output(call, "not_before", not_before.empty() ? json::value(nullptr) : json::value(not_before));
     call.info("API token " + id + " is valid and active" +

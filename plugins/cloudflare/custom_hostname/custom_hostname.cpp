@@ -14,6 +14,7 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 namespace json = boost::json;
@@ -56,6 +57,13 @@ bool is_active(const json::object& hostname) {
   return cf::string_at(hostname, "status") == "active" && cf::string_at(ssl_of(hostname), "status") == "active";
 }
 
+// Where the hostname -> tenant object lives.
+struct Mapping {
+  std::string bucket;
+  std::string key;   // "_hostnames/<hostname>"
+  std::string path;  // its REST API path
+};
+
 struct Settings {
   std::string zone;
   std::string hostname;
@@ -64,14 +72,31 @@ struct Settings {
   bool adopt = false;
 };
 
+Mapping mapping_of(const json::object& mapping, const Settings& s) {
+  Mapping m;
+  m.bucket = cf::string_at(mapping, "bucket");
+  m.key = std::string(mapping_prefix) + s.hostname;
+  m.path = cf::site::object_path(cf::string_at(mapping, "account_id"), m.bucket, m.key);
+  return m;
+}
+
 class CustomHostnames {
  public:
   CustomHostnames(const cf::Client& client, std::string zone) : client_(client), zone_(std::move(zone)) {}
 
-  std::optional<json::object> find(const std::string& hostname) const {
+  // The first page of the lookup, to send in a batch with other reads.
+  cf::Request lookup(const std::string& hostname) const {
+    cf::Request r;
+    r.path = cf::with_query(lookup_path(hostname), {{"page", "1"}, {"per_page", std::to_string(per_page)}});
+    return r;
+  }
+
+  // `page_one`: the answer to lookup(hostname), when it was sent already.
+  std::optional<json::object> find(const std::string& hostname,
+                                   std::optional<cf::ApiResult> page_one = std::nullopt) const {
     json::array items;
-    auto listed = client_.list_pages(
-        cf::with_query(cf::api_path({"zones", zone_, "custom_hostnames"}), {{"hostname", hostname}}), items);
+    auto listed = page_one ? client_.list_pages(lookup_path(hostname), items, per_page, 200, std::move(*page_one))
+                           : client_.list_pages(lookup_path(hostname), items, per_page);
     if (!listed.ok())
       throw Failure("looking up the custom hostname " + hostname + " failed", cf::describe(listed), "/zone_id");
     // ?hostname= may match more than the exact name; only an exact match counts.
@@ -101,6 +126,12 @@ class CustomHostnames {
   }
 
  private:
+  static constexpr int per_page = 50;
+
+  std::string lookup_path(const std::string& hostname) const {
+    return cf::with_query(cf::api_path({"zones", zone_, "custom_hostnames"}), {{"hostname", hostname}});
+  }
+
   const cf::Client& client_;
   std::string zone_;
 };
@@ -185,7 +216,16 @@ struct CustomHostname {
     const CustomHostnames api(client, s.zone);
     bool created = false;
     bool changed = false;
-    auto current = api.find(s.hostname);
+    // Both reads in one round trip: an unchanged tenant needs nothing else.
+    const auto* mapping = cf::object_at(with, "mapping");
+    std::vector<cf::Request> reads{api.lookup(s.hostname)};
+    std::optional<Mapping> target;
+    if (mapping) {
+      target = mapping_of(*mapping, s);
+      reads.emplace_back().path = target->path;
+    }
+    auto answers = client.batch(reads, static_cast<int>(reads.size()));
+    auto current = api.find(s.hostname, std::move(answers[0]));
     if (!current) {
       auto made = client.create_once(
           api.create_request(s),
@@ -220,13 +260,16 @@ struct CustomHostname {
     }
     if (!created) changed = reconcile(call, api, s, *current);
 
+    // The mapping is written only now that the hostname is proven to be this
+    // tenant's (a create refused as a duplicate must not remap another
+    // tenant's hostname), and before waiting, so the site router serves the
+    // hostname as soon as it goes active.
+    std::string mapping_key;
+    if (target) mapping_key = write_mapping(call, client, *target, answers[1], s);
+
     const auto id = cf::string_at(*current, "id");
     if (cf::bool_at(with, "wait_active", false) && !is_active(*current))
       *current = wait_active(call, api, s, id, with);
-
-    std::string mapping_key;
-    if (const auto* mapping = cf::object_at(with, "mapping"))
-      mapping_key = write_mapping(call, client, *mapping, s);
 
     const auto& ssl = ssl_of(*current);
     pipewright::set_output(call, "id", json::value(id));
@@ -326,33 +369,28 @@ struct CustomHostname {
                   detail, "/timeout");
   }
 
-  static std::string write_mapping(const pipewright::Call& call, const cf::Client& client,
-                                   const json::object& mapping, const Settings& s) {
-    const auto account = cf::string_at(mapping, "account_id");
-    const auto bucket = cf::string_at(mapping, "bucket");
-    const std::string key = std::string(mapping_prefix) + s.hostname;
-    const auto path = cf::site::object_path(account, bucket, key);
-    // The object GET answers raw bytes, not an envelope.
-    auto existing = client.get(path);
+  // `existing` is the answer to GET <target.path>: raw bytes, not an envelope.
+  static std::string write_mapping(const pipewright::Call& call, const cf::Client& client, const Mapping& target,
+                                   const cf::ApiResult& existing, const Settings& s) {
     if (existing.status == 200) {
       boost::system::error_code ec;
       auto stored = json::parse(existing.body, ec);
-      if (!ec && stored.is_object() && cf::string_at(stored.as_object(), "tenant") == s.tenant) return key;
+      if (!ec && stored.is_object() && cf::string_at(stored.as_object(), "tenant") == s.tenant) return target.key;
     } else if (existing.status != 404) {
-      throw Failure("reading the hostname mapping " + key + " from bucket " + bucket + " failed",
+      throw Failure("reading the hostname mapping " + target.key + " from bucket " + target.bucket + " failed",
                     cf::describe(existing), "/mapping/bucket");
     }
     cf::Request put;
     put.method = "PUT";
-    put.path = path;
+    put.path = target.path;
     put.body = json::serialize(json::object{{"tenant", s.tenant}});
     put.content_type = "application/json";
     auto written = client.request(put);
     if (!written.ok())
-      throw Failure("writing the hostname mapping " + key + " to bucket " + bucket + " failed",
+      throw Failure("writing the hostname mapping " + target.key + " to bucket " + target.bucket + " failed",
                     cf::describe(written), "/mapping/bucket");
-    call.info("mapped " + s.hostname + " to tenant '" + s.tenant + "' in bucket " + bucket);
-    return key;
+    call.info("mapped " + s.hostname + " to tenant '" + s.tenant + "' in bucket " + target.bucket);
+    return target.key;
   }
 };
 

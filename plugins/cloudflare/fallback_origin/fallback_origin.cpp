@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace {
 namespace json = boost::json;
@@ -37,7 +38,9 @@ struct FallbackOrigin {
     "properties": {
       "zone_id": {"type": "string", "minLength": 1},
       "origin": {"type": "string",
-                 "description": "the fallback origin's hostname; empty or absent: service.<zone name>"}
+                 "description": "the fallback origin's hostname; empty or absent: service.<zone name>"},
+      "zone_name": {"type": "string",
+                    "description": "the zone's name when known (CLOUDFLARE_ZONE_NAME), so that the DNS records are read in the same round trip as the zone; checked against the zone"}
     },
     "required": ["zone_id"],
     "additionalProperties": false
@@ -58,10 +61,18 @@ struct FallbackOrigin {
     const cf::Client client(call);
     auto origin = cf::string_at(with, "origin");
     const auto fallback_path = cf::api_path({"zones", zone, "custom_hostnames", "fallback_origin"});
-    cf::Request zone_read, fallback_read;
-    zone_read.path = cf::api_path({"zones", zone});
-    fallback_read.path = fallback_path;
-    auto reads = client.batch({zone_read, fallback_read}, 2);
+    auto records_path = [&](const std::string& name) {
+      return cf::with_query(cf::api_path({"zones", zone, "dns_records"}), {{"name", name}});
+    };
+    // The reads in one round trip; the DNS records too when the origin's
+    // name is known before the zone's is read (given, or from `zone_name`).
+    const auto zone_name_given = cf::string_at(with, "zone_name");
+    const std::string expected = origin.empty() && !zone_name_given.empty() ? "service." + zone_name_given : origin;
+    std::vector<cf::Request> batch(2);
+    batch[0].path = cf::api_path({"zones", zone});
+    batch[1].path = fallback_path;
+    if (!expected.empty()) batch.emplace_back().path = records_path(expected);
+    auto reads = client.batch(batch, static_cast<int>(batch.size()));
     if (!reads[0].ok() || !reads[0].result.is_object())
       throw Failure("reading zone " + zone + " failed", cf::describe(reads[0]), "/zone_id");
     const auto zone_name = cf::string_at(reads[0].result.as_object(), "name");
@@ -70,9 +81,8 @@ struct FallbackOrigin {
       throw Failure("the fallback origin " + origin + " is not a hostname of zone " + zone_name,
                     "use a name inside the zone, e.g. service." + zone_name, "/origin");
 
-    const auto records_path = cf::api_path({"zones", zone, "dns_records"}) + "?name=" + origin;
     bool record_created = false;
-    auto records = client.get(records_path);
+    auto records = reads.size() > 2 && expected == origin ? std::move(reads[2]) : client.get(records_path(origin));
     if (records.forbidden()) {
       // The eight groups of a pipewright token do not include DNS Write.
       call.warn("the token cannot read the zone's DNS records (DNS Write): add " + origin +
@@ -88,7 +98,7 @@ struct FallbackOrigin {
       auto made = client.create_once(
           post,
           [&]() -> std::optional<json::value> {
-            auto found = record_on(client.get(records_path), origin);
+            auto found = record_on(client.get(records_path(origin)), origin);
             if (!found) return std::nullopt;
             return json::value(*found);
           },

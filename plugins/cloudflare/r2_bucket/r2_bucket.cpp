@@ -1,5 +1,5 @@
-// cloudflare.r2.bucket: ensures an R2 bucket exists. GET first; create only
-// when it is missing; "already exists and you own it" (10004) counts as
+// cloudflare.r2.bucket: ensures an R2 bucket exists. Reads it and creates it
+// in one round trip; "already exists and you own it" (10004) counts as
 // success, so concurrent or repeated runs agree.
 #include <pipewright/cloudflare/api.hpp>
 #include <pipewright/plugin_json.hpp>
@@ -63,32 +63,37 @@ struct R2Bucket {
     json::object headers;
     if (!jurisdiction.empty() && jurisdiction != "default") headers["cf-r2-jurisdiction"] = jurisdiction;
 
+    // The read and the create go out together: one round trip whether the
+    // bucket is new or not. The create cannot make a second bucket (an
+    // existing one answers 10004), and the read keeps a token that may
+    // read the bucket but not create buckets working as before.
     cf::Request get;
     get.path = cf::api_path({"accounts", account, "r2", "buckets", bucket});
     get.headers = headers;
-    auto found = client.request(get);
-    bool created = false;
-    if (found.status == 404) {
-      json::object body{{"name", bucket}};
-      if (!location_hint.empty()) body["locationHint"] = location_hint;
-      if (!storage_class.empty()) body["storageClass"] = storage_class;
-      cf::Request post;
-      post.method = "POST";
-      post.path = cf::api_path({"accounts", account, "r2", "buckets"});
-      post.json = std::move(body);
-      post.headers = headers;
-      // Repeating the create is harmless: a second one answers 10004.
-      post.safe_to_retry = true;
-      auto made = client.request(post);
-      if (made.ok()) {
-        created = true;
-        found = std::move(made);
-      } else if (made.has_error(bucket_exists_code)) {
-        call.info("bucket '" + bucket + "' appeared meanwhile; using it");
-        found = client.request(get);
-      } else {
-        throw Failure("creating the R2 bucket '" + bucket + "' failed", cf::describe(made), "/name");
-      }
+    json::object body{{"name", bucket}};
+    if (!location_hint.empty()) body["locationHint"] = location_hint;
+    if (!storage_class.empty()) body["storageClass"] = storage_class;
+    cf::Request post;
+    post.method = "POST";
+    post.path = cf::api_path({"accounts", account, "r2", "buckets"});
+    post.json = std::move(body);
+    post.headers = headers;
+    // Repeating the create is harmless: a second one answers 10004.
+    post.safe_to_retry = true;
+    auto answers = client.batch({get, post}, 2);
+    auto& found = answers[0];
+    auto& made = answers[1];
+    // A create the host sent again (its first answer was lost) that then
+    // hears "exists", where the read found nothing: the first one made it.
+    const bool resent_into_itself = made.attempts > 1 && made.has_error(bucket_exists_code) && found.status == 404;
+    const bool created = made.ok() || resent_into_itself;
+    if (made.ok()) {
+      found = std::move(made);
+    } else if (!found.ok() && made.has_error(bucket_exists_code)) {
+      if (!resent_into_itself) call.info("bucket '" + bucket + "' appeared meanwhile; using it");
+      found = client.request(get);
+    } else if (!found.ok() && found.status == 404) {
+      throw Failure("creating the R2 bucket '" + bucket + "' failed", cf::describe(made), "/name");
     }
     if (!found.ok())
       throw Failure("reading the R2 bucket '" + bucket + "' failed", cf::describe(found), "/name");

@@ -148,7 +148,21 @@ struct SiteCheck {
       if (!edge.empty()) r.headers["Host"] = hostname;
       requests.push_back(std::move(r));
     }
-    auto answers = client.batch(requests, concurrency);
+    // The first page alone: a site nobody can reach (a hostname whose DNS
+    // does not lead to Cloudflare yet) fails once, not once per page with
+    // every page's retries.
+    std::vector<cf::ApiResult> answers;
+    if (!requests.empty()) {
+      answers = client.batch({requests.front()}, 1);
+      if (answers.front().status == 0)
+        throw Failure("cannot reach " + base + " to check the pages of " + hostname,
+                      answers.front().transport_error +
+                          "; point the hostname's DNS at the zone, give edge_url (CLOUDFLARE_EDGE_URL), "
+                          "or run with check_site false",
+                      "/hostname");
+      requests.erase(requests.begin());
+      for (auto& answer : client.batch(requests, concurrency)) answers.push_back(std::move(answer));
+    }
     json::array failures;
     std::string summary;
     for (std::size_t i = 0; i < expected.size(); ++i) {

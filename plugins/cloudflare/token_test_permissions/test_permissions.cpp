@@ -13,14 +13,18 @@
 #include <pipewright/cloudflare/guide.hpp>
 #include <pipewright/cloudflare/permissions.hpp>
 #include <pipewright/cloudflare/policies.hpp>
+#include <pipewright/cloudflare/token_verification.hpp>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 namespace cf = pipewright::cloudflare;
 namespace json = boost::json;
@@ -94,6 +98,25 @@ std::string multipart(const std::string& boundary, const std::vector<std::array<
   return body + "--" + boundary + "--\r\n";
 }
 
+// Until a deadline `seconds` from now, again() sleeps a second (stopping
+// when the run is cancelled) and says to ask once more.
+class Waiting {
+ public:
+  explicit Waiting(std::int64_t seconds)
+      : give_up_(std::chrono::steady_clock::now() + std::chrono::seconds(seconds)) {}
+  bool again(const pipewright::Call& call) const {
+    if (std::chrono::steady_clock::now() >= give_up_) return false;
+    for (int slice = 0; slice < 10; ++slice) {
+      call.throw_if_cancelled();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return true;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point give_up_;
+};
+
 class PermissionTests {
  public:
   explicit PermissionTests(pipewright::Call& call)
@@ -106,13 +129,17 @@ class PermissionTests {
     bucket_prefix_ = cf::string_at(with_, "bucket_prefix");
     if (bucket_prefix_.empty()) bucket_prefix_ = "pw-probe-";
     probe_domain_ = cf::string_at(with_, "probe_domain");
+    if (const auto* wait = with_.if_contains("wait_seconds"); wait && wait->is_int64()) wait_seconds_ = wait->as_int64();
     if (probe_domain_.empty()) probe_domain_ = "pipewright-probe.net";
 
     const auto groups = required();
     std::string token_id;
     std::vector<TestResult> results;
     if (thorough_) {
-      token_id = verified(api_.get("/user/tokens/verify"));
+      auto verification = api_.get("/user/tokens/verify");
+      for (Waiting wait(wait_seconds_); verification.status == 401 && wait.again(call_);)
+        verification = api_.get("/user/tokens/verify");
+      token_id = verified(verification);
       pipewright::set_output(call_, "token_id", json::value(token_id));
       results = test_one_by_one(groups);
     } else {
@@ -155,23 +182,16 @@ class PermissionTests {
   // `r` is the answer of GET /user/tokens/verify: the token's id, or a
   // Failure saying why no permission can be tested.
   std::string verified(const cf::ApiResult& r) {
-    if (r.ok() && r.result.is_object()) {
-      const auto& token = r.result.as_object();
-      const std::string status = cf::string_at(token, "status");
-      if (!status.empty() && status != "active")
-        throw Failure("the API token is " + status + ", so no permission can be tested",
-                      "create a new one: " + cf::create_token_command(account_id_, zone_id_));
-      call_.info("PASS token verify: token " + cf::string_at(token, "id") + " is valid and active");
-      return cf::string_at(token, "id");
-    }
-    if (r.status == 0) throw Failure("could not reach the Cloudflare API at " + api_.base_url(), cf::describe(r));
-    if (r.status == 400 && (r.has_error(9106) || r.has_error(6003)))
-      throw Failure("the step's auth is not a User API token",
-                    cf::describe(r) + ". Give this step an auth that uses cloudflare.auth.api_token");
-    throw Failure("Cloudflare refused the API token, so no permission can be tested",
-                  cf::describe(r) + ". The token is unknown, deleted, rolled, disabled, expired, not yet valid or "
-                                    "limited to other IP addresses. Create a new one: " +
-                      cf::create_token_command(account_id_, zone_id_));
+    cf::VerificationContext context;
+    context.base_url = api_.base_url();
+    context.step_auth = true;
+    context.advice =
+        "No permission can be tested. Check the value in CLOUDFLARE_API_TOKEN (My Profile → API Tokens lists your "
+        "tokens and their status), or create a new one: " +
+        cf::create_token_command(account_id_, zone_id_);
+    const auto token = cf::judge_token_verification(r, context);
+    call_.info("PASS token verify: token " + token.id + " is valid and active");
+    return token.id;
   }
 
   // The result shell of one test; `testable` false when its account or
@@ -241,6 +261,12 @@ class PermissionTests {
     requests.emplace_back().path = "/user/tokens/verify";
     for (const auto& p : probes) requests.push_back(p.request);
     auto answers = api_.batch(requests, static_cast<int>(requests.size()));
+    // A token made a moment ago may not have reached every Cloudflare edge:
+    // everything was refused (401), so asking again is safe.
+    for (Waiting wait(wait_seconds_); answers.front().status == 401 && wait.again(call_);) {
+      for (std::size_t p = 0; p < probes.size(); ++p) answer(probes[p], answers[p + 1]);
+      answers = api_.batch(requests, static_cast<int>(requests.size()));
+    }
     const cf::ApiResult verification = std::move(answers.front());
     answers.erase(answers.begin());
     // A write the server accepted after all is registered for deletion
@@ -514,6 +540,7 @@ class PermissionTests {
   bool thorough_ = false;
   std::string bucket_prefix_;
   std::string probe_domain_;
+  std::int64_t wait_seconds_ = 0;
   std::optional<std::string> zone_name_;
 };
 
@@ -539,7 +566,9 @@ struct TestPermissions {
       "required": {"type": "array", "items": {"type": "string"},
                    "description": "the groups to test (default: all eight)"},
       "parent_check": {"type": "boolean", "default": false,
-                       "description": "also compare the token's declared policies (needs API Tokens Read)"}
+                       "description": "also compare the token's declared policies (needs API Tokens Read)"},
+      "wait_seconds": {"type": "integer", "minimum": 0, "maximum": 120, "default": 0,
+                       "description": "keep asking this long while Cloudflare does not know the token yet (a token just created)"}
     }
   })json";
   static constexpr const char* outputs_schema = R"json({

@@ -1,4 +1,5 @@
-// cloudflare.workers.route: ensures a zone route sends `pattern` to `script`.
+// cloudflare.workers.route: ensures a zone route sends `pattern` to `script`;
+// with the pattern given, the list and the create go out in one round trip.
 // A pattern already bound to another Worker is left alone unless the step
 // says `steal: true`, so one deployment never silently takes over another's
 // traffic.
@@ -101,10 +102,39 @@ struct WorkersRoute {
     std::string previous;
     Route route;
     bool changed = true;
+    // With the pattern known, the list and the create go out together: one
+    // round trip whether the route is new or not. The create cannot make a
+    // second route for the pattern (a duplicate is refused, 10020), so the
+    // list decides whatever the create answered.
+    std::optional<cf::ApiResult> refusal;
+    if (!first_list) {
+      cf::Request routes_read, post;
+      routes_read.path = routes_path(zone);
+      post.method = "POST";
+      post.path = routes_path(zone);
+      post.json = body;
+      auto answers = client.batch({routes_read, post}, 2);
+      auto& made = answers[1];
+      if (made.ok()) {
+        route = {made.result.is_object() ? cf::string_at(made.result.as_object(), "id") : std::string(), pattern,
+                 script};
+        call.info("created route " + pattern + " -> '" + script + "'");
+        publish(call, route, true, previous);
+        return;
+      }
+      // An unknown outcome leaves first_list unset: the loop below lists
+      // again before any create is sent again.
+      if (!made.unknown_outcome() && made.status < 500) {
+        first_list = std::move(answers[0]);
+        if (!made.has_error(duplicate_route_code)) refusal = std::move(made);
+      }
+    }
     // Two passes: a route created by someone else between our list and our
     // POST (10020) is handled like one we listed.
     for (int pass = 0;; ++pass) {
       auto existing = find_route(first_list && pass == 0 ? *first_list : client.get(routes_path(zone)), zone, pattern);
+      if (!existing && refusal)
+        throw Failure("creating the route " + pattern + " failed", cf::describe(*refusal), "/pattern");
       if (existing && existing->script == script) {
         route = *existing;
         changed = false;
@@ -160,6 +190,11 @@ struct WorkersRoute {
       throw Failure("creating the route " + pattern + " failed", cf::describe(made.result), "/pattern");
     }
 
+    publish(call, route, changed, previous);
+  }
+
+ private:
+  static void publish(const pipewright::Call& call, const Route& route, bool changed, const std::string& previous) {
     pipewright::set_output(call, "id", json::value(route.id));
     pipewright::set_output(call, "pattern", json::value(route.pattern));
     pipewright::set_output(call, "script", json::value(route.script));

@@ -110,7 +110,8 @@ struct HttpClientOptions {
   bool verify_tls = true;
   std::string ca_file;  // empty: system default paths
   RateBudget rate;      // per origin and credential (credential_key)
-  // Per origin, whatever the credential, for hosts that are not loopback:
+  // Per origin, whatever the credential, for hosts that are not loopback,
+  // and in this process only (unlike `rate`, not shared through files):
   // Cloudflare also refuses more than 200 requests a second from one client
   // address, which a burst of a fresh 1,200-request budget would exceed.
   // Off with `rate` off; the loopback sandbox does not meter addresses.
