@@ -261,9 +261,14 @@ class PermissionTests {
     requests.emplace_back().path = "/user/tokens/verify";
     for (const auto& p : probes) requests.push_back(p.request);
     auto answers = api_.batch(requests, static_cast<int>(requests.size()));
-    // A token made a moment ago may not have reached every Cloudflare edge:
-    // everything was refused (401), so asking again is safe.
-    for (Waiting wait(wait_seconds_); answers.front().status == 401 && wait.again(call_);) {
+    // A token made a moment ago may not have reached every Cloudflare edge
+    // yet: while any answer is 401 (an unknown token, never a missing
+    // permission, which is 403) the batch is asked again; a write accepted
+    // meanwhile is registered for deletion first.
+    const auto refused = [](const std::vector<cf::ApiResult>& got) {
+      return std::any_of(got.begin(), got.end(), [](const cf::ApiResult& a) { return a.status == 401; });
+    };
+    for (Waiting wait(wait_seconds_); refused(answers) && wait.again(call_);) {
       for (std::size_t p = 0; p < probes.size(); ++p) answer(probes[p], answers[p + 1]);
       answers = api_.batch(requests, static_cast<int>(requests.size()));
     }
