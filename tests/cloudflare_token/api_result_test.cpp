@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <pipewright/cloudflare/api.hpp>
+#include <pipewright/cloudflare/token_verification.hpp>
 
 namespace cf = pipewright::cloudflare;
 
@@ -83,6 +84,37 @@ BOOST_AUTO_TEST_CASE(base_url_comes_from_the_context) {
              "http://127.0.0.1:9/client/v4");
   BOOST_TEST(cf::base_url_from_context("{}") == "https://api.cloudflare.com/client/v4");
   BOOST_TEST(cf::base_url_from_context("not json") == "https://api.cloudflare.com/client/v4");
+}
+
+namespace {
+// The summary of the Failure a verification answer is judged with.
+std::string judged(int status, std::string body, bool step_auth) {
+  cf::VerificationContext context;
+  context.step_auth = step_auth;
+  try {
+    cf::judge_token_verification(cf::decode(response(status, std::move(body))), context);
+  } catch (const pipewright::Failure& f) {
+    return f.what();
+  }
+  return "accepted";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_malformed_token_is_named_as_such_wherever_it_is_verified) {
+  const std::string body = R"({"success":false,"errors":[{"code":6003,"message":"Invalid request headers",
+    "error_chain":[{"code":6111,"message":"Invalid format for Authorization header"}]}],"messages":[],"result":null})";
+  BOOST_TEST(judged(400, body, true) == "Cloudflare rejected the format of the API token");
+  BOOST_TEST(judged(400, body, false) == "Cloudflare rejected the format of the API token");
+  // Missing credentials at a step are still its auth's fault.
+  BOOST_TEST(judged(400, R"({"success":false,"errors":[{"code":9106,"message":"Missing X-Auth-Key, X-Auth-Email or Authorization headers"}],"messages":[],"result":null})", true) ==
+             "the step's auth is not a User API token");
+}
+
+BOOST_AUTO_TEST_CASE(a_verification_that_names_no_token_is_refused) {
+  BOOST_TEST(judged(200, R"({"success":true,"errors":[],"messages":[],"result":null})", false) ==
+             "verifying the API token failed: the answer names no token");
+  BOOST_TEST(judged(200, R"({"success":true,"errors":[],"messages":[],"result":{"id":"c72fb7347b92eb8e0ee7a32d0fc30d1d","status":"active"}})", false) ==
+             "accepted");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,9 +12,6 @@
 #include <pipewright/cloudflare/token_verification.hpp>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdint>
-#include <thread>
 
 namespace cf = pipewright::cloudflare;
 namespace json = boost::json;
@@ -104,16 +101,11 @@ struct ApiTokenAuth {
     request.path = "/user/tokens/verify";
     request.headers = headers;  // this plugin produced the credential, so it may send it
     auto r = api.request(request);
-    // A token created a moment ago may take a few seconds to reach every
-    // Cloudflare edge; a caller that just made it asks us to wait.
+    // A caller that has just made the token asks us to wait for it.
     const auto* wait = with.if_contains("wait_seconds");
-    const std::int64_t wait_seconds = wait && wait->is_int64() ? wait->as_int64() : 0;
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
-    while (r.status == 401 && std::chrono::steady_clock::now() < give_up) {
-      call.throw_if_cancelled();
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+    for (cf::NewTokenWait again(wait && wait->is_int64() ? wait->as_int64() : 0);
+         r.status == 401 && again.again(call);)
       r = api.request(request);
-    }
     cf::VerificationContext context;
     context.base_url = api.base_url();
     context.account_token = cf::looks_like_account_token(token);

@@ -17,14 +17,12 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
-#include <thread>
 
 namespace cf = pipewright::cloudflare;
 namespace json = boost::json;
@@ -98,25 +96,6 @@ std::string multipart(const std::string& boundary, const std::vector<std::array<
   return body + "--" + boundary + "--\r\n";
 }
 
-// Until a deadline `seconds` from now, again() sleeps a second (stopping
-// when the run is cancelled) and says to ask once more.
-class Waiting {
- public:
-  explicit Waiting(std::int64_t seconds)
-      : give_up_(std::chrono::steady_clock::now() + std::chrono::seconds(seconds)) {}
-  bool again(const pipewright::Call& call) const {
-    if (std::chrono::steady_clock::now() >= give_up_) return false;
-    for (int slice = 0; slice < 10; ++slice) {
-      call.throw_if_cancelled();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return true;
-  }
-
- private:
-  std::chrono::steady_clock::time_point give_up_;
-};
-
 class PermissionTests {
  public:
   explicit PermissionTests(pipewright::Call& call)
@@ -137,7 +116,7 @@ class PermissionTests {
     std::vector<TestResult> results;
     if (thorough_) {
       auto verification = api_.get("/user/tokens/verify");
-      for (Waiting wait(wait_seconds_); verification.status == 401 && wait.again(call_);)
+      for (cf::NewTokenWait wait(wait_seconds_); verification.status == 401 && wait.again(call_);)
         verification = api_.get("/user/tokens/verify");
       token_id = verified(verification);
       pipewright::set_output(call_, "token_id", json::value(token_id));
@@ -268,7 +247,7 @@ class PermissionTests {
     const auto refused = [](const std::vector<cf::ApiResult>& got) {
       return std::any_of(got.begin(), got.end(), [](const cf::ApiResult& a) { return a.status == 401; });
     };
-    for (Waiting wait(wait_seconds_); refused(answers) && wait.again(call_);) {
+    for (cf::NewTokenWait wait(wait_seconds_); refused(answers) && wait.again(call_);) {
       for (std::size_t p = 0; p < probes.size(); ++p) answer(probes[p], answers[p + 1]);
       answers = api_.batch(requests, static_cast<int>(requests.size()));
     }

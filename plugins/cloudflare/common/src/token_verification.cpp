@@ -3,6 +3,8 @@
 #include <pipewright/util/rfc3339.hpp>
 #include <pipewright/util/text.hpp>
 
+#include <thread>
+
 namespace pipewright::cloudflare {
 
 namespace {
@@ -28,6 +30,18 @@ std::string refusal_reason(const ApiResult& r, bool step_auth) {
 
 }  // namespace
 
+NewTokenWait::NewTokenWait(std::int64_t seconds)
+    : give_up_(std::chrono::steady_clock::now() + std::chrono::seconds(seconds)) {}
+
+bool NewTokenWait::again(const Call& call) const {
+  if (std::chrono::steady_clock::now() >= give_up_) return false;
+  for (int slice = 0; slice < 10; ++slice) {
+    call.throw_if_cancelled();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
 VerifiedToken judge_token_verification(const ApiResult& r, const VerificationContext& c) {
   const std::string advice =
       c.advice.empty() ? "Check the value in CLOUDFLARE_API_TOKEN (My Profile → API Tokens lists your tokens and "
@@ -45,13 +59,17 @@ VerifiedToken judge_token_verification(const ApiResult& r, const VerificationCon
               "user identity and cannot create or read user tokens. Create a User API token under My Profile → "
               "API Tokens, or run: pipewright run create-token",
           c.pointer);
+    // A malformed Bearer value (6111 in the 6003 chain) is a mistyped or
+    // truncated token, whichever plugin made the header.
+    if (r.has_error(6111))
+      throw Failure("Cloudflare rejected the format of the API token", describe(r) + ". " + advice, c.pointer);
     if (c.step_auth && (r.status == 400 || r.has_error(9106) || r.has_error(6003)))
       throw Failure("the step's auth is not a User API token",
                     describe(r) + ". Give the step an auth that uses cloudflare.auth.api_token", c.pointer);
     if (r.status == 401 || r.has_error(1000) || r.has_error(9109))
       throw Failure("Cloudflare refused the API token: " + refusal_reason(r, c.step_auth), describe(r) + ". " + advice,
                     c.pointer);
-    if (r.has_error(6111) || r.has_error(6003))
+    if (r.has_error(6003))
       throw Failure("Cloudflare rejected the format of the API token", describe(r), c.pointer);
     throw Failure("verifying the API token failed", describe(r), c.pointer);
   }
@@ -59,6 +77,8 @@ VerifiedToken judge_token_verification(const ApiResult& r, const VerificationCon
   const boost::json::object token = r.result.is_object() ? r.result.as_object() : boost::json::object();
   VerifiedToken out{string_at(token, "id"), string_at(token, "status"), string_at(token, "expires_on"),
                     string_at(token, "not_before")};
+  if (out.id.empty())
+    throw Failure("verifying the API token failed: the answer names no token", describe(r), c.pointer);
   const auto now = pw::util::now();
   if (!out.status.empty() && out.status != "active")
     throw Failure("Cloudflare reports the API token as " + out.status + "; it cannot be used",

@@ -6,6 +6,8 @@
 
 #include <pipewright/cloudflare/api.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace pipewright::cloudflare {
@@ -31,6 +33,19 @@ struct VerificationContext {
 // window; otherwise throws pipewright::Failure saying which cause it was as
 // precisely as the answer allows (Cloudflare answers 401 1000 alike for an
 // unknown, rolled, disabled, expired or IP-limited token).
+// A token made a moment ago may take a few seconds to reach every
+// Cloudflare edge, which answer 401 meanwhile. Until `seconds` from now,
+// again() sleeps a second (stopping when the run is cancelled) and says to
+// ask once more; then false.
+class NewTokenWait {
+ public:
+  explicit NewTokenWait(std::int64_t seconds);
+  bool again(const Call& call) const;
+
+ private:
+  std::chrono::steady_clock::time_point give_up_;
+};
+
 VerifiedToken judge_token_verification(const ApiResult& verify, const VerificationContext& context);
 
 }  // namespace pipewright::cloudflare
