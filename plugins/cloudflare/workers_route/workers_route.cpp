@@ -107,6 +107,9 @@ struct WorkersRoute {
     // second route for the pattern (a duplicate is refused, 10020), so the
     // list decides whatever the create answered.
     std::optional<cf::ApiResult> refusal;
+    // The create's answer was lost while the list beside it had no route
+    // for the pattern: a route with our script found afterwards is ours.
+    bool lost_create = false;
     if (!first_list) {
       cf::Request routes_read, post;
       routes_read.path = routes_path(zone);
@@ -127,6 +130,8 @@ struct WorkersRoute {
       if (!made.unknown_outcome() && made.status < 500) {
         first_list = std::move(answers[0]);
         if (!made.has_error(duplicate_route_code)) refusal = std::move(made);
+      } else {
+        lost_create = answers[0].ok() && !find_route(answers[0], zone, pattern);
       }
     }
     // Two passes: a route created by someone else between our list and our
@@ -137,8 +142,9 @@ struct WorkersRoute {
         throw Failure("creating the route " + pattern + " failed", cf::describe(*refusal), "/pattern");
       if (existing && existing->script == script) {
         route = *existing;
-        changed = false;
-        call.info("route " + pattern + " already sends to Worker '" + script + "'");
+        changed = lost_create;
+        call.info(lost_create ? "created route " + pattern + " -> '" + script + "' (its answer was lost; found in the list)"
+                              : "route " + pattern + " already sends to Worker '" + script + "'");
         break;
       }
       if (existing) {
