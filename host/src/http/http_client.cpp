@@ -212,7 +212,8 @@ struct HttpClient::Impl {
     });
     if (now) co_return true;
     while (!granted->load() && !state->cancelled) {
-      // A bounded wait: a wake-up that races with it costs at most this.
+      // The grant wakes this wait through the strand; the bound only keeps
+      // a missed wake-up from costing more than this.
       const auto until = Clock::now() + 200ms;
       while (!state->woken && !granted->load() && !state->cancelled && Clock::now() < until) {
         state->timer.expires_at(until);

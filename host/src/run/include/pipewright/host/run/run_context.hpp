@@ -41,8 +41,9 @@ class CancelScope {
 
 // Caps how many plugin calls run at once across the whole run, nested
 // pipelines and matrices included; a call blocked in host HTTP gives its
-// slot up meanwhile (bridge: host_http.cpp), so this bounds computing calls. Composite steps never hold a slot while
-// they wait for their children, so nesting cannot deadlock.
+// slot up meanwhile (bridge: host_http.cpp), so this bounds computing
+// calls. Composite steps never hold a slot while they wait for their
+// children, so nesting cannot deadlock.
 class ParallelismBudget {
  public:
   explicit ParallelismBudget(int slots) : free_(slots > 0 ? slots : 1) {}
